@@ -1,0 +1,61 @@
+import type Database from 'better-sqlite3';
+import { DatabaseClosedError } from './errors.js';
+import type { LockStrategy } from './lock/lock-backend.js';
+import type { WriteLock } from './lock/write-lock.js';
+import { WriteMetrics, type WriteMetricsSnapshot } from './metrics.js';
+import { writeTransaction, type RetryPolicy, type WriteOptions } from './write-transaction.js';
+
+/**
+ * An open tasklock database: one better-sqlite3 connection plus the process's share of the
+ * write lock. Reads go straight to `connection`; every write goes through `write()`.
+ */
+export class TasklockDatabase {
+  readonly metrics = new WriteMetrics();
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+    readonly lock: WriteLock,
+    readonly retry: RetryPolicy,
+    readonly lockTimeoutMs: number,
+    readonly schemaVersion: number,
+  ) {}
+
+  get lockStrategy(): LockStrategy {
+    return this.lock.strategy;
+  }
+
+  /** The connection, for reads and for preparing statements. Never write through it directly. */
+  get connection(): Database.Database {
+    if (this.closed) throw new DatabaseClosedError();
+    return this.db;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  write<T>(fn: (db: Database.Database) => T, options?: WriteOptions): Promise<T> {
+    if (this.closed) return Promise.reject(new DatabaseClosedError());
+    return writeTransaction(
+      { db: this.db, lock: this.lock, metrics: this.metrics, retry: this.retry, lockTimeoutMs: this.lockTimeoutMs },
+      fn,
+      options,
+    );
+  }
+
+  metricsSnapshot(): WriteMetricsSnapshot {
+    return this.metrics.snapshot();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.close();
+    } finally {
+      this.lock.close();
+    }
+  }
+}

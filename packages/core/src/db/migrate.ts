@@ -1,0 +1,37 @@
+import type Database from 'better-sqlite3';
+import { sql as init } from './migrations/0001-init.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Ordered; a migration's number is the `user_version` it leaves behind. Never edit a shipped one. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: init }];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export function schemaVersionOf(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Applies the migrations the database lacks. Runs inside the caller's write transaction, i.e.
+ * under the same `.lock` and the same BEGIN IMMEDIATE as every other write: when several
+ * processes open a fresh file at once, the first to get the lock migrates and the others read
+ * the version it committed here and find nothing left to do. user_version lives in the page-1
+ * header and changes inside the transaction, so no process ever sees a half-made schema.
+ * Returns the versions applied.
+ */
+export function applyMigrations(db: Database.Database): number[] {
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    // Re-read inside the transaction: a concurrent opener may have migrated since we looked.
+    if (schemaVersionOf(db) >= migration.version) continue;
+    db.exec(migration.sql);
+    db.pragma(`user_version = ${migration.version}`);
+    applied.push(migration.version);
+  }
+  return applied;
+}

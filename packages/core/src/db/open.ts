@@ -1,0 +1,183 @@
+import Database from 'better-sqlite3';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { TasklockDatabase } from '../database.js';
+import {
+  BadInputError,
+  LockStrategyMismatchError,
+  NotADatabaseError,
+  PersistenceError,
+  ReadOnlyError,
+  SchemaTooNewError,
+  sqliteCodeOf,
+  TasklockError,
+} from '../errors.js';
+import type { LockStrategy, LockStrategyOption } from '../lock/lock-backend.js';
+import { isLockStrategy, WriteLock } from '../lock/write-lock.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../write-transaction.js';
+import { applyMigrations, SCHEMA_VERSION, schemaVersionOf } from './migrate.js';
+
+export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface OpenOptions {
+  /** Write-lock strategy; default `auto` (OS lock → proper-lockfile → none). */
+  lock?: LockStrategyOption;
+  /** Fail instead of falling back to a weaker lock strategy. */
+  lockRequired?: boolean;
+  /** How long a write waits for the write lock before LockTimeoutError (default 30 s). */
+  lockTimeoutMs?: number;
+  /** proper-lockfile's stale threshold (default 10 s, at least 2 s). */
+  lockStaleMs?: number;
+  /** SQLite busy_timeout (default 5 s): only outside connections can make SQLite busy. */
+  busyTimeoutMs?: number;
+  /**
+   * FULL (default) fsyncs the WAL at every commit: a finished task stays finished across power
+   * loss. NORMAL survives process crashes but may lose the last commits on power loss.
+   */
+  synchronous?: SynchronousMode;
+  retry?: Partial<RetryPolicy>;
+  /** Re-record the lock strategy (only with every other process on this database stopped). */
+  resetLockStrategy?: boolean;
+  /** Where warnings go (lock fallback); default stderr. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Opens (creating if needed) and migrates a tasklock database. The only place pragmas are set.
+ * Refuses, with one clear message each: a missing directory, a read-only directory, a file that
+ * is not a SQLite database, a schema newer than this code, a lock strategy that does not match
+ * the one the database was set up with.
+ */
+export async function openDatabase(path: string, options: OpenOptions = {}): Promise<TasklockDatabase> {
+  const file = checkPath(path);
+  const synchronous = options.synchronous ?? 'FULL';
+  if (!['NORMAL', 'FULL', 'EXTRA'].includes(synchronous)) {
+    throw new BadInputError(`synchronous must be NORMAL, FULL or EXTRA, not ${String(synchronous)}`);
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+  for (const [name, value] of [
+    ['busyTimeoutMs', busyTimeoutMs],
+    ['lockTimeoutMs', lockTimeoutMs],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0) throw new BadInputError(`${name} must be a non-negative integer`);
+  }
+
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: busyTimeoutMs });
+  } catch (error) {
+    throw translateOpenError(error, file);
+  }
+  let lock: WriteLock | undefined;
+  try {
+    const found = configure(db, file, synchronous);
+    if (found > SCHEMA_VERSION) throw new SchemaTooNewError(file, found, SCHEMA_VERSION);
+    lock = WriteLock.open(file, {
+      strategy: options.lock ?? 'auto',
+      required: options.lockRequired ?? false,
+      staleMs: options.lockStaleMs ?? 10_000,
+      recorded: options.resetLockStrategy ? null : recordedStrategy(db),
+      onWarning: options.onWarning ?? ((message) => process.stderr.write(`${message}\n`)),
+    });
+    const handle = new TasklockDatabase(
+      file,
+      db,
+      lock,
+      { ...DEFAULT_RETRY, ...options.retry },
+      lockTimeoutMs,
+      SCHEMA_VERSION,
+    );
+    const strategy = lock.strategy;
+    await handle.write(
+      (conn) => {
+        const version = schemaVersionOf(conn);
+        if (version > SCHEMA_VERSION) throw new SchemaTooNewError(file, version, SCHEMA_VERSION);
+        applyMigrations(conn);
+        recordStrategy(conn, file, strategy, options.resetLockStrategy ?? false);
+      },
+      { label: 'migrate' },
+    );
+    return handle;
+  } catch (error) {
+    db.close();
+    lock?.close();
+    throw translateOpenError(error, file);
+  }
+}
+
+function checkPath(path: string): string {
+  if (typeof path !== 'string' || path.trim() === '') throw new BadInputError('database path is empty');
+  if (path === ':memory:' || path.startsWith('file:')) {
+    throw new BadInputError('tasklock needs a database file on disk that several processes can share');
+  }
+  const file = resolve(path);
+  const dir = dirname(file);
+  let dirStat;
+  try {
+    dirStat = statSync(dir);
+  } catch {
+    throw new BadInputError(`directory ${dir} does not exist (for database ${file})`);
+  }
+  if (!dirStat.isDirectory()) throw new BadInputError(`${dir} is not a directory (for database ${file})`);
+  try {
+    if (statSync(file).isDirectory()) throw new BadInputError(`${file} is a directory, not a database file`);
+  } catch (error) {
+    if (error instanceof TasklockError) throw error;
+  }
+  try {
+    // WAL needs to create -wal and -shm beside the database, and the lock lives there too.
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new ReadOnlyError(`directory ${dir} is not writable: tasklock needs to create ${file}-wal, -shm and .lock there`);
+  }
+  return file;
+}
+
+/** Pragmas every connection needs; returns the schema version found. */
+function configure(db: Database.Database, file: string, synchronous: SynchronousMode): number {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') {
+    throw new PersistenceError(`${file}: could not switch to WAL journal mode (got ${String(mode)})`);
+  }
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('foreign_keys = ON');
+  // Checkpoints stay automatic (every ~1000 pages) so the WAL stays bounded under load.
+  db.pragma('wal_autocheckpoint = 1000');
+  return schemaVersionOf(db);
+}
+
+function recordedStrategy(db: Database.Database): LockStrategy | null {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (!hasMeta) return null;
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'lock_strategy'").get() as { value: string } | undefined;
+  return row && isLockStrategy(row.value) ? row.value : null;
+}
+
+function recordStrategy(db: Database.Database, file: string, strategy: LockStrategy, reset: boolean): void {
+  const recorded = recordedStrategy(db);
+  if (recorded !== null && recorded !== strategy && !reset) {
+    throw new LockStrategyMismatchError(
+      `${file} is used with lock strategy ${recorded} but this process would use ${strategy}: ` +
+        'processes with different strategies do not exclude each other (use the same --lock, or ' +
+        'stop every process and re-run init with --reset-lock-strategy)',
+    );
+  }
+  db.prepare("INSERT INTO meta (key, value) VALUES ('lock_strategy', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(strategy);
+}
+
+/** Open-time failures say what is wrong with the file, whichever layer noticed it. */
+function translateOpenError(error: unknown, file: string): unknown {
+  if (error instanceof TasklockError && !(error instanceof PersistenceError)) return error;
+  const code = sqliteCodeOf(error);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return new NotADatabaseError(file, { cause: error });
+  if (code?.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN') {
+    return new ReadOnlyError(`cannot open ${file} for writing: ${code}: ${firstLine(error)}`, { cause: error });
+  }
+  if (error instanceof PersistenceError || code === undefined) return error;
+  return new PersistenceError(`cannot open ${file}: ${code}: ${firstLine(error)}`, { cause: error });
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}

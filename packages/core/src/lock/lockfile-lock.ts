@@ -1,0 +1,150 @@
+import * as nodeFs from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
+import lockfile from 'proper-lockfile';
+import { LockLostError, LockTimeoutError, LockUnavailableError } from '../errors.js';
+import type { LockBackend } from './lock-backend.js';
+import { describeError } from './os-lock.js';
+
+export interface LockfileOptions {
+  /** proper-lockfile declares a lock stale after this long without an mtime refresh (clamped to ≥ 2000 ms). */
+  staleMs: number;
+}
+
+/**
+ * proper-lockfile's mkdir lock on `<db>.lock` (a directory): portable, needs no addon, but a
+ * SIGKILLed holder blocks everyone for `stale` ms, and its three sharp edges are handled here:
+ *  - a holder whose event loop stalls past `stale` loses the lock to another process: before
+ *    COMMIT `assertHeld()` checks that our last mtime refresh is recent enough that nobody could
+ *    have declared the lock stale; otherwise the transaction rolls back with LockLostError;
+ *  - its `release()` deletes whatever directory is there, even another holder's: we release
+ *    only after the same ownership check, and otherwise just forget our record of the lock;
+ *  - its default `onCompromised` throws from a timer and kills the process: ours records the
+ *    loss, which the next `assertHeld()` reports.
+ */
+export class LockfileLock implements LockBackend {
+  readonly strategy = 'lockfile' as const;
+  private readonly staleMs: number;
+  private release_: (() => Promise<void>) | null = null;
+  private compromised: Error | null = null;
+  /** mtimes this process set on the lock directory, newest last (the latest may still be in flight). */
+  private ownMtimes: number[] = [];
+  private lastRefresh = 0;
+  private readonly fs: typeof nodeFs;
+
+  constructor(
+    private readonly dbPath: string,
+    readonly path: string,
+    options: LockfileOptions,
+  ) {
+    this.staleMs = Math.max(2000, options.staleMs);
+    let existing;
+    try {
+      existing = lstatSync(path);
+    } catch {
+      existing = undefined;
+    }
+    if (existing && !existing.isDirectory()) {
+      throw new LockUnavailableError(
+        `${path} is a file, the OS-lock (flock) strategy's lock file: a mkdir lock cannot live there`,
+      );
+    }
+    this.fs = this.observingFs();
+  }
+
+  async acquire(timeoutMs: number): Promise<void> {
+    const started = performance.now();
+    let delayMs = 1;
+    for (;;) {
+      this.compromised = null;
+      try {
+        this.release_ = await lockfile.lock(this.dbPath, {
+          lockfilePath: this.path,
+          realpath: false,
+          retries: 0,
+          stale: this.staleMs,
+          update: this.staleMs / 2,
+          fs: this.fs,
+          onCompromised: (error) => {
+            this.compromised = error;
+          },
+        });
+        this.ownMtimes = [statSync(this.path).mtimeMs];
+        this.lastRefresh = Date.now();
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+          throw new LockUnavailableError(`cannot take mkdir lock ${this.path}: ${describeError(error)}`, {
+            cause: error,
+          });
+        }
+      }
+      const waited = performance.now() - started;
+      if (waited >= timeoutMs) throw new LockTimeoutError(this.path, waited);
+      // proper-lockfile has no wake-up: poll with capped, jittered backoff.
+      await sleep(Math.min(delayMs * (0.5 + Math.random()), timeoutMs - waited));
+      delayMs = Math.min(delayMs * 2, 25);
+    }
+  }
+
+  assertHeld(): void {
+    const state = this.ownership();
+    if (state !== 'ours') throw new LockLostError(`lost the mkdir lock ${this.path}: ${state}`);
+  }
+
+  async release(): Promise<void> {
+    const release = this.release_;
+    this.release_ = null;
+    if (release === null) return;
+    const state = this.ownership();
+    // Only remove the directory while it is still the one we made. If another process took it,
+    // leave it alone: proper-lockfile's refresh timer sees the foreign mtime and gives up (our
+    // onCompromised records that instead of throwing).
+    if (state === 'ours' || state.startsWith('not refreshed')) await release().catch(() => undefined);
+  }
+
+  close(): void {
+    this.release_ = null;
+  }
+
+  /** 'ours', or why not. */
+  private ownership(): string {
+    if (this.compromised !== null) return `proper-lockfile reports it compromised (${this.compromised.message})`;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.path).mtimeMs;
+    } catch (error) {
+      return `the lock directory is gone (${describeError(error)})`;
+    }
+    if (!this.ownMtimes.includes(mtimeMs)) return 'another process replaced the lock directory';
+    // Another process may take the lock once its mtime is `stale` old. While our last refresh is
+    // younger than 3/4 of `stale` nobody can have; older (an event loop stalled by a long
+    // transaction, a frozen process) counts as lost: it may be taken before our COMMIT.
+    const age = Date.now() - this.lastRefresh;
+    if (age > this.staleMs * 0.75) {
+      return `not refreshed for ${age} ms (stale after ${this.staleMs} ms): another process may take it`;
+    }
+    return 'ours';
+  }
+
+  /** node:fs with utimes observed, so we know which mtimes on the lock directory are ours. */
+  private observingFs(): typeof nodeFs {
+    const utimes = (
+      path: nodeFs.PathLike,
+      atime: nodeFs.TimeLike,
+      mtime: nodeFs.TimeLike,
+      callback: nodeFs.NoParamCallback,
+    ): void => {
+      const mine = path === this.path && mtime instanceof Date;
+      if (mine) this.ownMtimes = [...this.ownMtimes.slice(-1), mtime.getTime()];
+      nodeFs.utimes(path, atime, mtime, (error) => {
+        if (mine && !error) this.lastRefresh = Date.now();
+        callback(error);
+      });
+    };
+    return { ...nodeFs, utimes } as typeof nodeFs;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
