@@ -11,6 +11,8 @@ import { writeTransaction, type RetryPolicy, type WriteOptions } from './write-t
  */
 export class TasklockDatabase {
   readonly metrics = new WriteMetrics();
+  /** Migrations this open applied (empty when another process had already applied them). */
+  appliedMigrations: readonly number[] = [];
   private closed = false;
 
   constructor(

@@ -89,12 +89,13 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
       SCHEMA_VERSION,
     );
     const strategy = lock.strategy;
-    await handle.write(
+    handle.appliedMigrations = await handle.write(
       (conn) => {
         const version = schemaVersionOf(conn);
         if (version > SCHEMA_VERSION) throw new SchemaTooNewError(file, version, SCHEMA_VERSION);
-        applyMigrations(conn);
+        const applied = applyMigrations(conn);
         recordStrategy(conn, file, strategy, options.resetLockStrategy ?? false);
+        return applied;
       },
       { label: 'migrate' },
     );
