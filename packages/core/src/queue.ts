@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import type { TasklockDatabase } from './database.js';
+import { openDatabase, type OpenOptions } from './db/open.js';
+import { BadInputError, TaskNotFoundError, TasklockError } from './errors.js';
+import { currentProcess, isProcessAlive } from './process-identity.js';
+import { prepareAdmin } from './sql/admin.js';
+import { prepareClaim } from './sql/claim.js';
+import { prepareEnqueue, type NewTask } from './sql/enqueue.js';
+import { prepareEvents, type TaskEventRow } from './sql/events.js';
+import { prepareFinish } from './sql/finish.js';
+import { prepareHeartbeat } from './sql/heartbeat.js';
+import { prepareRead, type ListFilter } from './sql/read.js';
+import { prepareReclaim } from './sql/reclaim.js';
+import { prepareRuns, type TaskRunRow } from './sql/runs.js';
+import { prepareTaskLookup } from './sql/task-lookup.js';
+import { prepareWorkers, type WorkerRow } from './sql/workers.js';
+import { assertTransition, isTaskStatus, TASK_STATUSES, TERMINAL_STATUSES, type TaskStatus } from './task-state.js';
+import { DEFAULT_BACKOFF, toClaimedTask, toJsonText, toTask, type Backoff, type ClaimedTask, type Task } from './task.js';
+import { validateEnqueue, validateClaim, type ClaimOptions, type EnqueueItem, type EnqueueOptions } from './validate.js';
+import type { WriteMetricsSnapshot } from './metrics.js';
+
+export interface QueueOptions extends OpenOptions {
+  /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
+  maxPayloadBytes?: number;
+  /** Largest result stored, in bytes of JSON (default 1 MiB). */
+  maxResultBytes?: number;
+}
+
+export type EnqueuedTask = Task & { created: boolean };
+
+/** A task this caller holds: its id and the lease token that fences writes about it. */
+export interface Lease {
+  id: number;
+  leaseToken: string;
+}
+
+export type Outcome =
+  | { kind: 'complete'; lease: Lease; workerId: string; result: unknown }
+  | { kind: 'fail'; lease: Lease; workerId: string; error: string }
+  | { kind: 'release'; lease: Lease; workerId: string };
+
+export interface QueueStats {
+  counts: Record<TaskStatus, number>;
+  byQueue: Record<string, Record<TaskStatus, number>>;
+  byType: Record<string, Record<TaskStatus, number>>;
+  /** How long the oldest runnable pending task has waited, ms (0 when none). */
+  oldestPendingAgeMs: number;
+  /** Running tasks whose lease has expired (recover or any worker will reclaim them). */
+  overdueLeases: number;
+  lock: { strategy: string; path: string };
+  schemaVersion: number;
+  /** This process's own writes: lock wait/hold, BUSY retries, failures. */
+  writes: WriteMetricsSnapshot;
+  workers: { live: number; total: number };
+}
+
+export interface RecoverResult {
+  expired: number;
+  deadOwner: number;
+  deadWorkers: string[];
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The queue API. The database is the only truth: nothing here caches task state, every write
+ * is one `db.write()` transaction (the one write path), and every transition in it is a
+ * conditional UPDATE from task-state.ts's table whose refusal raises a typed error.
+ */
+export class Queue {
+  private readonly sql;
+  private readonly maxPayloadBytes: number;
+  private readonly maxResultBytes: number;
+
+  constructor(
+    readonly db: TasklockDatabase,
+    options: Pick<QueueOptions, 'maxPayloadBytes' | 'maxResultBytes'> = {},
+    private readonly ownsDb = false,
+  ) {
+    this.maxPayloadBytes = options.maxPayloadBytes ?? MiB;
+    this.maxResultBytes = options.maxResultBytes ?? MiB;
+    const conn = db.connection;
+    const events = prepareEvents(conn);
+    const runs = prepareRuns(conn);
+    this.sql = {
+      events,
+      runs,
+      lookup: prepareTaskLookup(conn),
+      enqueue: prepareEnqueue(conn, events),
+      claim: prepareClaim(conn, runs, events),
+      finish: prepareFinish(conn, runs, events),
+      heartbeat: prepareHeartbeat(conn),
+      reclaim: prepareReclaim(conn, runs, events),
+      admin: prepareAdmin(conn, runs, events),
+      workers: prepareWorkers(conn),
+      read: prepareRead(conn),
+    };
+  }
+
+  static async open(path: string, options: QueueOptions = {}): Promise<Queue> {
+    const db = await openDatabase(path, options);
+    try {
+      return new Queue(db, options, true);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.ownsDb) this.db.close();
+  }
+
+  async enqueue(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueuedTask> {
+    const [task] = await this.enqueueMany([{ ...options, type, payload }]);
+    return task!;
+  }
+
+  /** All or nothing: one transaction; any invalid item rejects the whole batch before writing. */
+  async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedTask[]> {
+    const now = Date.now();
+    const rows: NewTask[] = items.map((item, index) => validateEnqueue(item, now, this.maxPayloadBytes, index, items.length));
+    const created = await this.db.write(
+      () => rows.map((row) => this.sql.enqueue(row, now)),
+      { label: 'enqueue' },
+    );
+    return created.map(({ row, created: isNew }) => ({ ...toTask(row), created: isNew }));
+  }
+
+  /** Up to `limit` tasks in one transaction, highest priority first, then oldest run_at, then id. */
+  async claim(options: ClaimOptions): Promise<ClaimedTask[]> {
+    const input = validateClaim(options);
+    const rows = await this.db.write(
+      () => this.sql.claim({ ...input, nonce: randomBytes(6).toString('hex'), now: Date.now() }),
+      { label: 'claim' },
+    );
+    return rows.map(toClaimedTask);
+  }
+
+  /** Extends one lease and records progress; LeaseLostError when the lease is gone. */
+  async heartbeat(lease: Lease, options: { leaseMs: number; progress?: unknown }): Promise<void> {
+    const progress = options.progress === undefined ? null : toJsonText(options.progress, 'progress', this.maxResultBytes, lease.id);
+    await this.db.write(
+      (conn) => {
+        if (!this.sql.heartbeat.task(lease.id, lease.leaseToken, Date.now(), options.leaseMs, progress)) {
+          throw this.sql.lookup.refusal(lease.id, 'heartbeat');
+        }
+        void conn;
+      },
+      { label: 'heartbeat', taskId: lease.id },
+    );
+  }
+
+  /** One statement for all of a worker's leases; returns the leases it still holds (id → token). */
+  heartbeatWorker(workerId: string, leaseMs: number): Promise<Map<number, string>> {
+    return this.db.write(() => this.sql.heartbeat.worker(workerId, Date.now(), leaseMs), { label: 'heartbeat' });
+  }
+
+  async complete(lease: Lease, result: unknown, workerId = 'api'): Promise<void> {
+    await this.finishOne({ kind: 'complete', lease, workerId, result });
+  }
+
+  async fail(lease: Lease, error: string, workerId = 'api'): Promise<void> {
+    await this.finishOne({ kind: 'fail', lease, workerId, error });
+  }
+
+  async release(lease: Lease, workerId = 'api'): Promise<void> {
+    await this.finishOne({ kind: 'release', lease, workerId });
+  }
+
+  /**
+   * Group commit: many outcomes in one transaction. Each is its own conditional write; one
+   * whose lease is gone gets its typed error in the returned array (index for index) and does
+   * not stop the others. If the transaction fails, the promise rejects and nothing was written.
+   */
+  async finishMany(outcomes: readonly Outcome[]): Promise<(TasklockError | null)[]> {
+    const prepared = outcomes.map((outcome) =>
+      outcome.kind === 'complete'
+        ? { outcome, result: toJsonText(outcome.result ?? null, 'result', this.maxResultBytes, outcome.lease.id) }
+        : { outcome, result: '' },
+    );
+    return this.db.write(
+      () => {
+        const now = Date.now();
+        return prepared.map(({ outcome, result }) => {
+          const fence = { id: outcome.lease.id, token: outcome.lease.leaseToken, now };
+          const held =
+            outcome.kind === 'complete'
+              ? this.sql.finish.complete(fence, outcome.workerId, result)
+              : outcome.kind === 'fail'
+                ? this.sql.finish.fail(fence, outcome.workerId, outcome.error)
+                : this.sql.finish.release(fence, outcome.workerId);
+          return held ? null : (this.sql.lookup.refusal(fence.id, outcome.kind) as TasklockError);
+        });
+      },
+      { label: outcomes.length === 1 ? outcomes[0]!.kind : 'finish', taskId: outcomes.length === 1 ? outcomes[0]!.lease.id : undefined },
+    );
+  }
+
+  async cancel(id: number, reason: string | null = null): Promise<Task> {
+    await this.db.write(
+      () => {
+        const task = this.sql.admin.current(id);
+        if (task === undefined) throw new TaskNotFoundError(id);
+        assertTransition(id, 'cancel', task.status);
+        if (!this.sql.admin.cancel(id, task.status, task.attempts, task.locked_by, Date.now(), reason)) {
+          throw this.sql.lookup.refusal(id, 'cancel');
+        }
+      },
+      { label: 'cancel', taskId: id },
+    );
+    return this.get(id);
+  }
+
+  async retry(id: number): Promise<Task> {
+    await this.db.write(
+      () => {
+        const task = this.sql.admin.current(id);
+        if (task === undefined) throw new TaskNotFoundError(id);
+        assertTransition(id, 'retry', task.status);
+        if (!this.sql.admin.retry(id, task.status, task.attempts, Date.now())) throw this.sql.lookup.refusal(id, 'retry');
+      },
+      { label: 'retry', taskId: id },
+    );
+    return this.get(id);
+  }
+
+  /** Deletes terminal tasks not updated for `olderThanMs`; returns how many. */
+  async purge(options: { olderThanMs: number; statuses?: readonly TaskStatus[] }): Promise<number> {
+    if (!Number.isFinite(options.olderThanMs) || options.olderThanMs < 0) {
+      throw new BadInputError('purge: olderThanMs must be a non-negative number');
+    }
+    const statuses = options.statuses ?? TERMINAL_STATUSES;
+    for (const status of statuses) {
+      if (!TERMINAL_STATUSES.includes(status)) throw new BadInputError(`purge: only terminal tasks can be purged, not ${status}`);
+    }
+    const cutoff = Date.now() - options.olderThanMs;
+    return this.db.write(() => this.sql.admin.purge(statuses, cutoff), { label: 'purge' });
+  }
+
+  /**
+   * Reclaims tasks nobody runs: expired leases (anywhere), and at once the tasks of workers of
+   * this host whose process is gone (pid + start time, so a reused pid does not count as alive).
+   */
+  async recover(): Promise<RecoverResult> {
+    const me = currentProcess();
+    const dead = this.sql.workers
+      .holdingOnHost(me.host)
+      .concat(this.sql.workers.activeOnHost(me.host))
+      .filter((w) => !isProcessAlive({ pid: w.pid, start: w.process_start }));
+    const deadIds = [...new Set(dead.map((w) => w.id))];
+    // The common case, nothing to reclaim, costs two indexed reads and no write transaction.
+    if (deadIds.length === 0 && this.sql.read.overdueLeases(Date.now()) === 0) return { expired: 0, deadOwner: 0, deadWorkers: [] };
+    return this.db.write(
+      () => {
+        const now = Date.now();
+        let deadOwner = 0;
+        for (const id of deadIds) {
+          deadOwner += this.sql.reclaim.ofDeadWorker(id, now, 'worker process is gone');
+          this.sql.workers.stop(id, now);
+        }
+        const expired = this.sql.reclaim.expired(now, 1000);
+        return { expired, deadOwner, deadWorkers: deadIds };
+      },
+      { label: 'recover' },
+    );
+  }
+
+  registerWorker(worker: { id: string; queue: string; types: readonly string[] | null }): Promise<void> {
+    const me = currentProcess();
+    return this.db.write(
+      () =>
+        this.sql.workers.register({
+          id: worker.id,
+          pid: me.pid,
+          host: me.host,
+          process_start: me.start,
+          queue: worker.queue,
+          types: worker.types === null ? null : JSON.stringify(worker.types),
+          started_at: Date.now(),
+        }),
+      { label: 'register worker' },
+    );
+  }
+
+  async stopWorker(id: string): Promise<void> {
+    await this.db.write(() => this.sql.workers.stop(id, Date.now()), { label: 'stop worker' });
+  }
+
+  get(id: number): Task {
+    const row = this.sql.read.get(id);
+    if (row === undefined) throw new TaskNotFoundError(id);
+    return toTask(row);
+  }
+
+  list(filter: ListFilter = {}): Task[] {
+    if (filter.status !== undefined && !isTaskStatus(filter.status)) {
+      throw new BadInputError(`unknown status ${String(filter.status)} (one of ${TASK_STATUSES.join(', ')})`);
+    }
+    if (filter.limit !== undefined && (!Number.isInteger(filter.limit) || filter.limit < 1)) {
+      throw new BadInputError('limit must be a positive integer');
+    }
+    return this.sql.read.list(filter).map(toTask);
+  }
+
+  events(id: number): TaskEventRow[] {
+    this.get(id);
+    return this.sql.events.forTask(id);
+  }
+
+  runs(id: number): TaskRunRow[] {
+    this.get(id);
+    return this.sql.runs.forTask(id);
+  }
+
+  workers(): (WorkerRow & { alive: boolean | null })[] {
+    const host = currentProcess().host;
+    return this.sql.workers.all().map((w) => ({
+      ...w,
+      alive: w.stopped_at !== null ? false : w.host === host ? isProcessAlive({ pid: w.pid, start: w.process_start }) : null,
+    }));
+  }
+
+  stats(): QueueStats {
+    const now = Date.now();
+    const zero = (): Record<TaskStatus, number> => ({ pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 });
+    const counts = zero();
+    const byQueue: Record<string, Record<TaskStatus, number>> = {};
+    const byType: Record<string, Record<TaskStatus, number>> = {};
+    for (const row of this.sql.read.counts()) {
+      counts[row.status] += row.count;
+      (byQueue[row.queue] ??= zero())[row.status] += row.count;
+      (byType[row.type] ??= zero())[row.status] += row.count;
+    }
+    const oldest = this.sql.read.oldestPendingRunAt(now);
+    const workers = this.workers();
+    return {
+      counts,
+      byQueue,
+      byType,
+      oldestPendingAgeMs: oldest === null ? 0 : now - oldest,
+      overdueLeases: this.sql.read.overdueLeases(now),
+      lock: { strategy: this.db.lockStrategy, path: this.db.lock.path },
+      schemaVersion: this.db.schemaVersion,
+      writes: this.db.metricsSnapshot(),
+      workers: { live: workers.filter((w) => w.alive !== false).length, total: workers.length },
+    };
+  }
+
+  /** Earliest run_at of a pending task of this queue/types, or null: how long an idle worker may sleep. */
+  nextRunAt(queue: string, types: readonly string[] | null): number | null {
+    return this.sql.read.nextRunAt(queue, types === null ? null : JSON.stringify(types));
+  }
+
+  /** Pending + running tasks of this queue/types. */
+  liveCount(queue: string, types: readonly string[] | null): number {
+    return this.sql.read.liveCount(queue, types === null ? null : JSON.stringify(types));
+  }
+
+  private async finishOne(outcome: Outcome): Promise<void> {
+    const [error] = await this.finishMany([outcome]);
+    if (error) throw error;
+  }
+}
+
+export { DEFAULT_BACKOFF, type Backoff };

@@ -1,0 +1,52 @@
+/**
+ * Operator transitions, conditional on the status read in the same transaction:
+ *   cancel  pending | running → cancelled (a running attempt's run is closed as 'cancelled';
+ *           its worker finds the lease gone at its next heartbeat and aborts the handler)
+ *   retry   failed | cancelled → pending now, with at least one attempt left
+ *   purge   terminal tasks last updated before a cutoff are deleted with their runs and events
+ */
+import type Database from 'better-sqlite3';
+import type { TaskStatus } from '../task-state.js';
+import type { EventStatements } from './events.js';
+import type { RunStatements } from './runs.js';
+
+export function prepareAdmin(db: Database.Database, runs: RunStatements, events: EventStatements) {
+  const current = db.prepare<[number], { status: TaskStatus; attempts: number; locked_by: string | null }>(
+    'SELECT status, attempts, locked_by FROM tasks WHERE id = ?',
+  );
+  const cancel = db.prepare<{ id: number; from: TaskStatus; now: number }>(
+    `UPDATE tasks SET status = 'cancelled', updated_at = @now, finished_at = @now,
+                      lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
+     WHERE id = @id AND status = @from`,
+  );
+  const retry = db.prepare<{ id: number; from: TaskStatus; now: number }>(
+    `UPDATE tasks SET status = 'pending', run_at = @now, updated_at = @now, finished_at = NULL,
+                      max_attempts = MAX(max_attempts, attempts + 1)
+     WHERE id = @id AND status = @from`,
+  );
+  const purge = db.prepare<{ statuses: string; cutoff: number }>(
+    `DELETE FROM tasks
+     WHERE status IN (SELECT value FROM json_each(@statuses)) AND status IN ('succeeded', 'failed', 'cancelled')
+       AND updated_at < @cutoff`,
+  );
+  return {
+    current(id: number) {
+      return current.get(id);
+    },
+    /** false: the status changed under us (cannot happen inside one write transaction, but never assumed). */
+    cancel(id: number, from: TaskStatus, attempts: number, lockedBy: string | null, now: number, reason: string | null): boolean {
+      if (cancel.run({ id, from, now }).changes !== 1) return false;
+      if (from === 'running') runs.close(id, attempts, now, 'cancelled', reason);
+      events.record({ taskId: id, at: now, transition: 'cancel', from, to: 'cancelled', attempt: attempts, workerId: lockedBy, detail: reason });
+      return true;
+    },
+    retry(id: number, from: TaskStatus, attempts: number, now: number): boolean {
+      if (retry.run({ id, from, now }).changes !== 1) return false;
+      events.record({ taskId: id, at: now, transition: 'retry', from, to: 'pending', attempt: attempts, workerId: null, detail: null });
+      return true;
+    },
+    purge(statuses: readonly TaskStatus[], cutoff: number): number {
+      return purge.run({ statuses: JSON.stringify(statuses), cutoff }).changes;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * claim: pending (run_at ≤ now) → running, up to `limit` tasks in one statement.
+ * The subquery walks tasks_claimable (queue, priority DESC, run_at, id) WHERE status = 'pending'
+ * in claim order, so it needs no sort; `status = 'pending'` is repeated in the outer WHERE so
+ * the write stays conditional. Each claimed task gets a fresh lease token
+ * (`<claim nonce>:<id>:<attempt>`, unique per attempt), its attempts counter incremented, a
+ * task_runs row and a claim event. Zero rows means nothing is claimable now, not an error.
+ */
+import type Database from 'better-sqlite3';
+import type { TaskRow } from '../task.js';
+import type { EventStatements } from './events.js';
+import type { RunStatements } from './runs.js';
+
+export interface ClaimInput {
+  workerId: string;
+  queue: string;
+  /** JSON array of task types, or null for every type. */
+  types: string | null;
+  limit: number;
+  leaseMs: number;
+  nonce: string;
+  now: number;
+}
+
+export const CLAIM_CANDIDATES_SQL = `
+  SELECT id FROM tasks
+  WHERE status = 'pending' AND queue = @queue AND run_at <= @now
+    AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+  ORDER BY priority DESC, run_at, id
+  LIMIT @limit`;
+
+export function prepareClaim(db: Database.Database, runs: RunStatements, events: EventStatements) {
+  const claim = db.prepare<ClaimInput, TaskRow>(
+    `UPDATE tasks
+     SET status = 'running',
+         attempts = attempts + 1,
+         lease_token = @nonce || ':' || id || ':' || (attempts + 1),
+         lease_expires_at = @now + @leaseMs,
+         locked_by = @workerId,
+         updated_at = @now
+     WHERE status = 'pending' AND id IN (${CLAIM_CANDIDATES_SQL})
+     RETURNING *`,
+  );
+  return (input: ClaimInput): TaskRow[] => {
+    const rows = claim.all(input);
+    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
+    for (const row of rows) {
+      runs.open(row.id, row.attempts, input.workerId, row.lease_token!, input.now);
+      events.record({
+        taskId: row.id,
+        at: input.now,
+        transition: 'claim',
+        from: 'pending',
+        to: 'running',
+        attempt: row.attempts,
+        workerId: input.workerId,
+        detail: null,
+      });
+    }
+    return rows;
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * enqueue: (new) → pending. Inputs: a validated NewTask. With a unique key, a live task
+ * (pending or running) holding that key is returned instead of inserting (idempotent enqueue);
+ * the partial unique index tasks_unique_live_key backs this up against any other writer.
+ */
+import type Database from 'better-sqlite3';
+import type { TaskRow } from '../task.js';
+import type { EventStatements } from './events.js';
+
+export interface NewTask {
+  type: string;
+  queue: string;
+  priority: number;
+  payload: string;
+  maxAttempts: number;
+  backoff: string;
+  uniqueKey: string | null;
+  timeoutMs: number | null;
+  runAt: number;
+}
+
+export function prepareEnqueue(db: Database.Database, events: EventStatements) {
+  const findLive = db.prepare<[string], TaskRow>(
+    "SELECT * FROM tasks WHERE unique_key = ? AND status IN ('pending', 'running')",
+  );
+  const insert = db.prepare<NewTask & { now: number }, TaskRow>(
+    `INSERT INTO tasks (type, queue, status, priority, payload, max_attempts, backoff, unique_key, timeout_ms,
+                        run_at, created_at, updated_at)
+     VALUES (@type, @queue, 'pending', @priority, @payload, @maxAttempts, @backoff, @uniqueKey, @timeoutMs,
+             @runAt, @now, @now)
+     RETURNING *`,
+  );
+  return (task: NewTask, now: number): { row: TaskRow; created: boolean } => {
+    if (task.uniqueKey !== null) {
+      const existing = findLive.get(task.uniqueKey);
+      if (existing) return { row: existing, created: false };
+    }
+    const row = insert.get({ ...task, now })!;
+    events.record({
+      taskId: row.id,
+      at: now,
+      transition: 'enqueue',
+      from: null,
+      to: 'pending',
+      attempt: 0,
+      workerId: null,
+      detail: null,
+    });
+    return { row, created: true };
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * task_runs: one row per attempt, opened by claim (outcome 'running') and closed by the
+ * transition that ends the attempt, in the same transaction. (task_id, attempt) is unique, so
+ * attempts = number of runs always holds.
+ */
+import type Database from 'better-sqlite3';
+
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'retry' | 'lease-lost' | 'cancelled' | 'released';
+
+export interface TaskRunRow {
+  id: number;
+  task_id: number;
+  attempt: number;
+  worker_id: string;
+  lease_token: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: RunOutcome;
+  error: string | null;
+}
+
+export function prepareRuns(db: Database.Database) {
+  const open = db.prepare<{ taskId: number; attempt: number; workerId: string; token: string; now: number }>(
+    `INSERT INTO task_runs (task_id, attempt, worker_id, lease_token, started_at, outcome)
+     VALUES (@taskId, @attempt, @workerId, @token, @now, 'running')`,
+  );
+  const close = db.prepare<{ taskId: number; attempt: number; now: number; outcome: RunOutcome; error: string | null }>(
+    `UPDATE task_runs SET finished_at = @now, outcome = @outcome, error = @error
+     WHERE task_id = @taskId AND attempt = @attempt AND outcome = 'running'`,
+  );
+  const forTask = db.prepare<[number], TaskRunRow>('SELECT * FROM task_runs WHERE task_id = ? ORDER BY attempt');
+  return {
+    open(taskId: number, attempt: number, workerId: string, token: string, now: number): void {
+      open.run({ taskId, attempt, workerId, token, now });
+    },
+    close(taskId: number, attempt: number, now: number, outcome: RunOutcome, error: string | null = null): void {
+      close.run({ taskId, attempt, now, outcome, error });
+    },
+    forTask(taskId: number): TaskRunRow[] {
+      return forTask.all(taskId);
+    },
+  };
+}
+
+export type RunStatements = ReturnType<typeof prepareRuns>;

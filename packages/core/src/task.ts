@@ -1,0 +1,117 @@
+import { BadInputError } from './errors.js';
+import type { TaskStatus } from './task-state.js';
+
+/** How long a failed attempt waits before the next: `delay = min(maxMs, baseMs * factor^(attempt-1))`. */
+export interface Backoff {
+  baseMs: number;
+  factor: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { baseMs: 1000, factor: 2, maxMs: 60 * 60 * 1000 };
+
+export function backoffDelayMs(backoff: Backoff, attempt: number): number {
+  return Math.min(backoff.maxMs, Math.round(backoff.baseMs * backoff.factor ** Math.max(0, attempt - 1)));
+}
+
+/** A task as the API hands it out (camelCase, parsed JSON, Date-free epoch milliseconds). */
+export interface Task {
+  id: number;
+  type: string;
+  queue: string;
+  status: TaskStatus;
+  priority: number;
+  payload: unknown;
+  result: unknown;
+  lastError: string | null;
+  progress: unknown;
+  attempts: number;
+  maxAttempts: number;
+  backoff: Backoff;
+  uniqueKey: string | null;
+  timeoutMs: number | null;
+  runAt: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  leaseExpiresAt: number | null;
+  lockedBy: string | null;
+}
+
+/** A task this worker holds: `leaseToken` fences every later write about it. */
+export interface ClaimedTask extends Task {
+  leaseToken: string;
+  leaseExpiresAt: number;
+  lockedBy: string;
+}
+
+/** The `tasks` row exactly as SQLite returns it. */
+export interface TaskRow {
+  id: number;
+  type: string;
+  queue: string;
+  status: TaskStatus;
+  priority: number;
+  payload: string;
+  result: string | null;
+  last_error: string | null;
+  progress: string | null;
+  attempts: number;
+  max_attempts: number;
+  backoff: string;
+  unique_key: string | null;
+  timeout_ms: number | null;
+  run_at: number;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  locked_by: string | null;
+}
+
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    type: row.type,
+    queue: row.queue,
+    status: row.status,
+    priority: row.priority,
+    payload: JSON.parse(row.payload) as unknown,
+    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    lastError: row.last_error,
+    progress: row.progress === null ? null : (JSON.parse(row.progress) as unknown),
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    backoff: JSON.parse(row.backoff) as Backoff,
+    uniqueKey: row.unique_key,
+    timeoutMs: row.timeout_ms,
+    runAt: row.run_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    leaseExpiresAt: row.lease_expires_at,
+    lockedBy: row.locked_by,
+  };
+}
+
+export function toClaimedTask(row: TaskRow): ClaimedTask {
+  if (row.lease_token === null || row.lease_expires_at === null || row.locked_by === null) {
+    throw new Error(`task ${row.id} has no lease`);
+  }
+  return { ...toTask(row), leaseToken: row.lease_token, leaseExpiresAt: row.lease_expires_at, lockedBy: row.locked_by };
+}
+
+/** Serialises a value to stored JSON text, refusing what JSON cannot carry faithfully. */
+export function toJsonText(value: unknown, what: string, maxBytes: number, taskId?: number): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new BadInputError(`${what} is not JSON-serialisable: ${(error as Error).message}`, { taskId });
+  }
+  if (text === undefined) throw new BadInputError(`${what} is not JSON-serialisable (${typeof value})`, { taskId });
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) throw new BadInputError(`${what} is ${bytes} bytes, over the ${maxBytes}-byte limit`, { taskId });
+  return text;
+}

@@ -1,0 +1,98 @@
+import { BadInputError } from './errors.js';
+import type { NewTask } from './sql/enqueue.js';
+import { DEFAULT_BACKOFF, toJsonText, type Backoff } from './task.js';
+
+export interface EnqueueOptions {
+  queue?: string;
+  /** Higher runs first (default 0). */
+  priority?: number;
+  /** Not before this time (epoch ms or Date); exclusive with delayMs. */
+  runAt?: number | Date;
+  delayMs?: number;
+  /** Attempts in all, including the first (default 3). */
+  maxAttempts?: number;
+  backoff?: Partial<Backoff>;
+  /** Idempotency among live tasks: enqueue returns the pending/running task holding this key. */
+  uniqueKey?: string;
+  /** A worker aborts and fails an attempt running longer than this. */
+  timeoutMs?: number;
+}
+
+export interface EnqueueItem extends EnqueueOptions {
+  type: string;
+  payload: unknown;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  queue?: string;
+  types?: readonly string[] | null;
+  limit?: number;
+  leaseMs?: number;
+}
+
+const NAME = /^[\w.:/@-]{1,200}$/;
+
+export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes: number, index: number, total: number): NewTask {
+  const where = total > 1 ? `task #${index + 1}: ` : '';
+  const fail = (message: string): never => {
+    throw new BadInputError(`${where}${message}`);
+  };
+  if (typeof item !== 'object' || item === null) fail('must be an object');
+  if (typeof item.type !== 'string' || !NAME.test(item.type)) fail(`type must be 1-200 characters of [A-Za-z0-9_.:/@-], got ${JSON.stringify(item.type)}`);
+  const queue = item.queue ?? 'default';
+  if (typeof queue !== 'string' || !NAME.test(queue)) fail(`queue must be 1-200 characters of [A-Za-z0-9_.:/@-], got ${JSON.stringify(queue)}`);
+  const priority = item.priority ?? 0;
+  if (!Number.isSafeInteger(priority)) fail(`priority must be an integer, got ${String(priority)}`);
+  const maxAttempts = item.maxAttempts ?? 3;
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) fail(`maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}`);
+  if (item.runAt !== undefined && item.delayMs !== undefined) fail('give runAt or delayMs, not both');
+  let runAt = now;
+  if (item.runAt !== undefined) {
+    runAt = item.runAt instanceof Date ? item.runAt.getTime() : item.runAt;
+    if (!Number.isFinite(runAt)) fail('runAt is not a valid time');
+  }
+  if (item.delayMs !== undefined) {
+    if (!Number.isFinite(item.delayMs) || item.delayMs < 0) fail(`delayMs must be ≥ 0, got ${String(item.delayMs)}`);
+    runAt = now + Math.round(item.delayMs);
+  }
+  const backoff: Backoff = { ...DEFAULT_BACKOFF, ...item.backoff };
+  if (![backoff.baseMs, backoff.factor, backoff.maxMs].every((n) => Number.isFinite(n) && n >= 0)) {
+    fail('backoff baseMs, factor and maxMs must be non-negative numbers');
+  }
+  const uniqueKey = item.uniqueKey ?? null;
+  if (uniqueKey !== null && (typeof uniqueKey !== 'string' || uniqueKey.length === 0 || uniqueKey.length > 500)) {
+    fail('uniqueKey must be a non-empty string of at most 500 characters');
+  }
+  const timeoutMs = item.timeoutMs ?? null;
+  if (timeoutMs !== null && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)) fail(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
+  let payload: string;
+  try {
+    payload = toJsonText(item.payload, 'payload', maxPayloadBytes);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  return {
+    type: item.type,
+    queue,
+    priority,
+    payload,
+    maxAttempts,
+    backoff: JSON.stringify(backoff),
+    uniqueKey,
+    timeoutMs,
+    runAt: Math.round(runAt),
+  };
+}
+
+export function validateClaim(options: ClaimOptions): { workerId: string; queue: string; types: string | null; limit: number; leaseMs: number } {
+  const { workerId } = options;
+  if (typeof workerId !== 'string' || workerId.length === 0) throw new BadInputError('claim: workerId is required');
+  const queue = options.queue ?? 'default';
+  const limit = options.limit ?? 1;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new BadInputError(`claim: limit must be 1-10000, got ${String(limit)}`);
+  const leaseMs = options.leaseMs ?? 30_000;
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 100) throw new BadInputError(`claim: leaseMs must be an integer ≥ 100, got ${String(leaseMs)}`);
+  const types = options.types == null || options.types.length === 0 ? null : JSON.stringify([...options.types]);
+  return { workerId, queue, types, limit, leaseMs };
+}

@@ -1,0 +1,104 @@
+import type { Outcome, Queue } from './queue.js';
+import type { TasklockError } from './errors.js';
+
+export interface FinisherHooks {
+  /** The outcome is in the database (error = null) or was refused (lease lost, task gone). */
+  settled(outcome: Outcome, error: TasklockError | null): void;
+  /** The transaction failed; the outcomes stay queued and are tried again. */
+  persistFailed(error: unknown, count: number): void;
+}
+
+/**
+ * Group commit for a worker's finished attempts: outcomes that arrive while a commit is in
+ * flight (or in the same tick) go out together in the next transaction, so under load one lock
+ * + one fsync serves many tasks, and an outcome is never delayed by more than the commit ahead
+ * of it. A failed commit (SQLITE_FULL, IOERR, BUSY after retries, lock timeout) keeps every
+ * outcome queued, unchanged, and retries with capped backoff: the tasks stay `running` under
+ * leases the worker keeps extending, never silently lost and never marked done in memory only.
+ */
+export class WorkerFinisher {
+  private queued: Outcome[] = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly hooks: FinisherHooks,
+    private readonly maxBatch = 512,
+  ) {}
+
+  get size(): number {
+    return this.queued.length + (this.flushing ? 1 : 0);
+  }
+
+  add(outcome: Outcome): void {
+    this.queued.push(outcome);
+    this.schedule();
+  }
+
+  /** Resolves once everything queued so far is settled, or after `maxTries` failed retries. */
+  async drain(maxTries = 20): Promise<void> {
+    let tries = 0;
+    while (this.queued.length > 0 || this.flushing) {
+      if (this.flushing) {
+        await this.flushing;
+        continue;
+      }
+      if (this.retryTimer) {
+        tries += 1;
+        if (tries > maxTries) return;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs()));
+      }
+      await this.flush();
+    }
+  }
+
+  close(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private retryDelayMs(): number {
+    return Math.min(1000, 10 * 2 ** Math.min(this.failures, 7));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing || this.retryTimer) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private flush(): Promise<void> {
+    const batch = this.queued.splice(0, this.maxBatch);
+    if (batch.length === 0) return Promise.resolve();
+    this.flushing = this.queue
+      .finishMany(batch)
+      .then(
+        (errors) => {
+          this.failures = 0;
+          batch.forEach((outcome, i) => this.hooks.settled(outcome, errors[i] ?? null));
+        },
+        (error: unknown) => {
+          this.failures += 1;
+          this.queued.unshift(...batch);
+          this.hooks.persistFailed(error, batch.length);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            this.schedule();
+          }, this.retryDelayMs());
+        },
+      )
+      .finally(() => {
+        this.flushing = null;
+        if (this.queued.length > 0) this.schedule();
+      });
+    return this.flushing;
+  }
+}

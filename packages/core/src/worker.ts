@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { BadInputError, TasklockError } from './errors.js';
+import type { Outcome, Queue } from './queue.js';
+import type { ClaimedTask } from './task.js';
+import { WakeSignal } from './wake-signal.js';
+import { WorkerFinisher } from './worker-finisher.js';
+
+export interface TaskContext {
+  task: ClaimedTask;
+  id: number;
+  attempt: number;
+  /** Aborts on cancel, lease loss, the task's timeout, or a shutdown past the grace period. */
+  signal: AbortSignal;
+  /** Extends this task's lease now and records progress; rejects with LeaseLostError if gone. */
+  heartbeat(progress?: unknown): Promise<void>;
+}
+
+export type TaskHandler = (payload: unknown, context: TaskContext) => unknown;
+
+export type WorkerLogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type WorkerLog = (level: WorkerLogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+export interface WorkerOptions {
+  id?: string;
+  queue?: string;
+  types?: readonly string[] | null;
+  /** Handlers running at once (default 1). */
+  concurrency?: number;
+  /** Tasks claimed per transaction (default = concurrency). */
+  batch?: number;
+  leaseMs?: number;
+  /** Default leaseMs / 3. */
+  heartbeatMs?: number;
+  /** Longest idle sleep between checks when no wake-up arrives (default 250 ms). */
+  maxPollMs?: number;
+  /** Expired-lease and dead-owner sweep period (default 500 ms). */
+  recoverEveryMs?: number;
+  /** Stop after claiming this many tasks. */
+  maxTasks?: number;
+  /** Stop once no pending or running task of this queue/types is left. */
+  untilEmpty?: boolean;
+  /** How long a graceful stop waits for running handlers before handing their tasks back. */
+  graceMs?: number;
+  log?: WorkerLog;
+}
+
+export interface WorkerStats {
+  claimed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  released: number;
+  /** Outcomes the fence refused: the lease had been reclaimed or the task cancelled. */
+  rejected: number;
+  /** Handlers aborted because their task was cancelled or their lease lost. */
+  aborted: number;
+  recovered: number;
+  /** Transactions that failed to persist outcomes (each retried). */
+  persistFailures: number;
+}
+
+interface Running {
+  task: ClaimedTask;
+  controller: AbortController;
+  /** Why the attempt is no longer ours; set once, and no outcome is written after it. */
+  lost: string | null;
+  settled: Promise<void>;
+}
+
+/**
+ * Runs a handler for claimed tasks. The worker holds no authoritative state: a task it runs is
+ * `running` in the database under its lease, and what it learns (finished, failed, lost) is
+ * applied in memory only after the database accepted it.
+ */
+export class Worker {
+  readonly id: string;
+  private readonly options: Required<Omit<WorkerOptions, 'id' | 'types' | 'maxTasks' | 'log'>> & {
+    types: readonly string[] | null;
+    maxTasks: number;
+  };
+  private readonly log: WorkerLog;
+  private readonly running = new Map<number, Running>();
+  private readonly finisher: WorkerFinisher;
+  private readonly wake: WakeSignal;
+  private readonly counters: WorkerStats = {
+    claimed: 0, succeeded: 0, failed: 0, retried: 0, released: 0, rejected: 0, aborted: 0, recovered: 0, persistFailures: 0,
+  };
+  private stopping = false;
+  private timers: NodeJS.Timeout[] = [];
+  private recovering = false;
+  private beating = false;
+  private done: Promise<WorkerStats> | null = null;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly handler: TaskHandler,
+    options: WorkerOptions = {},
+  ) {
+    const concurrency = options.concurrency ?? 1;
+    const leaseMs = options.leaseMs ?? 30_000;
+    this.options = {
+      queue: options.queue ?? 'default',
+      types: options.types && options.types.length > 0 ? [...options.types] : null,
+      concurrency,
+      batch: options.batch ?? concurrency,
+      leaseMs,
+      heartbeatMs: options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3)),
+      maxPollMs: options.maxPollMs ?? 250,
+      recoverEveryMs: options.recoverEveryMs ?? 500,
+      maxTasks: options.maxTasks ?? Number.POSITIVE_INFINITY,
+      untilEmpty: options.untilEmpty ?? false,
+      graceMs: options.graceMs ?? 10_000,
+    };
+    for (const [name, value, min] of [
+      ['concurrency', concurrency, 1],
+      ['batch', this.options.batch, 1],
+      ['leaseMs', leaseMs, 100],
+      ['heartbeatMs', this.options.heartbeatMs, 10],
+      ['graceMs', this.options.graceMs, 0],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < min) throw new BadInputError(`worker ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+    }
+    if (this.options.heartbeatMs >= leaseMs) throw new BadInputError('worker heartbeatMs must be shorter than leaseMs');
+    if (options.maxTasks !== undefined && (!Number.isSafeInteger(options.maxTasks) || options.maxTasks < 1)) {
+      throw new BadInputError(`worker maxTasks must be a positive integer, got ${String(options.maxTasks)}`);
+    }
+    this.id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.log = options.log ?? (() => undefined);
+    this.wake = new WakeSignal(`${queue.db.path}-wal`);
+    this.finisher = new WorkerFinisher(queue, {
+      settled: (outcome, error) => this.settled(outcome, error),
+      persistFailed: (error, count) => {
+        this.counters.persistFailures += 1;
+        this.log('error', `could not persist ${count} outcome(s), retrying: ${describe(error)}`, { code: codeOf(error) });
+      },
+    });
+  }
+
+  stats(): WorkerStats {
+    return { ...this.counters };
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Runs until stop(), maxTasks or untilEmpty; resolves with the worker's counters. */
+  start(): Promise<WorkerStats> {
+    this.done ??= this.run();
+    return this.done;
+  }
+
+  /** Graceful: stop claiming, wait up to graceMs for running handlers, hand the rest back. */
+  stop(): Promise<WorkerStats> {
+    this.stopping = true;
+    this.wake.notify();
+    return this.done ?? Promise.resolve(this.stats());
+  }
+
+  private async run(): Promise<WorkerStats> {
+    const { queue: queueName, types } = this.options;
+    await this.queue.registerWorker({ id: this.id, queue: queueName, types });
+    this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.db.lockStrategy });
+    await this.recover(); // orphans of dead workers of this host, before taking new work
+    this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
+    this.timers.push(setInterval(() => void this.recover(), this.options.recoverEveryMs));
+    try {
+      await this.claimLoop();
+    } finally {
+      await this.shutdown();
+    }
+    return this.stats();
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { concurrency, batch, maxTasks, leaseMs, maxPollMs } = this.options;
+    let idleMs = 1;
+    while (!this.stopping && this.counters.claimed < maxTasks) {
+      const free = Math.min(concurrency - this.running.size, maxTasks - this.counters.claimed);
+      if (free <= 0) {
+        await this.wake.wait(maxPollMs);
+        continue;
+      }
+      if (!this.worthClaiming()) {
+        if (this.options.untilEmpty && this.running.size === 0 && this.finisher.size === 0 &&
+            this.queue.liveCount(this.options.queue, this.options.types) === 0) return;
+        await this.wake.wait(this.idleWaitMs(idleMs));
+        idleMs = Math.min(idleMs * 2, maxPollMs);
+        continue;
+      }
+      let tasks: ClaimedTask[];
+      try {
+        tasks = await this.queue.claim({ workerId: this.id, queue: this.options.queue, types: this.options.types, limit: Math.min(batch, free), leaseMs });
+      } catch (error) {
+        this.log('error', `claim failed: ${describe(error)}`, { code: codeOf(error) });
+        await this.wake.wait(maxPollMs);
+        continue;
+      }
+      idleMs = 1;
+      this.counters.claimed += tasks.length;
+      for (const task of tasks) this.begin(task);
+    }
+  }
+
+  /** A read-only look (no lock) before paying for a write transaction. */
+  private worthClaiming(): boolean {
+    const next = this.queue.nextRunAt(this.options.queue, this.options.types);
+    return next !== null && next <= Date.now();
+  }
+
+  private idleWaitMs(idleMs: number): number {
+    const next = this.queue.nextRunAt(this.options.queue, this.options.types);
+    const untilDue = next === null ? Number.POSITIVE_INFINITY : Math.max(1, next - Date.now());
+    return Math.min(untilDue, this.wake.watching ? this.options.maxPollMs : idleMs);
+  }
+
+  private begin(task: ClaimedTask): void {
+    const controller = new AbortController();
+    const entry: Running = { task, controller, lost: null, settled: Promise.resolve() };
+    this.running.set(task.id, entry);
+    entry.settled = this.execute(entry);
+  }
+
+  private async execute(entry: Running): Promise<void> {
+    const { task, controller } = entry;
+    const timeout = task.timeoutMs === null ? null : setTimeout(() => controller.abort(new Error(`timed out after ${task.timeoutMs} ms`)), task.timeoutMs);
+    const lease = { id: task.id, leaseToken: task.leaseToken };
+    const context: TaskContext = {
+      task,
+      id: task.id,
+      attempt: task.attempts,
+      signal: controller.signal,
+      heartbeat: (progress) => this.queue.heartbeat(lease, { leaseMs: this.options.leaseMs, progress }),
+    };
+    let outcome: Outcome | null;
+    try {
+      const result = await this.handler(task.payload, context);
+      outcome = controller.signal.aborted
+        ? { kind: 'fail', lease, workerId: this.id, error: describe(controller.signal.reason) }
+        : { kind: 'complete', lease, workerId: this.id, result };
+    } catch (error) {
+      outcome = { kind: 'fail', lease, workerId: this.id, error: controller.signal.aborted ? describe(controller.signal.reason) : describe(error) };
+    } finally {
+      if (timeout) clearTimeout(timeout);
+    }
+    if (entry.lost !== null) {
+      // Cancelled, reclaimed or handed back: the attempt is not ours to finish.
+      this.running.delete(task.id);
+      this.wake.notify();
+      return;
+    }
+    this.finisher.add(outcome);
+  }
+
+  private settled(outcome: Outcome, error: TasklockError | null): void {
+    const entry = this.running.get(outcome.lease.id);
+    if (entry && entry.task.leaseToken === outcome.lease.leaseToken) this.running.delete(outcome.lease.id);
+    this.wake.notify();
+    if (error) {
+      this.counters.rejected += 1;
+      this.log('warn', `task ${outcome.lease.id}: ${outcome.kind} rejected: ${error.message}`, { taskId: outcome.lease.id, code: error.code });
+      return;
+    }
+    if (outcome.kind === 'complete') this.counters.succeeded += 1;
+    else if (outcome.kind === 'release') this.counters.released += 1;
+    else {
+      if (this.statusOf(outcome.lease.id) === 'failed') this.counters.failed += 1;
+      else this.counters.retried += 1;
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      const held = await this.queue.heartbeatWorker(this.id, this.options.leaseMs);
+      for (const entry of this.running.values()) {
+        if (entry.lost !== null || held.get(entry.task.id) === entry.task.leaseToken) continue;
+        // Not ours in the database any more: cancelled by an operator, or reclaimed after our
+        // lease expired (a stall, a frozen process). Abort the handler; write nothing for it.
+        const status = this.statusOf(entry.task.id);
+        this.markLost(entry, status === 'cancelled' ? 'task was cancelled' : `lease lost (task is now ${status})`);
+      }
+    } catch (error) {
+      this.log('error', `heartbeat failed: ${describe(error)}`, { code: codeOf(error) });
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private statusOf(id: number): string {
+    try {
+      return this.queue.get(id).status;
+    } catch (error) {
+      if (error instanceof TasklockError && error.code === 'task-not-found') return 'deleted';
+      throw error;
+    }
+  }
+
+  private markLost(entry: Running, reason: string): void {
+    if (entry.lost !== null) return;
+    entry.lost = reason;
+    this.counters.aborted += 1;
+    this.log('warn', `task ${entry.task.id}: ${reason}; aborting its handler`, { taskId: entry.task.id });
+    entry.controller.abort(new Error(reason));
+  }
+
+  private async recover(): Promise<void> {
+    if (this.recovering || this.stopping) return;
+    this.recovering = true;
+    try {
+      const result = await this.queue.recover();
+      const count = result.expired + result.deadOwner;
+      if (count > 0) {
+        this.counters.recovered += count;
+        this.log('warn', `reclaimed ${count} task(s): ${result.expired} expired lease(s), ${result.deadOwner} of dead worker(s) ${result.deadWorkers.join(', ')}`);
+        this.wake.notify();
+      }
+    } catch (error) {
+      this.log('error', `recovery sweep failed: ${describe(error)}`, { code: codeOf(error) });
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    const { graceMs } = this.options;
+    if (this.running.size > 0) {
+      this.log('info', `stopping: waiting up to ${graceMs} ms for ${this.running.size} running task(s)`);
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...this.running.values()].map((e) => e.settled)).then(() => this.finisher.drain()),
+        new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(graceTimer);
+    }
+    // Whatever is still running is handed back to pending, fenced by its lease token.
+    for (const entry of this.running.values()) {
+      if (entry.lost !== null) continue;
+      entry.lost = 'worker shut down';
+      entry.controller.abort(new Error('worker shut down before the task finished'));
+      this.finisher.add({ kind: 'release', lease: { id: entry.task.id, leaseToken: entry.task.leaseToken }, workerId: this.id });
+    }
+    await this.finisher.drain();
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    this.finisher.close();
+    this.wake.close();
+    try {
+      await this.queue.stopWorker(this.id);
+    } catch (error) {
+      this.log('error', `could not mark worker stopped: ${describe(error)}`, { code: codeOf(error) });
+    }
+    this.log('info', `worker ${this.id} stopped`, { ...this.counters });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error);
+}
+
+function codeOf(error: unknown): string | undefined {
+  return error instanceof TasklockError ? (error.sqliteCode ?? error.code) : undefined;
+}
