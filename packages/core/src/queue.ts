@@ -352,6 +352,11 @@ export class Queue {
     return this.sql.read.nextRunAt(queue, types === null ? null : JSON.stringify(types));
   }
 
+  /** Whether a task of this queue/types is claimable now: a read, no lock. */
+  hasDue(queue: string, types: readonly string[] | null): boolean {
+    return this.sql.read.hasDue(queue, types === null ? null : JSON.stringify(types), Date.now());
+  }
+
   /** Pending + running tasks of this queue/types. */
   liveCount(queue: string, types: readonly string[] | null): number {
     return this.sql.read.liveCount(queue, types === null ? null : JSON.stringify(types));

@@ -205,8 +205,7 @@ export class Worker {
 
   /** A read-only look (no lock) before paying for a write transaction. */
   private worthClaiming(): boolean {
-    const next = this.queue.nextRunAt(this.options.queue, this.options.types);
-    return next !== null && next <= Date.now();
+    return this.queue.hasDue(this.options.queue, this.options.types);
   }
 
   private idleWaitMs(idleMs: number): number {

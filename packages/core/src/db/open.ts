@@ -71,8 +71,11 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
   }
   let lock: WriteLock | undefined;
   try {
-    const found = configure(db, file, synchronous);
+    // Refuse a newer schema before configure() writes anything: switching a rollback-journal
+    // database to WAL rewrites its header, and a refused file must stay exactly as it was.
+    const found = schemaVersionOf(db);
     if (found > SCHEMA_VERSION) throw new SchemaTooNewError(file, found, SCHEMA_VERSION);
+    configure(db, file, synchronous);
     lock = WriteLock.open(file, {
       strategy: options.lock ?? 'auto',
       required: options.lockRequired ?? false,
@@ -135,8 +138,8 @@ function checkPath(path: string): string {
   return file;
 }
 
-/** Pragmas every connection needs; returns the schema version found. */
-function configure(db: Database.Database, file: string, synchronous: SynchronousMode): number {
+/** Pragmas every connection needs. */
+function configure(db: Database.Database, file: string, synchronous: SynchronousMode): void {
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') {
     throw new PersistenceError(`${file}: could not switch to WAL journal mode (got ${String(mode)})`);
@@ -145,7 +148,6 @@ function configure(db: Database.Database, file: string, synchronous: Synchronous
   db.pragma('foreign_keys = ON');
   // Checkpoints stay automatic (every ~1000 pages) so the WAL stays bounded under load.
   db.pragma('wal_autocheckpoint = 1000');
-  return schemaVersionOf(db);
 }
 
 function recordedStrategy(db: Database.Database): LockStrategy | null {

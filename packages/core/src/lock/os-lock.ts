@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LockTimeoutError, LockUnavailableError, ReadOnlyError } from '../errors.js';
 import type { LockBackend } from './lock-backend.js';
@@ -34,6 +34,7 @@ export class OsLock implements LockBackend {
 
   constructor(readonly path: string) {
     this.addon = loadAddon();
+    const created = !existsSync(path);
     this.fd = openLockFile(path);
     try {
       // Probe: a filesystem that cannot lock throws here (ENOLCK, EINVAL, EOPNOTSUPP);
@@ -41,6 +42,9 @@ export class OsLock implements LockBackend {
       if (this.addon.tryLock(this.fd)) this.addon.unlock(this.fd);
     } catch (error) {
       closeSync(this.fd);
+      // Leave no lock file behind: the lockfile strategy we fall back to needs this path for its
+      // directory, and refuses a regular file there (it marks a database set up for flock).
+      if (created) rmSync(path, { force: true });
       throw new LockUnavailableError(`the filesystem refuses OS locks on ${path}: ${describe(error)}`, {
         cause: error,
       });

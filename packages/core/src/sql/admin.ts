@@ -3,7 +3,7 @@
  *   cancel  pending | running → cancelled (a running attempt's run is closed as 'cancelled';
  *           its worker finds the lease gone at its next heartbeat and aborts the handler)
  *   retry   failed | cancelled → pending now, with at least one attempt left
- *   purge   terminal tasks last updated before a cutoff are deleted with their runs and events
+ *   purge   terminal tasks last updated at or before a cutoff are deleted with their runs and events
  */
 import type Database from 'better-sqlite3';
 import type { TaskStatus } from '../task-state.js';
@@ -27,7 +27,7 @@ export function prepareAdmin(db: Database.Database, runs: RunStatements, events:
   const purge = db.prepare<{ statuses: string; cutoff: number }>(
     `DELETE FROM tasks
      WHERE status IN (SELECT value FROM json_each(@statuses)) AND status IN ('succeeded', 'failed', 'cancelled')
-       AND updated_at < @cutoff`,
+       AND updated_at <= @cutoff`,
   );
   return {
     current(id: number) {

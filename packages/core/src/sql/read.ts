@@ -37,10 +37,14 @@ export function prepareRead(db: Database.Database) {
   const overdue = db.prepare<[number], { count: number }>(
     "SELECT count(*) AS count FROM tasks WHERE status = 'running' AND lease_expires_at <= ?",
   );
-  const claimable = db.prepare<{ queue: string; types: string | null }, { run_at: number }>(
-    `SELECT run_at FROM tasks WHERE status = 'pending' AND queue = @queue
+  const due = db.prepare<{ queue: string; types: string | null; now: number }, { id: number }>(
+    `SELECT id FROM tasks WHERE status = 'pending' AND queue = @queue AND run_at <= @now
        AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-     ORDER BY run_at LIMIT 1`,
+     LIMIT 1`,
+  );
+  const nextRunAt = db.prepare<{ queue: string; types: string | null }, { run_at: number | null }>(
+    `SELECT min(run_at) AS run_at FROM tasks WHERE status = 'pending' AND queue = @queue
+       AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`,
   );
   const live = db.prepare<{ queue: string; types: string | null }, { count: number }>(
     `SELECT count(*) AS count FROM tasks WHERE status IN ('pending', 'running') AND queue = @queue
@@ -59,8 +63,10 @@ export function prepareRead(db: Database.Database) {
     counts: () => counts.all(),
     oldestPendingRunAt: (now: number) => oldestPending.get(now)?.run_at ?? null,
     overdueLeases: (now: number) => overdue.get(now)?.count ?? 0,
-    /** Earliest run_at among pending tasks of a queue/types (in the future or not); null if none. */
-    nextRunAt: (queue: string, types: string | null) => claimable.get({ queue, types })?.run_at ?? null,
+    /** Is a task of this queue/types claimable now? (Stops at the first: served by tasks_claimable.) */
+    hasDue: (queue: string, types: string | null, now: number) => due.get({ queue, types, now }) !== undefined,
+    /** Earliest run_at among pending tasks of a queue/types (in the future or not); null if none. Idle path only. */
+    nextRunAt: (queue: string, types: string | null) => nextRunAt.get({ queue, types })?.run_at ?? null,
     /** Pending + running tasks of a queue/types: zero means a draining worker may stop. */
     liveCount: (queue: string, types: string | null) => live.get({ queue, types })?.count ?? 0,
   };

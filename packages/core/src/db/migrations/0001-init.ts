@@ -43,8 +43,8 @@ CREATE INDEX tasks_running_by_worker ON tasks (locked_by) WHERE status = 'runnin
 -- Idempotent enqueue among live tasks; a finished task frees its key.
 CREATE UNIQUE INDEX tasks_unique_live_key ON tasks (unique_key)
   WHERE unique_key IS NOT NULL AND status IN ('pending', 'running');
--- Listing and purge by status and age.
-CREATE INDEX tasks_by_status_updated ON tasks (status, updated_at);
+-- Purge of finished tasks by age.
+CREATE INDEX tasks_finished_by_age ON tasks (updated_at) WHERE status IN ('succeeded', 'failed', 'cancelled');
 
 CREATE TABLE task_runs (
   id           INTEGER PRIMARY KEY,

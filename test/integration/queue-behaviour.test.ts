@@ -1,0 +1,234 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Worker, backoffDelayMs, DEFAULT_BACKOFF, type TaskContext } from '@tasklock/core';
+import { closeQueues, openTempQueue, replayStatus } from '../utils/lifecycle.js';
+import { removeTempDirs } from '../utils/temp-dir.js';
+
+afterEach(() => {
+  closeQueues();
+  removeTempDirs();
+});
+
+describe('enqueue', () => {
+  it('validates payloads and options, writing nothing for a bad batch', async () => {
+    const queue = await openTempQueue({ maxPayloadBytes: 64 });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const bad: [string, unknown, object][] = [
+      ['job', cyclic, {}],
+      ['job', 10n, {}],
+      ['job', undefined, {}],
+      ['job', 'x'.repeat(100), {}],
+      ['', {}, {}],
+      ['job', {}, { priority: 1.5 }],
+      ['job', {}, { maxAttempts: 0 }],
+      ['job', {}, { delayMs: -1 }],
+      ['job', {}, { runAt: Number.NaN }],
+      ['job', {}, { runAt: 1, delayMs: 1 }],
+      ['job', {}, { timeoutMs: 0 }],
+    ];
+    for (const [type, payload, options] of bad) {
+      await expect(queue.enqueue(type, payload, options)).rejects.toMatchObject({ code: 'bad-input' });
+    }
+    await expect(queue.enqueueMany([{ type: 'ok', payload: 1 }, { type: 'job', payload: 'x'.repeat(100) }])).rejects.toThrow(/task #2: payload is \d+ bytes/);
+    expect(queue.list()).toEqual([]);
+  });
+
+  it('is idempotent by unique key among live tasks only', async () => {
+    const queue = await openTempQueue();
+    const first = await queue.enqueue('mail', { to: 'a' }, { uniqueKey: 'mail-a' });
+    const again = await queue.enqueue('mail', { to: 'b' }, { uniqueKey: 'mail-a' });
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ id: first.id, created: false, payload: { to: 'a' } });
+    const [lease] = await queue.claim({ workerId: 'w' });
+    expect((await queue.enqueue('mail', {}, { uniqueKey: 'mail-a' })).id).toBe(first.id);
+    await queue.complete(lease!, null);
+    const fresh = await queue.enqueue('mail', {}, { uniqueKey: 'mail-a' });
+    expect(fresh.created).toBe(true);
+    expect(fresh.id).not.toBe(first.id);
+    const batch = await queue.enqueueMany([
+      { type: 'x', payload: 1, uniqueKey: 'k' },
+      { type: 'x', payload: 2, uniqueKey: 'k' },
+    ]);
+    expect(batch.map((t) => t.created)).toEqual([true, false]);
+    expect(batch[0]!.id).toBe(batch[1]!.id);
+  });
+});
+
+describe('claim', () => {
+  it('orders by priority, then run_at, then id, and respects types and limit', async () => {
+    const queue = await openTempQueue();
+    const now = Date.now();
+    const low = await queue.enqueue('a', 1, { priority: 0, runAt: now - 1000 });
+    const highLate = await queue.enqueue('a', 2, { priority: 5, runAt: now - 10 });
+    const highEarly = await queue.enqueue('a', 3, { priority: 5, runAt: now - 500 });
+    const other = await queue.enqueue('b', 4, { priority: 9 });
+    const lowToo = await queue.enqueue('a', 5, { priority: 0, runAt: now - 1000 });
+    const claimed = await queue.claim({ workerId: 'w', types: ['a'], limit: 3, leaseMs: 1000 });
+    expect(claimed.map((t) => t.id)).toEqual([highEarly.id, highLate.id, low.id]);
+    expect(claimed.every((t) => t.attempts === 1 && t.lockedBy === 'w' && t.leaseToken.length > 0)).toBe(true);
+    expect(new Set(claimed.map((t) => t.leaseToken)).size).toBe(3);
+    expect((await queue.claim({ workerId: 'w', limit: 10 })).map((t) => t.id)).toEqual([other.id, lowToo.id]);
+    expect(queue.runs(low.id)).toMatchObject([{ attempt: 1, worker_id: 'w', outcome: 'running' }]);
+  });
+
+  it('uses the partial index in claim order (no table scan, no sort)', async () => {
+    const queue = await openTempQueue();
+    const { CLAIM_CANDIDATES_SQL } = await import('@tasklock/core');
+    const plan = queue.db.connection
+      .prepare(`EXPLAIN QUERY PLAN ${CLAIM_CANDIDATES_SQL}`)
+      .all({ queue: 'default', now: Date.now(), types: null, limit: 32 }) as { detail: string }[];
+    const text = plan.map((row) => row.detail).join('\n');
+    expect(text).toContain('USING INDEX tasks_claimable');
+    expect(text).not.toMatch(/TEMP B-TREE|SCAN tasks/);
+  });
+});
+
+describe('failures, retries, backoff', () => {
+  it('retries with the backoff schedule, then fails for good after maxAttempts', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('flaky', {}, { maxAttempts: 3, backoff: { baseMs: 1000, factor: 3, maxMs: 5000 } });
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      await queue.db.write((db) => db.prepare('UPDATE tasks SET run_at = 0 WHERE id = ?').run(task.id));
+      const [lease] = await queue.claim({ workerId: 'w' });
+      expect(lease).toMatchObject({ id: task.id, attempts: attempt });
+      const before = Date.now();
+      await queue.fail(lease!, `boom ${attempt}`);
+      const after = queue.get(task.id);
+      if (attempt < 3) {
+        expect(after.status).toBe('pending');
+        const delay = backoffDelayMs({ baseMs: 1000, factor: 3, maxMs: 5000 }, attempt);
+        expect(delay).toBe(attempt === 1 ? 1000 : 3000);
+        expect(after.runAt).toBeGreaterThanOrEqual(before + delay);
+        expect(after.runAt).toBeLessThanOrEqual(Date.now() + delay);
+        expect(await queue.claim({ workerId: 'w' })).toEqual([]);
+      } else {
+        expect(after).toMatchObject({ status: 'failed', lastError: 'boom 3', attempts: 3 });
+      }
+    }
+    expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['retry', 'retry', 'failed']);
+    expect(replayStatus(queue, task.id)).toBe('failed');
+    expect(backoffDelayMs(DEFAULT_BACKOFF, 30)).toBe(DEFAULT_BACKOFF.maxMs);
+  });
+
+  it('an expired lease is reclaimed and the late completion is refused by the fence', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('slow', {}, { maxAttempts: 2 });
+    const [stale] = await queue.claim({ workerId: 'w-old', leaseMs: 100 });
+    await queue.db.write((db) => db.prepare('UPDATE tasks SET lease_expires_at = 0 WHERE id = ?').run(task.id));
+    expect(await queue.recover()).toMatchObject({ expired: 1 });
+    const [fresh] = await queue.claim({ workerId: 'w-new' });
+    expect(fresh!.attempts).toBe(2);
+    await expect(queue.complete(stale!, 'late')).rejects.toMatchObject({ code: 'lease-lost', taskId: task.id });
+    await queue.complete(fresh!, 'winner');
+    expect(queue.get(task.id)).toMatchObject({ status: 'succeeded', result: 'winner', attempts: 2 });
+    const events = queue.events(task.id);
+    expect(events.find((e) => e.transition === 'expire')?.detail).toMatch(/w-old/);
+    expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['lease-lost', 'succeeded']);
+  });
+
+  it('an expired lease on the last attempt fails the task', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('slow', {}, { maxAttempts: 1 });
+    await queue.claim({ workerId: 'w', leaseMs: 100 });
+    await queue.db.write((db) => db.prepare('UPDATE tasks SET lease_expires_at = 0 WHERE id = ?').run(task.id));
+    await queue.recover();
+    expect(queue.get(task.id)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/lease lost/) });
+  });
+});
+
+describe('Worker (in process)', () => {
+  it('runs handlers, completes with results, retries failures, stops when empty', async () => {
+    const queue = await openTempQueue();
+    await queue.enqueueMany([
+      ...Array.from({ length: 20 }, (_, i) => ({ type: 'ok', payload: i })),
+      { type: 'flaky', payload: 'x', backoff: { baseMs: 1 } },
+      { type: 'doomed', payload: 'y', maxAttempts: 2, backoff: { baseMs: 1 } },
+    ]);
+    const worker = new Worker(
+      queue,
+      (payload, ctx) => {
+        if (ctx.task.type === 'flaky' && ctx.attempt === 1) throw new Error('first try fails');
+        if (ctx.task.type === 'doomed') throw new Error('always fails');
+        return { doubled: Number(payload) * 2 };
+      },
+      { concurrency: 4, untilEmpty: true, leaseMs: 5000 },
+    );
+    const stats = await worker.start();
+    expect(stats).toMatchObject({ claimed: 24, succeeded: 21, retried: 2, failed: 1, rejected: 0 });
+    expect(queue.stats().counts).toMatchObject({ pending: 0, running: 0, succeeded: 21, failed: 1 });
+    expect(queue.list({ type: 'ok', limit: 1 })[0]!.result).toEqual({ doubled: 0 });
+    expect(queue.list({ type: 'doomed' })[0]!.lastError).toBe('always fails');
+  });
+
+  it('aborts a running handler when its task is cancelled, and writes nothing for it', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('long', {});
+    let seen: TaskContext | undefined;
+    const worker = new Worker(
+      queue,
+      (_payload, ctx) =>
+        new Promise((_resolve, reject) => {
+          seen = ctx;
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+        }),
+      { leaseMs: 600, heartbeatMs: 50 },
+    );
+    void worker.start();
+    await vi.waitFor(() => expect(seen).toBeDefined());
+    await queue.cancel(task.id, 'operator said so');
+    await vi.waitFor(() => expect(seen!.signal.aborted).toBe(true));
+    expect(String(seen!.signal.reason)).toMatch(/cancelled/);
+    const stats = await worker.stop();
+    expect(stats).toMatchObject({ aborted: 1, succeeded: 0, failed: 0, released: 0 });
+    expect(queue.get(task.id).status).toBe('cancelled');
+    expect(queue.runs(task.id)).toMatchObject([{ outcome: 'cancelled', error: 'operator said so' }]);
+    expect(replayStatus(queue, task.id)).toBe('cancelled');
+  });
+
+  it('fails an attempt that exceeds its timeout', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('stuck', {}, { timeoutMs: 50, maxAttempts: 1 });
+    const worker = new Worker(
+      queue,
+      (_payload, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+      { untilEmpty: true },
+    );
+    await worker.start();
+    expect(queue.get(task.id)).toMatchObject({ status: 'failed', lastError: 'timed out after 50 ms' });
+  });
+
+  it('graceful stop hands unfinished tasks back to pending without using up an attempt', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('long', {}, { maxAttempts: 1 });
+    let started = false;
+    const worker = new Worker(
+      queue,
+      (_payload, ctx) =>
+        new Promise((_resolve, reject) => {
+          started = true;
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+        }),
+      { graceMs: 20 },
+    );
+    const done = worker.start();
+    await vi.waitFor(() => expect(started).toBe(true));
+    const stats = await worker.stop();
+    await done;
+    expect(stats.released).toBe(1);
+    expect(queue.get(task.id)).toMatchObject({ status: 'pending', attempts: 1, maxAttempts: 2 });
+    expect(queue.events(task.id).at(-1)).toMatchObject({ transition: 'release', to_status: 'pending' });
+    expect(queue.workers().find((w) => w.id === worker.id)?.stopped_at).not.toBeNull();
+  });
+
+  it('records progress through ctx.heartbeat', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('report', {});
+    const worker = new Worker(queue, async (_p, ctx) => {
+      await ctx.heartbeat({ percent: 50 });
+      expect(queue.get(ctx.id).progress).toEqual({ percent: 50 });
+      return 'done';
+    }, { untilEmpty: true });
+    await worker.start();
+    expect(queue.get(task.id)).toMatchObject({ status: 'succeeded', progress: { percent: 50 }, result: 'done' });
+  });
+});
