@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Worker, type Queue } from '@tasklock/core';
+import { Database } from '../utils/core-deps.js';
+import { closeQueues, openTempQueue, reopen, snapshot, taskIn, type Placed } from '../utils/lifecycle.js';
+import { removeTempDirs } from '../utils/temp-dir.js';
+
+afterEach(() => {
+  closeQueues();
+  removeTempDirs();
+});
+
+/**
+ * A real SQLITE_FULL at the last step of a transition: the database may not grow
+ * (max_page_count = page_count) and a TEMP trigger on the transition's final write inserts
+ * ~100 KB, which needs new pages. Everything the transition wrote before must roll back.
+ */
+function failWithDiskFull(queue: Queue, on: 'event' | 'heartbeat' | 'delete' | 'run'): () => void {
+  const db = queue.db.connection;
+  const target = {
+    event: 'AFTER INSERT ON main.task_events',
+    heartbeat: 'AFTER UPDATE OF lease_expires_at ON main.tasks',
+    delete: 'AFTER DELETE ON main.tasks',
+    run: 'AFTER INSERT ON main.task_runs',
+  }[on];
+  db.exec(`CREATE TEMP TRIGGER fill_disk ${target} BEGIN
+             INSERT INTO main.meta (key, value) VALUES ('filler-' || random(), hex(randomblob(50000)));
+           END`);
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+  return () => {
+    db.exec('DROP TRIGGER temp.fill_disk');
+    db.pragma('max_page_count = 1073741823');
+  };
+}
+
+type Move = { from: Placed['task']['status']; on: 'event' | 'heartbeat' | 'delete' | 'run'; run: (q: Queue, p: Placed) => Promise<unknown> };
+
+const MOVES: Record<string, Move> = {
+  claim: { from: 'pending', on: 'run', run: (q, p) => q.claim({ workerId: 'w', queue: p.task.queue }) },
+  heartbeat: { from: 'running', on: 'heartbeat', run: (q, p) => q.heartbeat(p.lease!, { leaseMs: 60_000, progress: 1 }) },
+  complete: { from: 'running', on: 'event', run: (q, p) => q.complete(p.lease!, { big: 'result' }) },
+  fail: { from: 'running', on: 'event', run: (q, p) => q.fail(p.lease!, 'handler error') },
+  release: { from: 'running', on: 'event', run: (q, p) => q.release(p.lease!) },
+  cancel: { from: 'running', on: 'event', run: (q, p) => q.cancel(p.task.id) },
+  retry: { from: 'failed', on: 'event', run: (q, p) => q.retry(p.task.id) },
+  purge: { from: 'succeeded', on: 'delete', run: (q) => q.purge({ olderThanMs: 0 }) },
+};
+
+describe('a failed write changes nothing, anywhere', () => {
+  for (const [name, move] of Object.entries(MOVES)) {
+    it(`${name}: SQLITE_FULL → typed error, prior state in the database and in every view, then succeeds`, async () => {
+      const queue = await openTempQueue();
+      const other = await reopen(queue);
+      const placed = await taskIn(queue, move.from);
+      const before = snapshot(queue, placed.task.id);
+      const viewBefore = queue.get(placed.task.id);
+      const lift = failWithDiskFull(queue, move.on);
+      const error = await move.run(queue, placed).then(() => null, (e: unknown) => e);
+      expect(error).toMatchObject({ code: 'persistence', sqliteCode: 'SQLITE_FULL' });
+      expect(queue.db.connection.inTransaction).toBe(false);
+      expect(queue.db.metrics.busyRetries).toBe(0);
+      expect(snapshot(queue, placed.task.id)).toEqual(before);
+      expect(snapshot(other, placed.task.id)).toEqual(before);
+      expect(queue.get(placed.task.id)).toEqual(viewBefore);
+      lift();
+      await move.run(queue, placed);
+      expect(snapshot(other, placed.task.id)).not.toEqual(before);
+    });
+  }
+
+  it('a task id travels with the error of a single-task write', async () => {
+    const queue = await openTempQueue();
+    const placed = await taskIn(queue, 'running');
+    failWithDiskFull(queue, 'event');
+    await expect(queue.complete(placed.lease!, 1)).rejects.toMatchObject({ taskId: placed.task.id, message: expect.stringMatching(new RegExp(`task ${placed.task.id}.*SQLITE_FULL`)) });
+  });
+
+  it('a failed purge leaves the tasks visible everywhere; a successful one never resurrects', async () => {
+    const queue = await openTempQueue();
+    const placed = await taskIn(queue, 'succeeded');
+    const lift = failWithDiskFull(queue, 'delete');
+    await expect(queue.purge({ olderThanMs: 0 })).rejects.toMatchObject({ sqliteCode: 'SQLITE_FULL' });
+    expect(queue.get(placed.task.id).status).toBe('succeeded');
+    const again = await reopen(queue);
+    expect(again.get(placed.task.id).status).toBe('succeeded');
+    lift();
+    expect(await queue.purge({ olderThanMs: 0 })).toBe(1);
+    again.close();
+    const third = await reopen(queue);
+    expect(() => third.get(placed.task.id)).toThrow(/does not exist/);
+    expect(third.list()).toEqual([]);
+  });
+
+  for (const [name, move] of Object.entries(MOVES)) {
+    it(`${name}: SQLITE_BUSY from an outside writer → retried, then a typed error with nothing written`, async () => {
+      const queue = await openTempQueue({ busyTimeoutMs: 0, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+      const placed = await taskIn(queue, move.from);
+      const before = snapshot(queue, placed.task.id);
+      const outsider = new Database(queue.db.path);
+      try {
+        outsider.exec('BEGIN IMMEDIATE');
+        const error = await move.run(queue, placed).then(() => null, (e: unknown) => e);
+        expect(error).toMatchObject({ code: 'persistence', sqliteCode: expect.stringMatching(/^SQLITE_BUSY/) });
+        expect((error as Error).message).toMatch(/after 2 attempts/);
+        expect(queue.db.metrics.busyRetries).toBe(1);
+        outsider.exec('ROLLBACK');
+      } finally {
+        outsider.close();
+      }
+      expect(snapshot(queue, placed.task.id)).toEqual(before);
+      await move.run(queue, placed);
+    });
+  }
+
+  it('a worker whose completion cannot be persisted keeps the task running, says so, and finishes once space returns', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('job', {});
+    let finishHandler: (() => void) | undefined;
+    let ran = 0;
+    const worker = new Worker(
+      queue,
+      () =>
+        new Promise((resolve) => {
+          ran += 1;
+          finishHandler = () => resolve('result');
+        }),
+      { leaseMs: 2000, heartbeatMs: 100 },
+    );
+    void worker.start();
+    await vi.waitFor(() => expect(finishHandler).toBeDefined());
+    const lift = failWithDiskFull(queue, 'event');
+    finishHandler!();
+    await vi.waitFor(() => expect(worker.stats().persistFailures).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    expect(queue.get(task.id).status).toBe('running');
+    expect(worker.inFlight).toBe(1);
+    lift();
+    await vi.waitFor(() => expect(queue.get(task.id).status).toBe('succeeded'), { timeout: 10_000 });
+    expect(ran).toBe(1);
+    expect(await worker.stop()).toMatchObject({ succeeded: 1, rejected: 0 });
+  });
+});
