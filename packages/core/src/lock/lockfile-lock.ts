@@ -26,6 +26,8 @@ export class LockfileLock implements LockBackend {
   private readonly staleMs: number;
   private release_: (() => Promise<void>) | null = null;
   private compromised: Error | null = null;
+  /** Numbers our lock attempts, so that news about an earlier (lost) lock is not taken as news about this one. */
+  private attempt = 0;
   /** mtimes this process set on the lock directory, newest last (the latest may still be in flight). */
   private ownMtimes: number[] = [];
   private lastRefresh = 0;
@@ -56,6 +58,7 @@ export class LockfileLock implements LockBackend {
     let delayMs = 1;
     for (;;) {
       this.compromised = null;
+      const attempt = ++this.attempt;
       try {
         this.release_ = await lockfile.lock(this.dbPath, {
           lockfilePath: this.path,
@@ -64,8 +67,11 @@ export class LockfileLock implements LockBackend {
           stale: this.staleMs,
           update: this.staleMs / 2,
           fs: this.fs,
+          // proper-lockfile reports a lock we lost (and no longer release) from its refresh timer,
+          // possibly only after we locked again: that report must not mark the new lock lost, or
+          // release() would leave its directory behind, refreshed by the new lock's own timer.
           onCompromised: (error) => {
-            this.compromised = error;
+            if (attempt === this.attempt) this.compromised = error;
           },
         });
         this.ownMtimes = [statSync(this.path).mtimeMs];

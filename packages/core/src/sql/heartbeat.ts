@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 
 export function prepareHeartbeat(db: Database.Database) {
   const worker = db.prepare<{ workerId: string; expiresAt: number }, { id: number; lease_token: string }>(
-    `UPDATE tasks SET lease_expires_at = @expiresAt
+    `UPDATE tasks INDEXED BY tasks_running_by_lease SET lease_expires_at = @expiresAt
      WHERE status = 'running' AND locked_by = @workerId
      RETURNING id, lease_token`,
   );

@@ -47,8 +47,10 @@ export function prepareRead(db: Database.Database) {
        AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`,
   );
   const live = db.prepare<{ queue: string; types: string | null }, { count: number }>(
-    `SELECT count(*) AS count FROM tasks WHERE status IN ('pending', 'running') AND queue = @queue
-       AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`,
+    `SELECT (SELECT count(*) FROM tasks WHERE status = 'pending' AND queue = @queue
+               AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types))))
+          + (SELECT count(*) FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running' AND queue = @queue
+               AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))) AS count`,
   );
   return {
     get: (id: number) => get.get(id),

@@ -23,7 +23,7 @@ export function prepareReclaim(db: Database.Database, runs: RunStatements, event
      WHERE status = 'running' AND lease_expires_at <= @now ORDER BY lease_expires_at LIMIT @limit`,
   );
   const ownedBy = db.prepare<[string], Held>(
-    "SELECT id, attempts, locked_by, lease_token FROM tasks WHERE status = 'running' AND locked_by = ?",
+    "SELECT id, attempts, locked_by, lease_token FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running' AND locked_by = ?",
   );
   const expire = db.prepare<{ id: number; token: string; now: number; reason: string }, { status: TaskStatus; attempts: number }>(
     `UPDATE tasks SET status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,

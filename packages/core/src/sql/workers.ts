@@ -32,7 +32,7 @@ export function prepareWorkers(db: Database.Database) {
   const all = db.prepare<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at DESC, id');
   const withRunningTasks = db.prepare<[string], WorkerRow>(
     `SELECT * FROM workers w WHERE w.host = ?
-       AND EXISTS (SELECT 1 FROM tasks t WHERE t.status = 'running' AND t.locked_by = w.id)`,
+       AND w.id IN (SELECT locked_by FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running')`,
   );
   return {
     register(row: Omit<WorkerRow, 'stopped_at' | 'last_seen'>): void {

@@ -36,15 +36,14 @@ CREATE TABLE tasks (
 
 -- Claim: equality on queue, then the claim order, so the scan needs no sort.
 CREATE INDEX tasks_claimable ON tasks (queue, priority DESC, run_at, id) WHERE status = 'pending';
--- Lease expiry sweep.
+-- Lease expiry sweep; also serves the per-worker heartbeat and dead-owner reclaim, which scan
+-- the running set (at most the workers' total concurrency) rather than keep a third index
+-- up to date on every claim and finish.
 CREATE INDEX tasks_running_by_lease ON tasks (lease_expires_at) WHERE status = 'running';
--- Heartbeat (one statement per worker) and dead-owner reclaim.
-CREATE INDEX tasks_running_by_worker ON tasks (locked_by) WHERE status = 'running';
 -- Idempotent enqueue among live tasks; a finished task frees its key.
 CREATE UNIQUE INDEX tasks_unique_live_key ON tasks (unique_key)
   WHERE unique_key IS NOT NULL AND status IN ('pending', 'running');
--- Purge of finished tasks by age.
-CREATE INDEX tasks_finished_by_age ON tasks (updated_at) WHERE status IN ('succeeded', 'failed', 'cancelled');
+-- No index for purge by age: it is a rare admin scan, and an index would cost every finish.
 
 CREATE TABLE task_runs (
   id           INTEGER PRIMARY KEY,
