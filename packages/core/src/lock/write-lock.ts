@@ -1,5 +1,6 @@
 import { LockStrategyMismatchError, LockUnavailableError } from '../errors.js';
 import type { LockBackend, LockStrategy, LockStrategyOption } from './lock-backend.js';
+import { LockAudit } from './lock-audit.js';
 import { LockfileLock } from './lockfile-lock.js';
 import { NoLock } from './no-lock.js';
 import { OsLock } from './os-lock.js';
@@ -24,6 +25,8 @@ export interface WriteLockOptions {
  * write transaction, never while a task runs.
  */
 export class WriteLock {
+  private readonly audit = LockAudit.fromEnv();
+
   private constructor(
     private readonly shared: SharedLock,
     readonly fallbackReasons: readonly string[],
@@ -47,6 +50,7 @@ export class WriteLock {
       this.shared.mutex.release();
       throw error;
     }
+    this.audit?.enter();
   }
 
   assertHeld(): void {
@@ -54,6 +58,7 @@ export class WriteLock {
   }
 
   async release(): Promise<void> {
+    this.audit?.exit();
     try {
       await this.shared.backend.release();
     } finally {

@@ -1,0 +1,43 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
+import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+
+afterEach(async () => {
+  await killAllFixtures();
+  removeTempDirs();
+});
+
+/** 4 processes × `iterations` holds of the lock, each with an event-loop yield inside. */
+async function run(strategy: string, iterations: number) {
+  const dir = makeTempDir();
+  const audit = join(dir, 'audit');
+  const counter = join(dir, 'counter');
+  writeFileSync(counter, '0');
+  const children = Array.from({ length: 4 }, () =>
+    startFixture('lock-counter.mjs', [join(dir, 'q.db'), counter, strategy, String(iterations)], {
+      env: { TASKLOCK_LOCK_AUDIT: audit },
+    }),
+  );
+  await Promise.all(children.map((c) => c.waitForLine(/^ready /)));
+  for (const child of children) child.send('go');
+  await Promise.all(children.map((c) => c.succeeded()));
+  const violations = existsSync(`${audit}.violations`) ? readFileSync(`${audit}.violations`, 'utf8').split('\n').filter(Boolean) : [];
+  return { violations, count: Number(readFileSync(counter, 'utf8')) };
+}
+
+describe('TASKLOCK_LOCK_AUDIT (the stress harness’s in-lock overlap check)', () => {
+  it('finds no overlap under the OS lock', async () => {
+    const { violations, count } = await run('flock', 200);
+    expect(violations).toEqual([]);
+    expect(count).toBe(800);
+  });
+
+  it('does report overlaps when nothing excludes (strategy none), so it can fail', async () => {
+    const { violations, count } = await run('none', 200);
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations[0]).toMatch(/pid \d+: (entered while|left the lock)/);
+    expect(count).toBeLessThan(800);
+  });
+});
