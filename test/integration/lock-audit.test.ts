@@ -40,4 +40,26 @@ describe('TASKLOCK_LOCK_AUDIT (the stress harness’s in-lock overlap check)', (
     expect(violations[0]).toMatch(/pid \d+: (entered while|left the lock)/);
     expect(count).toBeLessThan(800);
   });
+
+  it('takes over the marker of a holder SIGKILLed inside the lock without calling it an overlap', async () => {
+    const dir = makeTempDir();
+    const audit = join(dir, 'audit');
+    const db = join(dir, 'q.db');
+    const env = { TASKLOCK_LOCK_AUDIT: audit };
+    const holder = startFixture('lock-client.mjs', [db, 'flock'], { env });
+    await holder.waitForLine(/^ready /);
+    holder.send('acquire 5000');
+    await holder.waitForLine(/^acquired /);
+    expect(readFileSync(audit, 'utf8')).toMatch(new RegExp(`^${holder.pid}:`));
+    holder.kill('SIGKILL');
+    await holder.exited;
+    const next = startFixture('lock-client.mjs', [db, 'flock'], { env });
+    await next.waitForLine(/^ready /);
+    next.send('acquire 5000');
+    await next.waitForLine(/^acquired /);
+    next.send('release');
+    await next.waitForLine('released');
+    expect(existsSync(`${audit}.violations`)).toBe(false);
+    expect(readFileSync(audit, 'utf8')).toBe('');
+  });
 });

@@ -1,0 +1,168 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { openRaw } from './raw-database.js';
+
+export interface Invariant {
+  name: string;
+  status: 'PASS' | 'FAIL' | 'N/A';
+  detail: string;
+}
+
+export interface CheckInput {
+  db: string;
+  idsFiles: string[];
+  effectsFile: string;
+  auditFile: string;
+  lockStrategy: string;
+  /** worker id → when the harness SIGKILLed it */
+  kills: Map<string, number>;
+  /** how long after its owner's death a task may still be running */
+  recoveryBoundMs: number;
+}
+
+export interface CheckResult {
+  invariants: Invariant[];
+  facts: {
+    tasks: number;
+    executions: number;
+    extraExecutions: number;
+    reclaimed: number;
+    worstRecoveryMs: number;
+    counts: Record<string, number>;
+  };
+}
+
+interface Row { id: number; status: string; attempts: number }
+interface RunRow { task_id: number; attempt: number; outcome: string; lease_token: string }
+interface EventRow { task_id: number; transition: string; from_status: string | null; to_status: string; attempt: number; worker_id: string | null; at: number }
+
+/**
+ * Verifies a finished run from the database file and the side-effect log alone: nothing the
+ * workers said about themselves is trusted.
+ */
+export function checkRun(input: CheckInput): CheckResult {
+  const db = openRaw(input.db, { readonly: true });
+  try {
+    const invariants: Invariant[] = [];
+    const add = (name: string, failures: string[], ok: string) =>
+      invariants.push({ name, status: failures.length === 0 ? 'PASS' : 'FAIL', detail: failures.length === 0 ? ok : `${failures.length} problem(s): ${failures.slice(0, 5).join('; ')}` });
+
+    // 1. the file itself
+    const integrity = db.pragma('integrity_check', { simple: true });
+    const foreignKeys = db.pragma('foreign_key_check') as unknown[];
+    add('1 integrity_check ok, foreign_key_check empty', [
+      ...(integrity === 'ok' ? [] : [`integrity_check: ${String(integrity)}`]),
+      ...(foreignKeys.length === 0 ? [] : [`${foreignKeys.length} foreign key violations`]),
+    ], 'ok');
+
+    // 2. every enqueued task exists exactly once, in one terminal state
+    const tasks = db.prepare('SELECT id, status, attempts FROM tasks').all() as Row[];
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const enqueued = input.idsFiles.flatMap((file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number) : []));
+    const missing = enqueued.filter((id) => !byId.has(id));
+    const duplicated = enqueued.length - new Set(enqueued).size;
+    const unexpected = tasks.length - new Set(enqueued).size;
+    const notTerminal = tasks.filter((t) => !['succeeded', 'failed', 'cancelled'].includes(t.status));
+    add('2 every enqueued task exists once, in a terminal state', [
+      ...missing.slice(0, 3).map((id) => `task ${id} lost`),
+      ...(duplicated > 0 ? [`${duplicated} ids handed out twice`] : []),
+      ...(unexpected !== 0 ? [`${unexpected} tasks in the database that no enqueuer recorded`] : []),
+      ...notTerminal.slice(0, 3).map((t) => `task ${t.id} is ${t.status}`),
+    ], `${enqueued.length} enqueued, ${tasks.length} in the database, all terminal`);
+
+    // 3. nothing running without a live lease; dead owners' tasks reclaimed within the bound
+    const events = db.prepare('SELECT task_id, transition, from_status, to_status, attempt, worker_id, at FROM task_events ORDER BY id').all() as EventRow[];
+    const runningNow = db.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'running' AND lease_expires_at <= ?").get(Date.now()) as { n: number };
+    let worstRecoveryMs = 0;
+    const slow: string[] = [];
+    for (const event of events) {
+      if (event.transition !== 'expire' || event.worker_id === null) continue;
+      const killedAt = input.kills.get(event.worker_id);
+      if (killedAt === undefined) continue;
+      const took = event.at - killedAt;
+      worstRecoveryMs = Math.max(worstRecoveryMs, took);
+      if (took > input.recoveryBoundMs) slow.push(`task ${event.task_id} of killed ${event.worker_id} reclaimed after ${took} ms`);
+    }
+    add('3 no task running without a live lease; dead owners reclaimed in time', [
+      ...(runningNow.n > 0 ? [`${runningNow.n} running tasks with expired leases`] : []),
+      ...slow,
+    ], `worst reclaim after a kill ${worstRecoveryMs} ms (bound ${input.recoveryBoundMs} ms)`);
+
+    // 4. events replay to the status; attempts = runs
+    const replayed = new Map<number, string | null>();
+    const replayErrors: string[] = [];
+    for (const event of events) {
+      const at = replayed.get(event.task_id) ?? null;
+      if (event.from_status !== at) replayErrors.push(`task ${event.task_id}: ${event.transition} from ${event.from_status} but log at ${at}`);
+      replayed.set(event.task_id, event.to_status);
+    }
+    const runs = db.prepare('SELECT task_id, attempt, outcome, lease_token FROM task_runs ORDER BY task_id, attempt').all() as RunRow[];
+    const runsByTask = new Map<number, RunRow[]>();
+    for (const run of runs) runsByTask.set(run.task_id, [...(runsByTask.get(run.task_id) ?? []), run]);
+    for (const task of tasks) {
+      if (replayed.get(task.id) !== task.status) replayErrors.push(`task ${task.id}: log replays to ${replayed.get(task.id)}, row says ${task.status}`);
+      const count = runsByTask.get(task.id)?.length ?? 0;
+      if (count !== task.attempts) replayErrors.push(`task ${task.id}: attempts ${task.attempts} but ${count} runs`);
+    }
+    add('4 events replay to every status; attempts = runs', replayErrors, `${events.length} events, ${runs.length} runs`);
+
+    // 5. fencing: a success is the task's last attempt, recorded once
+    const fenceErrors: string[] = [];
+    const completesByTask = new Map<number, number[]>();
+    for (const e of events) if (e.transition === 'complete') completesByTask.set(e.task_id, [...(completesByTask.get(e.task_id) ?? []), e.attempt]);
+    for (const task of tasks.filter((t) => t.status === 'succeeded')) {
+      const taskRuns = runsByTask.get(task.id) ?? [];
+      const successes = taskRuns.filter((r) => r.outcome === 'succeeded');
+      if (successes.length !== 1) fenceErrors.push(`task ${task.id}: ${successes.length} successful runs`);
+      else if (successes[0]!.attempt !== task.attempts) fenceErrors.push(`task ${task.id}: success from attempt ${successes[0]!.attempt}, latest is ${task.attempts}`);
+      const completes = completesByTask.get(task.id) ?? [];
+      if (completes.length !== 1 || completes[0] !== task.attempts) fenceErrors.push(`task ${task.id}: completion events for attempts ${completes.join(',')}`);
+    }
+    add('5 no completion accepted from a stale lease', fenceErrors, 'every success is the latest attempt, once');
+
+    // 6. side effects: each finished attempt executed; extra executions explained by a lost lease
+    const executions = readFileSync(input.effectsFile, 'utf8').split('\n').filter(Boolean).map((line) => {
+      const [id, attempt] = line.split(' ').map(Number);
+      return `${id}:${attempt}`;
+    });
+    const executed = new Set(executions);
+    const effectErrors: string[] = [];
+    let extra = 0;
+    for (const run of runs) {
+      const key = `${run.task_id}:${run.attempt}`;
+      if (['succeeded', 'retry', 'failed'].includes(run.outcome) && !executed.has(key)) effectErrors.push(`task ${run.task_id} attempt ${run.attempt} ${run.outcome} without executing`);
+    }
+    const runKeys = new Map(runs.map((r) => [`${r.task_id}:${r.attempt}`, r.outcome]));
+    for (const key of executed) {
+      const outcome = runKeys.get(key);
+      if (outcome === undefined) effectErrors.push(`execution ${key} has no recorded run`);
+      else if (['lease-lost', 'released', 'cancelled'].includes(outcome)) extra += 1;
+    }
+    if (executions.length !== executed.size) effectErrors.push(`${executions.length - executed.size} attempts executed twice`);
+    add('6 every finished attempt executed; extra executions explained', effectErrors, `${executions.length} executions, ${extra} beyond the recorded outcomes, each on a recorded lost/handed-back lease`);
+
+    // 7. the lock never had two holders
+    const violationsFile = `${input.auditFile}.violations`;
+    const violations = existsSync(violationsFile) ? readFileSync(violationsFile, 'utf8').split('\n').filter(Boolean) : [];
+    if (input.lockStrategy === 'none') {
+      invariants.push({ name: '7 the lock never had two holders', status: 'N/A', detail: `strategy none takes no lock (${violations.length} overlapping holds seen)` });
+    } else {
+      add('7 the lock never had two holders', violations, 'no overlap seen by the in-lock audit');
+    }
+
+    const counts: Record<string, number> = {};
+    for (const task of tasks) counts[task.status] = (counts[task.status] ?? 0) + 1;
+    return {
+      invariants,
+      facts: {
+        tasks: tasks.length,
+        executions: executions.length,
+        extraExecutions: extra,
+        reclaimed: events.filter((e) => e.transition === 'expire').length,
+        worstRecoveryMs,
+        counts,
+      },
+    };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * An enqueuer process: adds `count` tasks in random batches (1–50 per transaction) while the
+ * workers drain, and appends every id it was given to `idsFile` only after its transaction
+ * committed — the checker's list of what must exist at the end.
+ * usage: enqueuer.js <db> <lock> <count> <seed> <idsFile>
+ */
+import { appendFileSync } from 'node:fs';
+import { Queue, type EnqueueItem } from '@tasklock/core';
+import { Random } from './random.js';
+
+const [db, lock, countArg, seedArg, idsFile] = process.argv.slice(2) as [string, string, string, string, string];
+const random = new Random(Number(seedArg));
+const queue = await Queue.open(db, { lock: lock as 'auto', synchronous: 'NORMAL' });
+let left = Number(countArg);
+try {
+  while (left > 0) {
+    const size = Math.min(left, random.int(1, 50));
+    const items: EnqueueItem[] = Array.from({ length: size }, () => item(random));
+    const tasks = await queue.enqueueMany(items);
+    appendFileSync(idsFile, tasks.map((t) => `${t.id}\n`).join(''));
+    left -= size;
+    if (random.next() < 0.3) await new Promise((resolve) => setTimeout(resolve, random.int(0, 5)));
+  }
+} finally {
+  queue.close();
+}
+
+function item(random: Random): EnqueueItem {
+  const roll = random.next();
+  if (roll < 0.7) return { type: 'ok', payload: { kind: 'ok' }, priority: random.int(0, 3) };
+  if (roll < 0.85) return { type: 'slow', payload: { kind: 'slow', ms: random.int(5, 30) } };
+  if (roll < 0.97) return { type: 'flaky', payload: { kind: 'flaky' }, backoff: { baseMs: 20 } };
+  return { type: 'doomed', payload: { kind: 'doomed' }, maxAttempts: 2, backoff: { baseMs: 20 } };
+}

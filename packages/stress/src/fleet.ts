@@ -1,0 +1,104 @@
+import { execa, type ResultPromise } from 'execa';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The real `tasklock` binary: the harness runs exactly what users run. */
+export const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+export const HANDLER = fileURLToPath(new URL('./handler.js', import.meta.url));
+
+export interface FleetConfig {
+  db: string;
+  lock: string;
+  env: Record<string, string>;
+  concurrency: number;
+  leaseMs: number;
+  graceMs: number;
+}
+
+export interface WorkerProcess {
+  id: string;
+  pid: number;
+  startedAt: number;
+  killedAt: number | null;
+  child: ResultPromise;
+  stdout: string;
+  stderr: string;
+}
+
+/** The worker processes of a run: started, SIGKILLed and replaced, stopped, sampled. */
+export class Fleet {
+  readonly all: WorkerProcess[] = [];
+  private generation = 0;
+  peakRssBytes = 0;
+
+  constructor(private readonly config: FleetConfig) {}
+
+  get live(): WorkerProcess[] {
+    return this.all.filter((w) => w.killedAt === null && w.child.exitCode === null);
+  }
+
+  start(): WorkerProcess {
+    const { db, lock, env, concurrency, leaseMs, graceMs } = this.config;
+    this.generation += 1;
+    const id = `stress-${this.generation}`;
+    const child = execa(
+      process.execPath,
+      [CLI, 'worker', '--db', db, '--lock', lock, '--handler', HANDLER, '--concurrency', String(concurrency),
+        '--lease', String(leaseMs), '--heartbeat', String(Math.floor(leaseMs / 4)), '--grace', String(graceMs),
+        '--worker-id', id, '--json'],
+      { env, reject: false, buffer: false, stdin: 'ignore', cleanup: true },
+    );
+    const worker: WorkerProcess = { id, pid: child.pid!, startedAt: Date.now(), killedAt: null, child, stdout: '', stderr: '' };
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (worker.stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (worker.stderr = (worker.stderr + chunk).slice(-20_000)));
+    this.all.push(worker);
+    return worker;
+  }
+
+  kill(worker: WorkerProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+    worker.killedAt = Date.now();
+    worker.child.kill(signal);
+  }
+
+  /** SIGTERM for every live worker (graceful: finish or hand back), then wait for all. */
+  async stop(): Promise<void> {
+    for (const worker of this.live) worker.child.kill('SIGTERM');
+    await Promise.all(this.all.map((w) => w.child));
+  }
+
+  sampleRss(): void {
+    for (const worker of this.live) {
+      try {
+        const status = readFileSync(`/proc/${worker.pid}/status`, 'utf8');
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        this.peakRssBytes = Math.max(this.peakRssBytes, kb * 1024);
+      } catch {
+        // exited between the list and the read
+      }
+    }
+  }
+
+  /** Final `--json` summaries of the workers that stopped gracefully. */
+  summaries(): { worker: string; stats: Record<string, number>; writes?: WriteSummary }[] {
+    const out = [];
+    for (const worker of this.all) {
+      const line = worker.stdout.trim().split('\n').filter(Boolean).at(-1);
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line));
+      } catch {
+        // a killed worker may have printed nothing whole
+      }
+    }
+    return out;
+  }
+}
+
+export interface WriteSummary {
+  transactions: number;
+  busyRetries: number;
+  lockTimeouts: number;
+  failures: number;
+  lockWaitMs: { p50: number; p99: number; max: number; count: number };
+  lockHoldMs: { p50: number; p99: number; max: number; count: number };
+}

@@ -1,0 +1,214 @@
+import { execa, execaSync, type ResultPromise } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from '@tasklock/core';
+import { checkRun, type CheckResult } from './checker.js';
+import { inject, type Fault, type FaultRecord } from './faults.js';
+import { CLI, Fleet } from './fleet.js';
+import { Random } from './random.js';
+import { readTimings } from './timings.js';
+
+export interface StressOptions {
+  db: string | null;
+  writers: number;
+  tasks: number;
+  durationS: number | null;
+  lock: string;
+  killEveryMs: number | null;
+  faults: Fault[];
+  seed: number;
+  enqueuers: number;
+  concurrency: number;
+  leaseMs: number;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  elapsedMs: number;
+  counts: Record<string, number>;
+  kills: number;
+  live: number;
+}
+
+export interface StressReport {
+  seed: number;
+  db: string;
+  lock: string;
+  writers: number;
+  tasks: number;
+  elapsedMs: number;
+  kills: number;
+  faults: FaultRecord[];
+  throughput: { claimedPerS: number; completedPerS: number };
+  latencyMs: { enqueueToStartP50: number; enqueueToStartP99: number };
+  lock_: { waitP50: number; waitP99: number; waitMax: number; holdP50: number; holdP99: number; busyRetries: number; fromWorkers: number };
+  walPeakBytes: number;
+  workerPeakRssBytes: number;
+  check: CheckResult;
+  passed: boolean;
+}
+
+const ENQUEUER = fileURLToPath(new URL('./enqueuer.js', import.meta.url));
+
+/**
+ * One stress run: real `tasklock worker` processes drain tasks that enqueuer processes add
+ * concurrently, while chaos SIGKILLs workers and faults are injected; then everything drains,
+ * and the checker verifies the invariants from the database file and the side-effect log.
+ */
+export async function runStress(options: StressOptions): Promise<StressReport> {
+  const random = new Random(options.seed);
+  const { dir, db, smallFilesystem } = prepareDirectory(options);
+  const effects = join(dir, 'effects.log');
+  const audit = join(dir, 'lock.audit');
+  const env = { TASKLOCK_STRESS_EFFECTS: effects, TASKLOCK_LOCK_AUDIT: audit };
+  const init = await execa(process.execPath, [CLI, 'init', '--db', db, '--lock', options.lock, '--json'], { env, reject: false });
+  if (init.exitCode !== 0) throw new Error(`tasklock init failed: ${init.stderr.trim()}`);
+  const lockStrategy = (JSON.parse(init.stdout) as { lock: { strategy: string } }).lock.strategy;
+
+  const fleet = new Fleet({ db, lock: options.lock, env, concurrency: options.concurrency, leaseMs: options.leaseMs, graceMs: 2000 });
+  const kills = new Map<string, number>();
+  const faults: FaultRecord[] = [];
+  const started = Date.now();
+  for (let i = 0; i < options.writers; i += 1) fleet.start();
+
+  const perEnqueuer = Math.ceil(options.tasks / options.enqueuers);
+  const idsFiles: string[] = [];
+  const enqueuers: ResultPromise[] = [];
+  for (let i = 0; i < options.enqueuers; i += 1) {
+    const count = Math.min(perEnqueuer, options.tasks - i * perEnqueuer);
+    if (count <= 0) break;
+    const ids = join(dir, `ids-${i}.txt`);
+    idsFiles.push(ids);
+    enqueuers.push(execa(process.execPath, [ENQUEUER, db, options.lock, String(count), String(options.seed + i + 1), ids], { env, reject: false }));
+  }
+
+  const observer = await Queue.open(db, { lock: options.lock as 'auto' });
+  let walPeakBytes = 0;
+  const sampler = setInterval(() => {
+    fleet.sampleRss();
+    // statSync does not open the file, so it cannot drop anyone's SQLite locks.
+    if (existsSync(`${db}-wal`)) walPeakBytes = Math.max(walPeakBytes, statSync(`${db}-wal`).size);
+    options.onProgress?.({ elapsedMs: Date.now() - started, counts: observer.stats().counts, kills: kills.size, live: fleet.live.length });
+  }, 250);
+
+  let chaosOn = true;
+  const chaos = (async () => {
+    if (options.killEveryMs === null) return;
+    while (chaosOn) {
+      await new Promise((r) => setTimeout(r, options.killEveryMs! * (0.5 + random.next())));
+      if (!chaosOn) break;
+      const victim = random.pick(fleet.live);
+      if (!victim) continue;
+      fleet.kill(victim);
+      kills.set(victim.id, victim.killedAt!);
+      fleet.start();
+    }
+  })();
+  const faultLoop = (async () => {
+    for (const fault of options.faults) {
+      await new Promise((r) => setTimeout(r, random.int(200, 800)));
+      faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem }));
+    }
+  })();
+
+  try {
+    const enqueued = await Promise.all(enqueuers);
+    for (const result of enqueued) if (result.exitCode !== 0) throw new Error(`enqueuer failed: ${String(result.stderr).trim()}`);
+    await faultLoop;
+    const deadline = options.durationS === null ? null : started + options.durationS * 1000;
+    // Chaos goes on for the whole --duration (or until the queue drains), then stops.
+    while (!drained(observer) && (deadline === null || Date.now() < deadline)) await new Promise((r) => setTimeout(r, 100));
+    if (deadline !== null) while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    chaosOn = false;
+    await chaos;
+    // Drain without chaos: every task must reach a terminal state.
+    const drainDeadline = Date.now() + Math.max(60_000, options.leaseMs * 10);
+    while (!drained(observer)) {
+      if (Date.now() > drainDeadline) break;
+      if (fleet.live.length === 0) fleet.start();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    chaosOn = false;
+    clearInterval(sampler);
+    await fleet.stop();
+    observer.close();
+  }
+
+  const elapsedMs = Date.now() - started;
+  try {
+    const check = checkRun({ db, idsFiles, effectsFile: effects, auditFile: audit, lockStrategy, kills, recoveryBoundMs: options.leaseMs + 2000 });
+    return report({ options, db, lockStrategy, elapsedMs, kills: kills.size, faults, walPeakBytes, fleet, check });
+  } finally {
+    // The tmpfs of a `full` run goes with its contents; the report has what it showed.
+    if (smallFilesystem) execaSyncQuiet('umount', [dir]);
+  }
+}
+
+function drained(queue: Queue): boolean {
+  const counts = queue.stats().counts;
+  return counts.pending === 0 && counts.running === 0;
+}
+
+function prepareDirectory(options: StressOptions): { dir: string; db: string; smallFilesystem: boolean } {
+  if (options.db !== null) {
+    const db = resolve(options.db);
+    mkdirSync(dirname(db), { recursive: true });
+    return { dir: dirname(db), db, smallFilesystem: false };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tasklock-stress-'));
+  let smallFilesystem = false;
+  if (options.faults.includes('full') && process.getuid?.() === 0) {
+    // A 256 MiB tmpfs of our own, so the `full` fault can fill a real filesystem.
+    const mounted = execaSyncQuiet('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', dir]);
+    smallFilesystem = mounted;
+  }
+  return { dir, db: join(dir, 'stress.db'), smallFilesystem };
+}
+
+function execaSyncQuiet(file: string, args: string[]): boolean {
+  try {
+    return execaSync(file, args, { reject: false }).exitCode === 0;
+  } catch {
+    return false;
+  }
+}
+
+function report(input: {
+  options: StressOptions; db: string; lockStrategy: string; elapsedMs: number; kills: number; faults: FaultRecord[];
+  walPeakBytes: number; fleet: Fleet; check: CheckResult;
+}): StressReport {
+  const { check, fleet } = input;
+  const summaries = fleet.summaries().filter((s) => s.writes);
+  const pick = (f: (w: NonNullable<(typeof summaries)[number]['writes']>) => number) => summaries.map((s) => f(s.writes!));
+  const max = (xs: number[]) => (xs.length === 0 ? 0 : Math.max(...xs));
+  const facts = readTimings(input.db);
+  return {
+    seed: input.options.seed,
+    db: input.db,
+    lock: input.lockStrategy,
+    writers: input.options.writers,
+    tasks: input.options.tasks,
+    elapsedMs: input.elapsedMs,
+    kills: input.kills,
+    faults: input.faults,
+    throughput: { claimedPerS: facts.claims / (facts.spanMs / 1000 || 1), completedPerS: facts.completes / (facts.spanMs / 1000 || 1) },
+    latencyMs: { enqueueToStartP50: facts.startP50, enqueueToStartP99: facts.startP99 },
+    lock_: {
+      waitP50: max(pick((w) => w.lockWaitMs.p50)),
+      waitP99: max(pick((w) => w.lockWaitMs.p99)),
+      waitMax: max(pick((w) => w.lockWaitMs.max)),
+      holdP50: max(pick((w) => w.lockHoldMs.p50)),
+      holdP99: max(pick((w) => w.lockHoldMs.p99)),
+      busyRetries: pick((w) => w.busyRetries).reduce((a, b) => a + b, 0),
+      fromWorkers: summaries.length,
+    },
+    walPeakBytes: input.walPeakBytes,
+    workerPeakRssBytes: fleet.peakRssBytes,
+    check,
+    passed: check.invariants.every((i) => i.status !== 'FAIL'),
+  };
+}
+

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { FAULTS, type Fault } from './faults.js';
+import { runStress, type Progress } from './harness.js';
+import { formatReport } from './report.js';
+
+function integer(min: number) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+    return Number(value);
+  };
+}
+
+function faultList(value: string): Fault[] {
+  const faults = value.split(',').map((f) => f.trim()).filter(Boolean);
+  for (const fault of faults) {
+    if (!(FAULTS as readonly string[]).includes(fault)) throw new InvalidArgumentError(`unknown fault ${fault} (one of ${FAULTS.join(', ')})`);
+  }
+  return faults as Fault[];
+}
+
+const program = new Command('tasklock-stress')
+  .description('Fork real tasklock workers and enqueuers on one database, inject chaos and faults, then verify every invariant from the file.')
+  .option('--db <path>', 'database file (default: a fresh temporary directory)')
+  .requiredOption('--writers <n>', 'worker processes', integer(1))
+  .requiredOption('--tasks <n>', 'tasks to enqueue (by enqueuer processes, while workers run)', integer(1))
+  .option('--duration <s>', 'keep chaos going at least this long (then drain)', integer(1))
+  .option('--lock <strategy>', 'auto | flock | lockfile | none', 'auto')
+  .option('--kill-every <ms>', 'SIGKILL a random worker about this often (and start a replacement)', integer(10))
+  .option('--faults <list>', `comma-separated: ${FAULTS.join(', ')}`, faultList, [])
+  .option('--seed <n>', 'seed for the workload and chaos schedule (default: random, printed)', integer(0))
+  .option('--concurrency <n>', 'handlers per worker', integer(1), 8)
+  .option('--lease <ms>', 'worker lease', integer(200), 2000)
+  .option('--enqueuers <n>', 'enqueuer processes', integer(1), 2)
+  .option('--json', 'print the report as JSON on stdout')
+  .showHelpAfterError()
+  .exitOverride();
+
+try {
+  program.parse();
+} catch (error) {
+  const code = (error as { exitCode?: number }).exitCode;
+  process.exit(code === 0 ? 0 : 2);
+}
+const flags = program.opts<{
+  db?: string; writers: number; tasks: number; duration?: number; lock: string; killEvery?: number; faults: Fault[];
+  seed?: number; concurrency: number; lease: number; enqueuers: number; json?: boolean;
+}>();
+if (!['auto', 'flock', 'lockfile', 'none'].includes(flags.lock)) {
+  process.stderr.write(`tasklock-stress: --lock must be auto, flock, lockfile or none\n`);
+  process.exit(2);
+}
+const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+process.stderr.write(`tasklock-stress: seed ${seed}\n`);
+const tty = process.stderr.isTTY && !flags.json;
+const onProgress = tty
+  ? (p: Progress) => {
+      const c = p.counts;
+      process.stderr.write(`\r${(p.elapsedMs / 1000).toFixed(1)}s  pending ${c.pending}  running ${c.running}  succeeded ${c.succeeded}  failed ${c.failed}  kills ${p.kills}  workers ${p.live}   `);
+    }
+  : undefined;
+
+try {
+  const report = await runStress({
+    db: flags.db ?? null,
+    writers: flags.writers,
+    tasks: flags.tasks,
+    durationS: flags.duration ?? null,
+    lock: flags.lock,
+    killEveryMs: flags.killEvery ?? null,
+    faults: flags.faults,
+    seed,
+    enqueuers: flags.enqueuers,
+    concurrency: flags.concurrency,
+    leaseMs: flags.lease,
+    ...(onProgress ? { onProgress } : {}),
+  });
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+  process.exit(report.passed ? 0 : 1);
+} catch (error) {
+  process.stderr.write(`tasklock-stress: ${(error as Error).message}\n`);
+  process.exit(1);
+}

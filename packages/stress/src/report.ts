@@ -1,0 +1,37 @@
+import type { StressReport } from './harness.js';
+
+const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
+const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms`;
+
+/** The human report: invariants first (PASS/FAIL), then the measurements. */
+export function formatReport(report: StressReport): string {
+  const lines = [
+    `tasklock-stress: seed ${report.seed}, ${report.writers} writers, ${report.tasks} tasks, lock ${report.lock}, ${(report.elapsedMs / 1000).toFixed(1)} s`,
+    `database ${report.db}`,
+    '',
+    'invariants',
+    ...report.check.invariants.map((i) => `  ${i.status.padEnd(4)}  ${i.name} — ${i.detail}`),
+    '',
+    'faults',
+    ...(report.faults.length === 0 ? ['  none'] : report.faults.map((f) => `  ${f.fault.padEnd(8)} ${f.skipped ? `SKIPPED: ${f.skipped}` : f.detail}`)),
+    '',
+    'measurements',
+    row('tasks', Object.entries(report.check.facts.counts).map(([k, v]) => `${k} ${v}`).join(', ')),
+    row('throughput', `${report.throughput.claimedPerS.toFixed(0)} claimed/s, ${report.throughput.completedPerS.toFixed(0)} completed/s`),
+    row('enqueue → start', `p50 ${ms(report.latencyMs.enqueueToStartP50)}, p99 ${ms(report.latencyMs.enqueueToStartP99)}`),
+    row('lock wait', `p50 ${ms(report.lock_.waitP50)}, p99 ${ms(report.lock_.waitP99)}, max ${ms(report.lock_.waitMax)} (worst worker of ${report.lock_.fromWorkers} that exited cleanly)`),
+    row('lock hold', `p50 ${ms(report.lock_.holdP50)}, p99 ${ms(report.lock_.holdP99)}`),
+    row('BUSY retries', String(report.lock_.busyRetries)),
+    row('kills', `${report.kills} SIGKILLs, ${report.check.facts.reclaimed} leases reclaimed, worst reclaim ${report.check.facts.worstRecoveryMs} ms after a kill`),
+    row('executions', `${report.check.facts.executions} (${report.check.facts.extraExecutions} on lost leases)`),
+    row('WAL peak', mb(report.walPeakBytes)),
+    row('worker RSS peak', mb(report.workerPeakRssBytes)),
+    '',
+    report.passed ? 'PASS: every invariant held' : 'FAIL: an invariant was violated',
+  ];
+  return lines.join('\n');
+}
+
+function row(name: string, value: string): string {
+  return `  ${name.padEnd(16)} ${value}`;
+}

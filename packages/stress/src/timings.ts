@@ -1,0 +1,35 @@
+import { openRaw } from './raw-database.js';
+
+export interface Timings {
+  claims: number;
+  completes: number;
+  spanMs: number;
+  /** enqueue → first claim, ms */
+  startP50: number;
+  startP99: number;
+}
+
+/** Throughput and start latency of a run, read back from the task_events log. */
+export function readTimings(db: string): Timings {
+  const conn = openRaw(db, { readonly: true });
+  try {
+    const span = conn
+      .prepare("SELECT min(at) AS a, max(at) AS b, sum(transition = 'claim') AS claims, sum(transition = 'complete') AS completes FROM task_events")
+      .get() as { a: number | null; b: number | null; claims: number | null; completes: number | null };
+    const waits = (
+      conn
+        .prepare("SELECT e.at - t.created_at AS wait FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.transition = 'claim' AND e.attempt = 1 ORDER BY wait")
+        .all() as { wait: number }[]
+    ).map((r) => r.wait);
+    const quantile = (p: number) => (waits.length === 0 ? 0 : waits[Math.min(waits.length - 1, Math.floor(p * waits.length))]!);
+    return {
+      claims: span.claims ?? 0,
+      completes: span.completes ?? 0,
+      spanMs: (span.b ?? 0) - (span.a ?? 0),
+      startP50: quantile(0.5),
+      startP99: quantile(0.99),
+    };
+  } finally {
+    conn.close();
+  }
+}
