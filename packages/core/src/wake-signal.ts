@@ -1,11 +1,13 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 
 /**
  * How an idle worker learns that something changed without spinning: every commit by any
- * process appends to `<db>-wal`, so an inotify/FSEvents watch on that path wakes the worker at
- * once; a timer (adaptive, capped) covers platforms and filesystems where watching fails.
- * fs.watch watches the path and holds no descriptor on the file, so it cannot drop SQLite's
- * POSIX locks the way opening and closing a database file in this process would.
+ * process writes to `<db>-wal`, so an inotify/FSEvents watch wakes the worker at once; a timer
+ * (capped) covers platforms and filesystems where watching fails. The directory is watched,
+ * not the file, so the watch survives the WAL being deleted and recreated (SQLite removes it
+ * when the last connection closes). fs.watch holds no descriptor on the database files, so it
+ * cannot drop SQLite's POSIX locks the way opening and closing one in this process would.
  */
 export class WakeSignal {
   private watcher: FSWatcher | null = null;
@@ -13,8 +15,11 @@ export class WakeSignal {
   private pending = false;
 
   constructor(walPath: string) {
+    const walName = basename(walPath);
     try {
-      this.watcher = watch(walPath, { persistent: false }, () => this.notify());
+      this.watcher = watch(dirname(walPath), { persistent: false }, (_event, name) => {
+        if (name === null || name === walName) this.notify();
+      });
       this.watcher.on('error', () => {
         this.watcher?.close();
         this.watcher = null;
