@@ -70,7 +70,8 @@ const MiB = 1024 * 1024;
 export class Queue {
   private readonly sql;
   private readonly maxPayloadBytes: number;
-  private readonly maxResultBytes: number;
+  /** Largest result (and progress) stored, in bytes of JSON; a worker checks its handlers' results against it. */
+  readonly maxResultBytes: number;
 
   constructor(
     readonly db: TasklockDatabase,

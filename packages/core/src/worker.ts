@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { BadInputError, TasklockError } from './errors.js';
 import type { Outcome, Queue } from './queue.js';
-import type { ClaimedTask } from './task.js';
+import { toJsonText, type ClaimedTask } from './task.js';
 import { WakeSignal } from './wake-signal.js';
 import { WorkerFinisher } from './worker-finisher.js';
 
@@ -238,6 +238,10 @@ export class Worker {
       outcome = controller.signal.aborted
         ? { kind: 'fail', lease, workerId: this.id, error: describe(controller.signal.reason) }
         : { kind: 'complete', lease, workerId: this.id, result };
+      // A result the queue cannot store (too big, not JSON) would make the whole group commit
+      // throw, and be retried forever with every outcome batched beside it: fail the attempt.
+      const unstorable = outcome.kind === 'complete' ? unstorableResult(result, this.queue.maxResultBytes, task.id) : null;
+      if (unstorable !== null) outcome = { kind: 'fail', lease, workerId: this.id, error: unstorable };
     } catch (error) {
       outcome = { kind: 'fail', lease, workerId: this.id, error: controller.signal.aborted ? describe(controller.signal.reason) : describe(error) };
     } finally {
@@ -352,6 +356,15 @@ export class Worker {
       this.log('error', `could not mark worker stopped: ${describe(error)}`, { code: codeOf(error) });
     }
     this.log('info', `worker ${this.id} stopped`, { ...this.counters });
+  }
+}
+
+function unstorableResult(result: unknown, maxBytes: number, taskId: number): string | null {
+  try {
+    toJsonText(result ?? null, 'result', maxBytes, taskId);
+    return null;
+  } catch (error) {
+    return describe(error);
   }
 }
 

@@ -26,6 +26,7 @@ export interface WriteLockOptions {
  */
 export class WriteLock {
   private readonly audit = LockAudit.fromEnv();
+  private closed = false;
 
   private constructor(
     private readonly shared: SharedLock,
@@ -68,6 +69,9 @@ export class WriteLock {
 
   /** Drops this handle; the backend (descriptor, lock directory) goes when the last handle does. */
   close(): void {
+    // Idempotent: a second close of this handle must not count against the other handles.
+    if (this.closed) return;
+    this.closed = true;
     this.shared.refs -= 1;
     if (this.shared.refs === 0) {
       this.shared.backend.close();

@@ -1,0 +1,179 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, SCHEMA_VERSION, TasklockError } from '@tasklock/core';
+import { Database } from '../utils/core-deps.js';
+import { fixturePath, killAllFixtures, startFixture } from '../utils/fixture-process.js';
+import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+
+afterEach(async () => {
+  await killAllFixtures();
+  removeTempDirs();
+});
+
+async function openError(path: string, options?: Parameters<typeof openDatabase>[1]): Promise<TasklockError> {
+  let db;
+  try {
+    db = await openDatabase(path, { onWarning: () => undefined, ...options });
+  } catch (error) {
+    expect(error).toBeInstanceOf(TasklockError);
+    return error as TasklockError;
+  }
+  db.close();
+  throw new Error(`openDatabase(${path}) succeeded; a refusal was expected`);
+}
+
+describe('lock strategy at open', () => {
+  const ADDON_VARIABLE = 'TASKLOCK_OS_LOCK_ADDON';
+  const savedAddon = process.env[ADDON_VARIABLE];
+  afterEach(() => {
+    if (savedAddon === undefined) delete process.env[ADDON_VARIABLE];
+    else process.env[ADDON_VARIABLE] = savedAddon;
+  });
+
+  it('lockRequired with the OS lock addon missing refuses with lock-unavailable', async () => {
+    process.env[ADDON_VARIABLE] = fixturePath('no-such-addon.cjs');
+    const error = await openError(join(makeTempDir(), 'q.db'), { lockRequired: true });
+    expect(error.code).toBe('lock-unavailable');
+    expect(error.message).toMatch(/no-such-addon\.cjs/);
+  });
+
+  it('a database set up with flock refuses lockfile, and the reverse', async () => {
+    const dir = makeTempDir();
+    const flockDb = join(dir, 'flock.db');
+    (await openDatabase(flockDb, { lock: 'flock' })).close();
+    const lockfileDb = join(dir, 'lockfile.db');
+    (await openDatabase(lockfileDb, { lock: 'lockfile' })).close();
+
+    const wrongOnFlock = await openError(flockDb, { lock: 'lockfile' });
+    expect(wrongOnFlock.code).toBe('lock-strategy-mismatch');
+    expect(wrongOnFlock.message).toMatch(/set up for lock strategy flock, not lockfile/);
+    const wrongOnLockfile = await openError(lockfileDb, { lock: 'flock' });
+    expect(wrongOnLockfile.code).toBe('lock-strategy-mismatch');
+  });
+
+  it('auto follows the recorded strategy, without a warning', async () => {
+    const dbPath = join(makeTempDir(), 'q.db');
+    (await openDatabase(dbPath, { lock: 'lockfile' })).close();
+    const warnings: string[] = [];
+    const db = await openDatabase(dbPath, { lock: 'auto', onWarning: (message) => warnings.push(message) });
+    try {
+      expect(db.lockStrategy).toBe('lockfile');
+      expect(warnings).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('auto on a flock database where the OS lock is unavailable refuses instead of falling back', async () => {
+    const dbPath = join(makeTempDir(), 'q.db');
+    (await openDatabase(dbPath, { lock: 'flock' })).close();
+    process.env[ADDON_VARIABLE] = fixturePath('no-such-addon.cjs');
+    const error = await openError(dbPath, { lock: 'auto' });
+    expect(error.code).toBe('lock-strategy-mismatch');
+  });
+});
+
+describe('a read-only directory', () => {
+  const setprivMissing = !commandExists('setpriv');
+  if (setprivMissing) console.log('SKIPPED read-only directory tests: setpriv(1) is not installed');
+  const asNobody = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
+
+  async function openAsNobody(dbPath: string): Promise<{ line: string; ms: number }> {
+    const started = performance.now();
+    const child = startFixture('open-db.mjs', [dbPath], { prefix: asNobody, timeoutMs: 20_000 });
+    const exit = await child.exited;
+    const ms = performance.now() - started;
+    expect(exit.timedOut).toBe(false);
+    expect(exit.code).toBe(1);
+    expect(exit.lines).toHaveLength(1);
+    return { line: exit.lines[0]!, ms };
+  }
+
+  it.skipIf(setprivMissing)('refuses to create a database there, at once, with code read-only', async () => {
+    const dir = join(makeTempDir(), 'ro');
+    mkdirSync(dir);
+    chmodSync(dir, 0o555);
+    const { line, ms } = await openAsNobody(join(dir, 'q.db'));
+    expect(line).toMatch(/^error read-only .*not writable/);
+    expect(readdirSync(dir)).toEqual([]);
+    console.log(`read-only directory, new database: refused in ${ms.toFixed(0)} ms: ${line}`);
+  });
+
+  it.skipIf(setprivMissing)('refuses to open an existing database there, at once, with code read-only', async () => {
+    const dir = join(makeTempDir(), 'ro');
+    mkdirSync(dir);
+    const dbPath = join(dir, 'q.db');
+    (await openDatabase(dbPath)).close();
+    const before = readFileSync(dbPath);
+    chmodSync(dir, 0o555);
+    const { line, ms } = await openAsNobody(dbPath);
+    expect(line).toMatch(/^error read-only .*not writable/);
+    expect(readFileSync(dbPath).equals(before)).toBe(true);
+    console.log(`read-only directory, existing database: refused in ${ms.toFixed(0)} ms: ${line}`);
+  });
+});
+
+describe('refusals leave the file as it was', () => {
+  it('a schema newer than this code (file in rollback-journal mode)', async () => {
+    const dbPath = join(makeTempDir(), 'q.db');
+    const raw = new Database(dbPath);
+    raw.exec('CREATE TABLE future (x INTEGER)');
+    raw.pragma('user_version = 99');
+    raw.close();
+    const before = readFileSync(dbPath);
+
+    const error = await openError(dbPath);
+    expect(error.code).toBe('schema-too-new');
+    expect(error.message).toContain('99');
+    expect(error.message).toContain(`(${SCHEMA_VERSION})`);
+    expect(readFileSync(dbPath).equals(before)).toBe(true);
+  });
+
+  it('a schema newer than this code (a tasklock database, WAL mode)', async () => {
+    const dbPath = join(makeTempDir(), 'q.db');
+    const db = await openDatabase(dbPath);
+    db.connection.pragma('user_version = 99');
+    db.close();
+    const before = readFileSync(dbPath);
+
+    const error = await openError(dbPath);
+    expect(error.code).toBe('schema-too-new');
+    expect(error.message).toMatch(/schema version 99, newer than this tasklock knows \(1\)/);
+    expect(readFileSync(dbPath).equals(before)).toBe(true);
+  });
+
+  it('a file that is not a SQLite database', async () => {
+    const dbPath = join(makeTempDir(), 'notes.txt');
+    writeFileSync(dbPath, 'these are my notes\nnot a database at all\n'.repeat(50));
+    const before = readFileSync(dbPath);
+
+    const error = await openError(dbPath);
+    expect(error.code).toBe('not-a-database');
+    expect(error.message).toContain(dbPath);
+    expect(readFileSync(dbPath).equals(before)).toBe(true);
+  });
+
+  it('a path whose directory does not exist, naming the directory', async () => {
+    const missing = join(makeTempDir(), 'no-such-dir');
+    const error = await openError(join(missing, 'q.db'));
+    expect(error.code).toBe('bad-input');
+    expect(error.message).toContain(`directory ${missing} does not exist`);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it(':memory: (the processes could not share it)', async () => {
+    const error = await openError(':memory:');
+    expect(error.code).toBe('bad-input');
+  });
+});
+
+function commandExists(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
