@@ -248,9 +248,8 @@ export class Worker {
       if (timeout) clearTimeout(timeout);
     }
     if (entry.lost !== null) {
-      // Cancelled, reclaimed or handed back: the attempt is not ours to finish.
-      this.running.delete(task.id);
-      this.wake.notify();
+      // Cancelled, reclaimed or handed back: the attempt is not ours to finish (and its slot
+      // was freed when that was found out).
       return;
     }
     this.finisher.add(outcome);
@@ -307,6 +306,10 @@ export class Worker {
     this.counters.aborted += 1;
     this.log('warn', `task ${entry.task.id}: ${reason}; aborting its handler`, { taskId: entry.task.id });
     entry.controller.abort(new Error(reason));
+    // Free the slot now: a handler that ignores its signal must not shrink the worker forever.
+    // (By identity: this worker may already hold a newer attempt of the same task.)
+    if (this.running.get(entry.task.id) === entry) this.running.delete(entry.task.id);
+    this.wake.notify();
   }
 
   private async recover(): Promise<void> {
