@@ -185,6 +185,27 @@ describe('Worker (in process)', () => {
     expect(replayStatus(queue, task.id)).toBe('cancelled');
   });
 
+  it('frees the slot of a cancelled task even if its handler ignores the signal', async () => {
+    const queue = await openTempQueue();
+    const stuck = await queue.enqueue('stuck', {});
+    const handled: number[] = [];
+    const worker = new Worker(
+      queue,
+      (_payload, ctx) => {
+        handled.push(ctx.id);
+        return ctx.id === stuck.id ? new Promise(() => {}) : 'ok';
+      },
+      { concurrency: 1, leaseMs: 600, heartbeatMs: 50 },
+    );
+    void worker.start();
+    await vi.waitFor(() => expect(handled).toEqual([stuck.id]));
+    await queue.cancel(stuck.id);
+    const next = await queue.enqueue('next', {});
+    await vi.waitFor(() => expect(queue.get(next.id).status).toBe('succeeded'));
+    expect(worker.stats()).toMatchObject({ aborted: 1, succeeded: 1 });
+    await worker.stop();
+  });
+
   it('fails an attempt that exceeds its timeout', async () => {
     const queue = await openTempQueue();
     const task = await queue.enqueue('stuck', {}, { timeoutMs: 50, maxAttempts: 1 });
