@@ -62,4 +62,27 @@ describe('TASKLOCK_LOCK_AUDIT (the stress harness’s in-lock overlap check)', (
     expect(existsSync(`${audit}.violations`)).toBe(false);
     expect(readFileSync(audit, 'utf8')).toBe('');
   });
+
+  it('lockfile: waiters take over a SIGKILLed holder’s stale lock one at a time, losing no increment', async () => {
+    const dir = makeTempDir();
+    const audit = join(dir, 'audit');
+    const db = join(dir, 'q.db');
+    const counter = join(dir, 'counter');
+    writeFileSync(counter, '0');
+    const env = { TASKLOCK_LOCK_AUDIT: audit };
+    const holder = startFixture('lock-client.mjs', [db, 'lockfile', '2000'], { env });
+    await holder.waitForLine(/^ready /);
+    holder.send('acquire 5000');
+    await holder.waitForLine(/^acquired /);
+    holder.kill('SIGKILL');
+    await holder.exited;
+    // All four see the dead holder's directory go stale at about the same moment.
+    const waiters = Array.from({ length: 4 }, () => startFixture('lock-counter.mjs', [db, counter, 'lockfile', '25', '2000'], { env }));
+    await Promise.all(waiters.map((w) => w.waitForLine(/^ready /)));
+    for (const waiter of waiters) waiter.send('go');
+    await Promise.all(waiters.map((w) => w.succeeded()));
+    const violations = existsSync(`${audit}.violations`) ? readFileSync(`${audit}.violations`, 'utf8') : '';
+    expect(violations).toBe('');
+    expect(Number(readFileSync(counter, 'utf8'))).toBe(100);
+  });
 });

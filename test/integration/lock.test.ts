@@ -287,5 +287,20 @@ describe('falling back when the OS lock is unavailable', () => {
       expect((caught as Error).message).toMatch(reason);
       expect(warnings).toEqual([]);
     });
+
+    it(`${name}: an explicit --lock flock never falls back`, () => {
+      savedAddon = process.env[ADDON_VARIABLE];
+      const dbPath = join(makeTempDir(), 'q.db');
+      prepare(dbPath);
+      const warnings: string[] = [];
+      expect(() => WriteLock.open(dbPath, { strategy: 'flock', onWarning: (message) => warnings.push(message) })).toThrow(LockUnavailableError);
+      expect(warnings).toEqual([]);
+    });
   }
+
+  it('an explicit lockfile where the OS lock file lives is refused, not run unlocked', () => {
+    const dbPath = join(makeTempDir(), 'q.db');
+    writeFileSync(`${dbPath}.lock`, '');
+    expect(() => WriteLock.open(dbPath, { strategy: 'lockfile' })).toThrow(/a mkdir lock cannot live there/);
+  });
 });

@@ -79,6 +79,8 @@ const running = new Set<ResultPromise>();
 export interface WorkerProcess {
   pid: number;
   child: ResultPromise;
+  /** What it has written to stderr (its log) so far. */
+  log(): string;
   exited: Promise<CliResult & { signal: string | undefined }>;
 }
 
@@ -94,11 +96,15 @@ export function startWorker(db: string, args: readonly string[], options: CliOpt
     killSignal: 'SIGKILL',
   });
   running.add(child);
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer | string) => {
+    log += String(chunk);
+  });
   const exited = child.then((result) => {
     running.delete(child);
     return { code: result.exitCode, signal: result.signal, stdout: String(result.stdout), stderr: String(result.stderr) };
   });
-  return { pid: child.pid!, child, exited };
+  return { pid: child.pid!, child, log: () => log, exited };
 }
 
 export async function killAllWorkers(): Promise<void> {

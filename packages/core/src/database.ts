@@ -14,6 +14,7 @@ export class TasklockDatabase {
   /** Migrations this open applied (empty when another process had already applied them). */
   appliedMigrations: readonly number[] = [];
   private closed = false;
+  private writesInFlight = 0;
 
   constructor(
     readonly path: string,
@@ -40,20 +41,33 @@ export class TasklockDatabase {
 
   write<T>(fn: (db: Database.Database) => T, options?: WriteOptions): Promise<T> {
     if (this.closed) return Promise.reject(new DatabaseClosedError());
+    this.writesInFlight += 1;
     return writeTransaction(
       { db: this.db, lock: this.lock, metrics: this.metrics, retry: this.retry, lockTimeoutMs: this.lockTimeoutMs },
       fn,
       options,
-    );
+    ).finally(() => {
+      this.writesInFlight -= 1;
+      if (this.closed && this.writesInFlight === 0) this.release();
+    });
   }
 
   metricsSnapshot(): WriteMetricsSnapshot {
     return this.metrics.snapshot();
   }
 
+  /**
+   * No write starts after close(); one already waiting for or holding the lock finishes first,
+   * and the connection and the lock descriptor go when it has (closing the descriptor under a
+   * holder would let another process in beside it).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.writesInFlight === 0) this.release();
+  }
+
+  private release(): void {
     try {
       this.db.close();
     } finally {

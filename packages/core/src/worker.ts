@@ -91,6 +91,8 @@ export class Worker {
   private recovering = false;
   private beating = false;
   private done: Promise<WorkerStats> | null = null;
+  /** Timer-driven writes still running: shutdown waits for them before the queue may close. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     private readonly queue: Queue,
@@ -163,8 +165,8 @@ export class Worker {
     await this.queue.registerWorker({ id: this.id, queue: queueName, types });
     this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.db.lockStrategy });
     await this.recover(); // orphans of dead workers of this host, before taking new work
-    this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
-    this.timers.push(setInterval(() => void this.recover(), this.options.recoverEveryMs));
+    this.timers.push(setInterval(() => this.background(this.heartbeat()), this.options.heartbeatMs));
+    this.timers.push(setInterval(() => this.background(this.recover()), this.options.recoverEveryMs));
     try {
       await this.claimLoop();
     } finally {
@@ -272,6 +274,11 @@ export class Worker {
     }
   }
 
+  private background(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
   private async heartbeat(): Promise<void> {
     if (this.beating) return;
     this.beating = true;
@@ -351,6 +358,9 @@ export class Worker {
     await this.finisher.drain();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    // A heartbeat or sweep still waiting for the lock must finish before our caller closes the
+    // queue: closing its lock descriptor under it would let another process in beside it.
+    await Promise.all(this.pending);
     this.finisher.close();
     this.wake.close();
     try {

@@ -6,7 +6,7 @@
  * usage: enqueuer.js <db> <lock> <count> <seed> <idsFile>
  */
 import { appendFileSync } from 'node:fs';
-import { Queue, type EnqueueItem } from '@tasklock/core';
+import { Queue, TasklockError, type EnqueueItem } from '@tasklock/core';
 import { Random } from './random.js';
 
 const [db, lock, countArg, seedArg, idsFile] = process.argv.slice(2) as [string, string, string, string, string];
@@ -17,13 +17,29 @@ try {
   while (left > 0) {
     const size = Math.min(left, random.int(1, 50));
     const items: EnqueueItem[] = Array.from({ length: size }, () => item(random));
-    const tasks = await queue.enqueueMany(items);
+    const tasks = await enqueueRetrying(items);
     appendFileSync(idsFile, tasks.map((t) => `${t.id}\n`).join(''));
     left -= size;
     if (random.next() < 0.3) await new Promise((resolve) => setTimeout(resolve, random.int(0, 5)));
   }
 } finally {
   queue.close();
+}
+
+/**
+ * A producer's duty under faults: a failed enqueue (disk full, BUSY after retries) wrote
+ * nothing, so the same batch is simply sent again, with backoff, for up to a minute.
+ */
+async function enqueueRetrying(items: EnqueueItem[]) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await queue.enqueueMany(items);
+    } catch (error) {
+      const retryable = error instanceof TasklockError && (error.code === 'persistence' || error.code === 'lock-timeout');
+      if (!retryable || attempt >= 60) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt)));
+    }
+  }
 }
 
 function item(random: Random): EnqueueItem {

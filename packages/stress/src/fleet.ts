@@ -78,14 +78,13 @@ export class Fleet {
     }
   }
 
-  /** Final `--json` summaries of the workers that stopped gracefully. */
+  /** Final `--json` summaries of the workers that stopped gracefully (one JSON document each). */
   summaries(): { worker: string; stats: Record<string, number>; writes?: WriteSummary }[] {
     const out = [];
     for (const worker of this.all) {
-      const line = worker.stdout.trim().split('\n').filter(Boolean).at(-1);
-      if (!line) continue;
+      if (worker.stdout.trim() === '') continue;
       try {
-        out.push(JSON.parse(line));
+        out.push(JSON.parse(worker.stdout));
       } catch {
         // a killed worker may have printed nothing whole
       }

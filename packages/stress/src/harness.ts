@@ -59,9 +59,11 @@ const ENQUEUER = fileURLToPath(new URL('./enqueuer.js', import.meta.url));
  */
 export async function runStress(options: StressOptions): Promise<StressReport> {
   const random = new Random(options.seed);
-  const { dir, db, smallFilesystem } = prepareDirectory(options);
-  const effects = join(dir, 'effects.log');
-  const audit = join(dir, 'lock.audit');
+  const { dir, logs, db, smallFilesystem } = prepareDirectory(options);
+  // The side-effect log, the lock audit and the id lists live apart from the database, so the
+  // `full` fault fills only the database's filesystem, never the checker's evidence.
+  const effects = join(logs, 'effects.log');
+  const audit = join(logs, 'lock.audit');
   const env = { TASKLOCK_STRESS_EFFECTS: effects, TASKLOCK_LOCK_AUDIT: audit };
   const init = await execa(process.execPath, [CLI, 'init', '--db', db, '--lock', options.lock, '--json'], { env, reject: false });
   if (init.exitCode !== 0) throw new Error(`tasklock init failed: ${init.stderr.trim()}`);
@@ -79,7 +81,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   for (let i = 0; i < options.enqueuers; i += 1) {
     const count = Math.min(perEnqueuer, options.tasks - i * perEnqueuer);
     if (count <= 0) break;
-    const ids = join(dir, `ids-${i}.txt`);
+    const ids = join(logs, `ids-${i}.txt`);
     idsFiles.push(ids);
     enqueuers.push(execa(process.execPath, [ENQUEUER, db, options.lock, String(count), String(options.seed + i + 1), ids], { env, reject: false }));
   }
@@ -139,7 +141,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
 
   const elapsedMs = Date.now() - started;
   try {
-    const check = checkRun({ db, idsFiles, effectsFile: effects, auditFile: audit, lockStrategy, kills, recoveryBoundMs: options.leaseMs + 2000 });
+    const check = checkRun({ db, idsFiles, effectsFile: effects, auditFile: audit, lockStrategy, kills, recoveryBoundMs: recoveryBoundMs(options.leaseMs, lockStrategy) });
     return report({ options, db, lockStrategy, elapsedMs, kills: kills.size, faults, walPeakBytes, fleet, check });
   } finally {
     // The tmpfs of a `full` run goes with its contents; the report has what it showed.
@@ -147,25 +149,35 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   }
 }
 
+/**
+ * How long a dead worker's task may stay `running`: a lease (when its death is only seen as an
+ * expired lease), plus two recovery sweeps and scheduling slack; with proper-lockfile, plus the
+ * lock's stale time, during which a holder SIGKILLed inside the lock blocks every writer.
+ */
+function recoveryBoundMs(leaseMs: number, lockStrategy: string): number {
+  return leaseMs + 2000 + (lockStrategy === 'lockfile' ? LOCKFILE_STALE_MS : 0);
+}
+
+/** The CLI's default proper-lockfile stale time (openDatabase's lockStaleMs). */
+const LOCKFILE_STALE_MS = 10_000;
+
 function drained(queue: Queue): boolean {
   const counts = queue.stats().counts;
   return counts.pending === 0 && counts.running === 0;
 }
 
-function prepareDirectory(options: StressOptions): { dir: string; db: string; smallFilesystem: boolean } {
+function prepareDirectory(options: StressOptions): { dir: string; logs: string; db: string; smallFilesystem: boolean } {
+  const logs = mkdtempSync(join(tmpdir(), 'tasklock-stress-'));
   if (options.db !== null) {
     const db = resolve(options.db);
     mkdirSync(dirname(db), { recursive: true });
-    return { dir: dirname(db), db, smallFilesystem: false };
+    return { dir: dirname(db), logs, db, smallFilesystem: false };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tasklock-stress-'));
-  let smallFilesystem = false;
-  if (options.faults.includes('full') && process.getuid?.() === 0) {
-    // A 256 MiB tmpfs of our own, so the `full` fault can fill a real filesystem.
-    const mounted = execaSyncQuiet('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', dir]);
-    smallFilesystem = mounted;
-  }
-  return { dir, db: join(dir, 'stress.db'), smallFilesystem };
+  const dir = join(logs, 'db');
+  mkdirSync(dir);
+  // A 256 MiB tmpfs of our own, so the `full` fault can fill a real filesystem (root only).
+  const smallFilesystem = options.faults.includes('full') && process.getuid?.() === 0 && execaSyncQuiet('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', dir]);
+  return { dir, logs, db: join(dir, 'stress.db'), smallFilesystem };
 }
 
 function execaSyncQuiet(file: string, args: string[]): boolean {

@@ -1,5 +1,5 @@
 import * as nodeFs from 'node:fs';
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from '../errors.js';
 import type { LockBackend } from './lock-backend.js';
@@ -19,7 +19,13 @@ export interface LockfileOptions {
  *  - its `release()` deletes whatever directory is there, even another holder's: we release
  *    only after the same ownership check, and otherwise just forget our record of the lock;
  *  - its default `onCompromised` throws from a timer and kills the process: ours records the
- *    loss, which the next `assertHeld()` reports.
+ *    loss, which the next `assertHeld()` reports;
+ *  - its stale takeover (stat, see it stale, rmdir, mkdir) is not atomic: two waiters that both
+ *    saw the dead holder's directory stale can both succeed, the second removing the first's
+ *    fresh directory (our stress audit caught two holders this way). So proper-lockfile is told
+ *    never to take over (its `stale` is effectively infinite) and the takeover is ours: under a
+ *    second mkdir guard, `<db>.lock.takeover`, the directory is re-checked (same inode, same old
+ *    mtime) and only then removed; then everyone races a plain mkdir, which exactly one wins.
  */
 export class LockfileLock implements LockBackend {
   readonly strategy = 'lockfile' as const;
@@ -64,7 +70,8 @@ export class LockfileLock implements LockBackend {
           lockfilePath: this.path,
           realpath: false,
           retries: 0,
-          stale: this.staleMs,
+          // Never let proper-lockfile take a stale lock over itself: see takeOverStale().
+          stale: NEVER_STALE_MS,
           update: this.staleMs / 2,
           fs: this.fs,
           // proper-lockfile reports a lock we lost (and no longer release) from its refresh timer,
@@ -84,6 +91,7 @@ export class LockfileLock implements LockBackend {
           });
         }
       }
+      if (this.takeOverStale()) continue;
       const waited = performance.now() - started;
       if (waited >= timeoutMs) throw new LockTimeoutError(this.path, waited);
       // proper-lockfile has no wake-up: poll with capped, jittered backoff.
@@ -110,6 +118,50 @@ export class LockfileLock implements LockBackend {
 
   close(): void {
     this.release_ = null;
+  }
+
+  /**
+   * Removes the lock directory if its holder stopped refreshing it `staleMs` ago (died, or froze),
+   * at most one process at a time. Returns true when the caller should try to lock again now.
+   */
+  private takeOverStale(): boolean {
+    let seen;
+    try {
+      seen = statSync(this.path);
+    } catch {
+      return true; // released meanwhile
+    }
+    if (Date.now() - seen.mtimeMs <= this.staleMs) return false;
+    const guard = `${this.path}.takeover`;
+    try {
+      mkdirSync(guard);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new LockUnavailableError(`cannot create ${guard}: ${describeError(error)}`, { cause: error });
+      }
+      // Another process is taking over right now (a few syscalls), unless it died doing so.
+      try {
+        if (Date.now() - statSync(guard).mtimeMs > this.staleMs) rmdirSync(guard);
+      } catch {
+        // gone already
+      }
+      return false;
+    }
+    try {
+      let now;
+      try {
+        now = statSync(this.path);
+      } catch {
+        return true;
+      }
+      // Still the very directory we judged stale? Then nobody can refresh or replace it while we
+      // hold the guard (a frozen holder that wakes now fails its ownership check before COMMIT).
+      if (now.ino !== seen.ino || now.mtimeMs !== seen.mtimeMs) return true;
+      rmdirSync(this.path);
+      return true;
+    } finally {
+      rmdirSync(guard);
+    }
   }
 
   /** 'ours', or why not. */
@@ -150,6 +202,9 @@ export class LockfileLock implements LockBackend {
     return { ...nodeFs, utimes } as typeof nodeFs;
   }
 }
+
+/** proper-lockfile's `stale`, chosen so that it never declares a lock stale by itself. */
+const NEVER_STALE_MS = 2 ** 31;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -51,7 +51,16 @@ export class WriteLock {
       this.shared.mutex.release();
       throw error;
     }
-    this.audit?.enter();
+    try {
+      this.audit?.enter();
+    } catch (error) {
+      try {
+        await this.shared.backend.release();
+      } finally {
+        this.shared.mutex.release();
+      }
+      throw error;
+    }
   }
 
   assertHeld(): void {
@@ -59,11 +68,14 @@ export class WriteLock {
   }
 
   async release(): Promise<void> {
-    this.audit?.exit();
     try {
-      await this.shared.backend.release();
+      this.audit?.exit();
     } finally {
-      this.shared.mutex.release();
+      try {
+        await this.shared.backend.release();
+      } finally {
+        this.shared.mutex.release();
+      }
     }
   }
 
@@ -129,7 +141,9 @@ function chooseBackend(
   // `auto` follows the strategy the database was set up with: every process must use one that
   // excludes the others, and the best one available here may not be the one already in use.
   const first: LockStrategy = wanted === 'auto' ? (recorded ?? 'flock') : wanted;
-  const canFallBack = !options.required && !(wanted === 'auto' && recorded !== null);
+  // Only `auto` falls back, and only on a database not yet set up: an explicit strategy means
+  // that strategy, and a recorded one is what every other process uses.
+  const canFallBack = wanted === 'auto' && recorded === null && !options.required;
   const reasons: string[] = [];
   for (const strategy of FALLBACK_ORDER.slice(FALLBACK_ORDER.indexOf(first))) {
     try {
@@ -153,7 +167,7 @@ function chooseBackend(
         'every process on one database must use the same strategy',
     );
   }
-  throw new LockUnavailableError(`lock strategy ${first} is required but unavailable: ${why}`);
+  throw new LockUnavailableError(`lock strategy ${first} is unavailable here: ${why}`);
 }
 
 function createBackend(

@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { BadInputError, TasklockError, type EnqueueItem, type EnqueueOptions } from '@tasklock/core';
+import { globalOptions, withQueue } from '../context.js';
+import { parseTaskLines, readInput } from '../task-lines.js';
+import { printJson, printLine } from '../output.js';
+import { duration, integer, isoTime, positiveInteger } from '../options.js';
+
+interface EnqueueFlags {
+  file?: string;
+  queue?: string;
+  priority?: number;
+  delay?: number;
+  runAt?: number;
+  maxAttempts?: number;
+  uniqueKey?: string;
+  timeout?: number;
+}
+
+export function registerEnqueue(program: Command): void {
+  program
+    .command('enqueue')
+    .description('add a task (or, with --file, many in one transaction); prints the new ids')
+    .argument('[type]', 'task type')
+    .argument('[payload]', 'payload as JSON (default null)')
+    .option('--file <path>', 'one JSON task per line ({"type","payload",...options}); "-" reads stdin')
+    .option('--queue <name>', 'queue name (default "default")')
+    .option('--priority <int>', 'higher runs first (default 0)', integer())
+    .option('--delay <ms>', 'not before this long from now (ms, or 30s, 5m…)', duration)
+    .option('--run-at <time>', 'not before this ISO time', isoTime)
+    .option('--max-attempts <n>', 'attempts in all, including the first (default 3)', positiveInteger)
+    .option('--unique-key <key>', 'idempotency key among pending/running tasks')
+    .option('--timeout <ms>', 'a worker aborts an attempt running longer than this (ms, or 30s…)', duration)
+    .action(async (type: string | undefined, payloadText: string | undefined, flags: EnqueueFlags, command: Command) => {
+      const globals = globalOptions(command);
+      const defaults = optionsOf(flags);
+      let items: EnqueueItem[];
+      let lineOf: (index: number) => number | undefined = () => undefined;
+      if (flags.file !== undefined) {
+        if (type !== undefined) throw new BadInputError('give a type and payload, or --file, not both');
+        const parsed = parseTaskLines(await readInput(flags.file), flags.file === '-' ? 'stdin' : flags.file);
+        items = parsed.map(({ item }) => ({ ...defaults, ...item }));
+        lineOf = (index) => parsed[index]?.line;
+      } else {
+        if (type === undefined) throw new BadInputError('missing task type (or use --file)');
+        items = [{ ...defaults, type, payload: parsePayload(payloadText) }];
+      }
+      const tasks = await withQueue(
+        globals,
+        async (queue) => {
+          try {
+            return await queue.enqueueMany(items);
+          } catch (error) {
+            throw withLineNumber(error, lineOf, flags.file);
+          }
+        },
+        { create: true },
+      );
+      if (globals.json) printJson({ ids: tasks.map((task) => task.id) });
+      else for (const task of tasks) printLine(String(task.id));
+    });
+}
+
+function optionsOf(flags: EnqueueFlags): EnqueueOptions {
+  const options: EnqueueOptions = {};
+  if (flags.queue !== undefined) options.queue = flags.queue;
+  if (flags.priority !== undefined) options.priority = flags.priority;
+  if (flags.delay !== undefined) options.delayMs = flags.delay;
+  if (flags.runAt !== undefined) options.runAt = flags.runAt;
+  if (flags.maxAttempts !== undefined) options.maxAttempts = flags.maxAttempts;
+  if (flags.uniqueKey !== undefined) options.uniqueKey = flags.uniqueKey;
+  if (flags.timeout !== undefined) options.timeoutMs = flags.timeout;
+  return options;
+}
+
+function parsePayload(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new BadInputError(`payload is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The library names a bad item of a batch "task #k"; a file's author needs its line number
+ * (blank lines are skipped, so k and the line differ).
+ */
+function withLineNumber(error: unknown, lineOf: (index: number) => number | undefined, file: string | undefined): unknown {
+  if (file === undefined || !(error instanceof TasklockError) || error.code !== 'bad-input') return error;
+  const match = /^task #(\d+): (.*)$/s.exec(error.message);
+  const line = match ? lineOf(Number(match[1]) - 1) : lineOf(0);
+  if (line === undefined) return error;
+  const source = file === '-' ? 'stdin' : file;
+  return new BadInputError(`${source} line ${line}: ${match ? match[2] : error.message}`, { cause: error });
+}

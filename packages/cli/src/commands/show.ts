@@ -1,0 +1,58 @@
+import { Argument, type Command } from 'commander';
+import { globalOptions, withQueue } from '../context.js';
+import { eventJson, printJson, printLine, printTable, runJson, taskJson } from '../output.js';
+import { taskId } from '../options.js';
+
+export function registerShow(program: Command): void {
+  program
+    .command('show')
+    .description('one task with its attempts (runs) and its transition log (events)')
+    .addArgument(new Argument('<id>', 'task id').argParser(taskId))
+    .action(async (id: number, _flags: object, command: Command) => {
+      const globals = globalOptions(command);
+      const { task, runs, events } = await withQueue(globals, (queue) => ({
+        task: taskJson(queue.get(id)),
+        runs: queue.runs(id).map(runJson),
+        events: queue.events(id).map(eventJson),
+      }));
+      if (globals.json) {
+        printJson({ task, runs, events });
+        return;
+      }
+      const fields: [string, unknown][] = [
+        ['id', task.id],
+        ['type', task.type],
+        ['queue', task.queue],
+        ['status', task.status],
+        ['priority', task.priority],
+        ['attempts', `${task.attempts} of ${task.maxAttempts}`],
+        ['run at', task.runAt],
+        ['created', task.createdAt],
+        ['updated', task.updatedAt],
+        ['finished', task.finishedAt],
+        ['unique key', task.uniqueKey],
+        ['timeout', task.timeoutMs === null ? null : `${task.timeoutMs} ms`],
+        ['locked by', task.lockedBy],
+        ['lease expires', task.leaseExpiresAt],
+        ['payload', JSON.stringify(task.payload)],
+        ['result', task.result === null ? null : JSON.stringify(task.result)],
+        ['progress', task.progress === null ? null : JSON.stringify(task.progress)],
+        ['last error', task.lastError],
+      ];
+      for (const [name, value] of fields) {
+        if (value !== null && value !== undefined) printLine(`${name.padEnd(14)}${String(value)}`);
+      }
+      if (runs.length > 0) {
+        printLine('\nruns');
+        printTable(
+          ['ATTEMPT', 'WORKER', 'STARTED', 'FINISHED', 'OUTCOME', 'ERROR'],
+          runs.map((run) => [run.attempt, run.workerId, run.startedAt, run.finishedAt, run.outcome, run.error]),
+        );
+      }
+      printLine('\nevents');
+      printTable(
+        ['AT', 'TRANSITION', 'FROM', 'TO', 'ATTEMPT', 'WORKER', 'DETAIL'],
+        events.map((event) => [event.at, event.transition, event.from, event.to, event.attempt, event.workerId, event.detail]),
+      );
+    });
+}

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BadInputError, Queue, type LockStrategyOption } from '@tasklock/core';
+
+/** The program-wide options, resolved (defaults applied) for one command. */
+export interface GlobalOptions {
+  db: string;
+  lock: LockStrategyOption;
+  lockRequired: boolean;
+  json: boolean;
+  verbose: boolean;
+}
+
+export const DEFAULT_DB = './tasklock.db';
+
+export function globalOptions(command: Command): GlobalOptions {
+  const options = command.optsWithGlobals<{
+    db?: string;
+    lock?: LockStrategyOption;
+    lockRequired?: boolean;
+    json?: boolean;
+    verbose?: boolean;
+  }>();
+  return {
+    db: options.db ?? (process.env.TASKLOCK_DB || DEFAULT_DB),
+    lock: options.lock ?? 'auto',
+    lockRequired: options.lockRequired ?? false,
+    json: options.json ?? false,
+    verbose: options.verbose ?? false,
+  };
+}
+
+export interface OpenQueueOptions {
+  /** init, enqueue and worker may create the database; inspecting commands refuse a missing file. */
+  create?: boolean;
+  resetLockStrategy?: boolean;
+}
+
+/** Opens the queue, runs `fn`, and closes the queue whatever happens. */
+export async function withQueue<T>(
+  globals: GlobalOptions,
+  fn: (queue: Queue) => T | Promise<T>,
+  options: OpenQueueOptions = {},
+): Promise<T> {
+  if (!options.create && !existsSync(globals.db)) {
+    // Opening would create an empty database at a mistyped path and report "nothing there".
+    throw new BadInputError(`no database at ${resolve(globals.db)} (create it with: tasklock init --db ${globals.db})`);
+  }
+  const queue = await Queue.open(globals.db, {
+    lock: globals.lock,
+    lockRequired: globals.lockRequired,
+    resetLockStrategy: options.resetLockStrategy ?? false,
+  });
+  try {
+    return await fn(queue);
+  } finally {
+    queue.close();
+  }
+}

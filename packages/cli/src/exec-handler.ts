@@ -1,0 +1,118 @@
+/**
+ * `worker --exec`: each task runs a shell command in its own process group.
+ *   stdin   the payload as JSON
+ *   env     TASKLOCK_TASK_ID, TASKLOCK_TASK_TYPE, TASKLOCK_ATTEMPT, TASKLOCK_DB
+ *   exit 0  the task succeeds with stdout as its result: parsed JSON if it parses, else the text
+ *           (stdout is capped at 1 MiB, the result limit; more fails the attempt)
+ *   else    the attempt fails with the last ~2 KB of stderr as its error
+ * On the handler's abort (cancel, lease lost, timeout, shutdown past grace) the whole process
+ * group is SIGKILLed: a shell's children die with it, and nothing keeps running for a task
+ * this worker no longer owns.
+ */
+import type { TaskContext, TaskHandler } from '@tasklock/core';
+
+type Execa = typeof import('execa').execa;
+
+export const STDOUT_LIMIT_BYTES = 1024 * 1024;
+const STDERR_TAIL_BYTES = 2048;
+
+/** Process group ids of commands running now, for a forced exit. */
+const running = new Set<number>();
+
+export async function execHandler(command: string, dbPath: string): Promise<TaskHandler> {
+  // Loaded here, not at the top: execa costs ~250 ms of start-up every other command would pay.
+  const { execa } = await import('execa');
+  return (payload, context) => runCommand(execa, command, payload, context, dbPath);
+}
+
+/** SIGKILLs every running command's process group (a worker exiting at once). */
+export function killAllCommands(): void {
+  for (const pgid of running) killGroup(pgid);
+}
+
+function killGroup(pgid: number | undefined): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+async function runCommand(execa: Execa, command: string, payload: unknown, context: TaskContext, dbPath: string): Promise<unknown> {
+  context.signal.throwIfAborted();
+  const child = execa(command, {
+    shell: true,
+    // Its own process group (pgid = its pid): we can kill everything it started, and a Ctrl-C
+    // aimed at the worker's terminal does not reach it (the worker decides what happens).
+    detached: true,
+    input: JSON.stringify(payload ?? null),
+    env: {
+      TASKLOCK_TASK_ID: String(context.id),
+      TASKLOCK_TASK_TYPE: context.task.type,
+      TASKLOCK_ATTEMPT: String(context.attempt),
+      TASKLOCK_DB: dbPath,
+    },
+    buffer: false,
+    reject: false,
+  });
+  const pgid = child.pid;
+  if (pgid !== undefined) running.add(pgid);
+  const stdout: Buffer[] = [];
+  let stdoutBytes = 0;
+  let overflow = false;
+  let stderrTail = Buffer.alloc(0);
+  child.stdout?.on('data', (chunk: Buffer | string) => {
+    const bytes = Buffer.from(chunk);
+    stdoutBytes += bytes.length;
+    if (stdoutBytes <= STDOUT_LIMIT_BYTES) stdout.push(bytes);
+    else if (!overflow) {
+      overflow = true;
+      killGroup(pgid);
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer | string) => {
+    const joined = Buffer.concat([stderrTail, Buffer.from(chunk)]);
+    stderrTail = joined.subarray(Math.max(0, joined.length - STDERR_TAIL_BYTES));
+  });
+  const onAbort = (): void => killGroup(pgid);
+  context.signal.addEventListener('abort', onAbort, { once: true });
+  let result;
+  try {
+    result = await child;
+  } finally {
+    context.signal.removeEventListener('abort', onAbort);
+    if (pgid !== undefined) running.delete(pgid);
+  }
+  if (context.signal.aborted) throw context.signal.reason;
+  if (overflow) throw new Error(`command wrote more than ${STDOUT_LIMIT_BYTES} bytes to stdout (the result limit)`);
+  if (result.exitCode !== 0) {
+    const how = result.exitCode === undefined ? (result.signal ? `killed by ${result.signal}` : result.shortMessage) : `exited with code ${result.exitCode}`;
+    const tail = oneLine(stderrTail.toString('utf8'));
+    throw new Error(tail === '' ? `command ${how}` : `command ${how}: ${tail}`);
+  }
+  return resultOf(Buffer.concat(stdout).toString('utf8'));
+}
+
+/** The worker keeps only an error's first line, so stderr's lines are joined with " | ". */
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join(' | ');
+}
+
+function resultOf(stdout: string): unknown {
+  if (stdout.trim() === '') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    value = stdout.replace(/\r?\n$/, '');
+  }
+  // A string grows when JSON-escaped; the stored result must still fit the limit.
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > STDOUT_LIMIT_BYTES) throw new Error(`command output is ${bytes} bytes as JSON, over the ${STDOUT_LIMIT_BYTES}-byte result limit`);
+  return value;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * The tasklock command: parses the command line, runs one command, and maps whatever it
+ * threw to an exit code and ONE line on stderr. Commands are thin; the library does the work.
+ *
+ * Exit codes: 0 success; 2 the input can never succeed as given (usage error, malformed JSON,
+ * unknown task, invalid transition); 1 anything else (locks, I/O, a database that is not ours…).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { TasklockError, type TasklockErrorCode } from '@tasklock/core';
+import { registerCancel } from './commands/cancel.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerEnqueue } from './commands/enqueue.js';
+import { registerInit } from './commands/init.js';
+import { registerList } from './commands/list.js';
+import { registerPurge } from './commands/purge.js';
+import { registerRecover } from './commands/recover.js';
+import { registerRetry } from './commands/retry.js';
+import { registerShow } from './commands/show.js';
+import { registerStats } from './commands/stats.js';
+import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
+import { DEFAULT_DB } from './context.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** TasklockError codes that mean "the caller asked for something impossible", not "it broke". */
+const USAGE_CODES: ReadonlySet<TasklockErrorCode> = new Set(['bad-input', 'task-not-found', 'invalid-transition']);
+
+/** Commander's ways of ending after printing help or the version itself. */
+const COMMANDER_DONE = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof TasklockError) return USAGE_CODES.has(error.code) ? 2 : 1;
+  return 1;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tasklock')
+    .description('A durable multi-process task queue on one SQLite file.')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--db <path>', `database file (default: $TASKLOCK_DB, else ${DEFAULT_DB})`)
+    .addOption(
+      new Option('--lock <strategy>', 'write-lock strategy').choices(['auto', 'flock', 'lockfile', 'none']).default('auto'),
+    )
+    .option('--lock-required', 'fail instead of falling back to a weaker lock strategy')
+    .option('--json', 'print one JSON document on stdout (logs go to stderr)')
+    .option('--verbose', 'print stack traces with errors')
+    // Errors are printed once, by main(), as one line; commander must not print or exit itself.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(true);
+  for (const register of [
+    registerInit,
+    registerEnqueue,
+    registerWorker,
+    registerList,
+    registerShow,
+    registerStats,
+    registerCancel,
+    registerRetry,
+    registerPurge,
+    registerRecover,
+    registerDoctor,
+    registerWorkers,
+  ]) {
+    register(program);
+  }
+  return program;
+}
+
+function errorLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // Commander says "error: unknown option '--x'\n(Did you mean --y?)": keep it to one line.
+  return `tasklock: ${message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}`;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError && COMMANDER_DONE.has(error.code)) return exitCodeOf(error);
+    process.stderr.write(`${errorLine(error)}\n`);
+    // Before parsing succeeded, program.opts() may not know --verbose yet.
+    const verbose = program.opts<{ verbose?: boolean }>().verbose ?? argv.includes('--verbose');
+    if (verbose && error instanceof Error && !(error instanceof CommanderError)) {
+      process.stderr.write(`${error.stack ?? ''}\n`);
+      if (error.cause !== undefined) process.stderr.write(`caused by: ${String((error.cause as Error).stack ?? error.cause)}\n`);
+    }
+    return exitCodeOf(error);
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
+// Everything is closed by now; if a stray handle still holds the event loop, do not hang.
+setTimeout(() => process.exit(code), 2000).unref();

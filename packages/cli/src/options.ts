@@ -1,0 +1,59 @@
+/**
+ * Argument parsers for commander options. Each is strict (the whole text must parse, "12abc"
+ * is not 12) and throws commander's InvalidArgumentError, so a bad value is a usage error
+ * (exit 2) whose message names the option.
+ */
+import { InvalidArgumentError } from 'commander';
+import { isTaskStatus, TASK_STATUSES, type TaskStatus } from '@tasklock/core';
+import { parseDuration } from './duration.js';
+
+const INTEGER = /^-?\d+$/;
+
+export function integer(min = Number.MIN_SAFE_INTEGER): (text: string) => number {
+  return (text) => {
+    const value = INTEGER.test(text.trim()) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value)) throw new InvalidArgumentError('must be an integer.');
+    if (value < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}.`);
+    return value;
+  };
+}
+
+export const positiveInteger = integer(1);
+
+/** A task id: a positive integer. */
+export function taskId(text: string): number {
+  return positiveInteger(text);
+}
+
+/** Milliseconds, or a duration with a unit ("30s", "2h"). */
+export function duration(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+}
+
+/** An ISO 8601 time (or anything Date.parse accepts) → epoch ms. */
+export function isoTime(text: string): number {
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError('must be a time such as 2030-01-01T12:00:00Z.');
+  return ms;
+}
+
+export function status(text: string): TaskStatus {
+  if (!isTaskStatus(text)) throw new InvalidArgumentError(`must be one of ${TASK_STATUSES.join(', ')}.`);
+  return text;
+}
+
+/** "a,b , c" → ["a", "b", "c"] (empty items dropped). */
+export function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+export function statusList(text: string): TaskStatus[] {
+  return commaList(text).map(status);
+}

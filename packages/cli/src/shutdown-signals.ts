@@ -1,0 +1,45 @@
+import type { Worker, WorkerStats } from '@tasklock/core';
+import { killAllCommands } from './exec-handler.js';
+import { logLine } from './output.js';
+
+const EXIT_ON_SECOND_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * SIGTERM/SIGINT for `tasklock worker`: the first stops the worker gracefully (stop claiming,
+ * finish or hand back running tasks), a second exits at once. Installed before the queue is
+ * opened, so a signal that arrives while the worker is still starting stops it as soon as it
+ * runs instead of killing the process with its default action.
+ */
+export class ShutdownSignals {
+  private worker: Worker | null = null;
+  private received = 0;
+  private readonly onSignal = (signal: NodeJS.Signals): void => this.handle(signal);
+
+  constructor(private readonly graceMs: number) {
+    process.on('SIGTERM', this.onSignal);
+    process.on('SIGINT', this.onSignal);
+  }
+
+  async run(worker: Worker): Promise<WorkerStats> {
+    this.worker = worker;
+    const done = worker.start();
+    if (this.received > 0) void worker.stop();
+    return done;
+  }
+
+  dispose(): void {
+    process.off('SIGTERM', this.onSignal);
+    process.off('SIGINT', this.onSignal);
+  }
+
+  private handle(signal: NodeJS.Signals): void {
+    this.received += 1;
+    if (this.received > 1) {
+      logLine(`tasklock: ${signal} again: exiting now (leases of running tasks are reclaimed by other workers)`);
+      killAllCommands();
+      process.exit(EXIT_ON_SECOND_SIGNAL[signal] ?? 1);
+    }
+    logLine(`${new Date().toISOString()} info ${signal}: stopping (running tasks get ${this.graceMs} ms); send it again to exit at once`);
+    void this.worker?.stop();
+  }
+}

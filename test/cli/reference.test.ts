@@ -1,0 +1,42 @@
+import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const readme = readFileSync(new URL('../../packages/cli/README.md', import.meta.url), 'utf8');
+/** The options each command promises (the reference may list more, e.g. --help). */
+const CONTRACT: Record<string, string[]> = {
+  '': ['--db', '--lock', '--lock-required', '--json', '--verbose'],
+  init: ['--reset-lock-strategy'],
+  enqueue: ['--file', '--queue', '--priority', '--delay', '--run-at', '--max-attempts', '--unique-key', '--timeout'],
+  worker: ['--exec', '--handler', '--concurrency', '--types', '--queue', '--lease', '--heartbeat', '--batch', '--max-tasks', '--until-empty', '--worker-id', '--grace', '--timeout'],
+  list: ['--status', '--type', '--queue', '--limit', '--after'],
+  show: [],
+  stats: [],
+  cancel: [],
+  retry: [],
+  purge: ['--older-than', '--status'],
+  recover: [],
+  doctor: [],
+  workers: [],
+};
+
+function optionsIn(text: string): string[] {
+  return [...new Set([...text.matchAll(/(?<![\w-])--[a-z][a-z-]*/g)].map((m) => m[0]))].sort();
+}
+
+describe('packages/cli/README.md', () => {
+  it('carries the command reference generated from --help (node scripts/cli-reference.mjs)', async () => {
+    const check = await execa(process.execPath, ['scripts/cli-reference.mjs', '--check'], { reject: false });
+    expect(check.exitCode, check.stderr).toBe(0);
+  });
+
+  it('documents every command with the options of the contract', () => {
+    const reference = readme.slice(readme.indexOf('<!-- cli-reference:start -->'));
+    for (const [command, options] of Object.entries(CONTRACT)) {
+      const heading = command === '' ? '### tasklock\n' : `### tasklock ${command}\n`;
+      expect(reference, command).toContain(heading);
+      const section = reference.slice(reference.indexOf(heading)).split('\n### ')[0]!;
+      expect(optionsIn(section), command).toEqual(expect.arrayContaining(options));
+    }
+  });
+});

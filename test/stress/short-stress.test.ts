@@ -1,0 +1,45 @@
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+const STRESS = new URL('../../packages/stress/dist/main.js', import.meta.url).pathname;
+
+interface Report {
+  passed: boolean;
+  lock_: { fromWorkers: number };
+  kills: number;
+  faults: { fault: string; skipped?: string }[];
+  check: { invariants: { name: string; status: string; detail: string }[]; facts: { tasks: number; reclaimed: number } };
+}
+
+async function stress(args: string[]): Promise<Report> {
+  const run = await execa(process.execPath, [STRESS, ...args, '--json'], { reject: false, timeout: 240_000 });
+  if (run.exitCode !== 0 && run.stdout === '') throw new Error(`tasklock-stress failed (${run.exitCode}): ${run.stderr}`);
+  const report = JSON.parse(run.stdout) as Report;
+  const table = report.check.invariants.map((i) => `${i.status} ${i.name}: ${i.detail}`).join('\n');
+  console.log(`tasklock-stress ${args.join(' ')}\n${table}\nfaults: ${JSON.stringify(report.faults)}`);
+  expect(run.exitCode, table).toBe(report.passed ? 0 : 1);
+  return report;
+}
+
+describe('short stress run (CI): real workers, SIGKILL chaos, every fault kind', () => {
+  it('keeps every invariant with kills, busy, full, sigstop and migrate faults', async () => {
+    const report = await stress(['--writers', '4', '--tasks', '2500', '--kill-every', '400', '--faults', 'busy,full,sigstop,migrate', '--seed', '42', '--lease', '1500']);
+    expect(report.check.invariants.filter((i) => i.status === 'FAIL')).toEqual([]);
+    expect(report.check.invariants.filter((i) => i.status === 'PASS')).toHaveLength(7);
+    expect(report.check.facts.tasks).toBe(2500);
+    expect(report.kills).toBeGreaterThan(0);
+    expect(report.faults.map((f) => f.fault)).toEqual(['busy', 'full', 'sigstop', 'migrate']);
+    // `full` needs a tmpfs of its own, which needs root; anywhere else it says why it skipped.
+    const skipped = report.faults.filter((f) => f.skipped);
+    if (process.getuid?.() === 0) expect(skipped).toEqual([]);
+    else expect(skipped.map((f) => f.fault)).toEqual(['full']);
+    expect(report.lock_.fromWorkers).toBeGreaterThan(0);
+    expect(report.passed).toBe(true);
+  }, 300_000);
+
+  it('holds with the proper-lockfile strategy and kills too', async () => {
+    const report = await stress(['--writers', '3', '--tasks', '400', '--kill-every', '1500', '--lock', 'lockfile', '--seed', '7', '--lease', '3000']);
+    expect(report.check.invariants.filter((i) => i.status === 'FAIL')).toEqual([]);
+    expect(report.passed).toBe(true);
+  }, 300_000);
+});
