@@ -2,14 +2,18 @@
 /**
  * An enqueuer process: adds `count` tasks in random batches (1–50 per transaction) while the
  * workers drain, and appends every id it was given to `idsFile` only after its transaction
- * committed — the checker's list of what must exist at the end.
- * usage: enqueuer.js <db> <lock> <count> <seed> <idsFile>
+ * committed — the checker's list of what must exist at the end. With `spreadMs` > 0 the tasks
+ * are spread evenly over that long (a --duration run keeps the workers busy throughout).
+ * usage: enqueuer.js <db> <lock> <count> <seed> <idsFile> [spreadMs]
  */
 import { appendFileSync } from 'node:fs';
 import { Queue, TasklockError, type EnqueueItem } from '@tasklock/core';
 import { Random } from './random.js';
 
-const [db, lock, countArg, seedArg, idsFile] = process.argv.slice(2) as [string, string, string, string, string];
+const [db, lock, countArg, seedArg, idsFile, spreadArg = '0'] = process.argv.slice(2) as [string, string, string, string, string, string?];
+const spreadMs = Number(spreadArg);
+const total = Number(countArg);
+const began = Date.now();
 const random = new Random(Number(seedArg));
 const queue = await Queue.open(db, { lock: lock as 'auto', synchronous: 'NORMAL' });
 let left = Number(countArg);
@@ -20,7 +24,8 @@ try {
     const tasks = await enqueueRetrying(items);
     appendFileSync(idsFile, tasks.map((t) => `${t.id}\n`).join(''));
     left -= size;
-    if (random.next() < 0.3) await new Promise((resolve) => setTimeout(resolve, random.int(0, 5)));
+    const dueAt = spreadMs > 0 ? began + ((total - left) / total) * spreadMs : Date.now() + (random.next() < 0.3 ? random.int(0, 5) : 0);
+    if (dueAt > Date.now()) await new Promise((resolve) => setTimeout(resolve, dueAt - Date.now()));
   }
 } finally {
   queue.close();

@@ -83,7 +83,8 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     if (count <= 0) break;
     const ids = join(logs, `ids-${i}.txt`);
     idsFiles.push(ids);
-    enqueuers.push(execa(process.execPath, [ENQUEUER, db, options.lock, String(count), String(options.seed + i + 1), ids], { env, reject: false }));
+    const spreadMs = options.durationS === null ? 0 : Math.floor(options.durationS * 1000 * 0.9);
+    enqueuers.push(execa(process.execPath, [ENQUEUER, db, options.lock, String(count), String(options.seed + i + 1), ids, String(spreadMs)], { env, reject: false }));
   }
 
   const observer = await Queue.open(db, { lock: options.lock as 'auto' });
@@ -108,11 +109,16 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       fleet.start();
     }
   })();
+  const faultsUntil = options.durationS === null ? 0 : started + options.durationS * 1000;
   const faultLoop = (async () => {
-    for (const fault of options.faults) {
-      await new Promise((r) => setTimeout(r, random.int(200, 800)));
-      faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem }));
-    }
+    // Each fault once; in a --duration run, round after round until the duration is over.
+    do {
+      for (const fault of options.faults) {
+        await new Promise((r) => setTimeout(r, faultsUntil === 0 ? random.int(200, 800) : random.int(2000, 8000)));
+        if (faultsUntil !== 0 && Date.now() > faultsUntil) break;
+        faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem }));
+      }
+    } while (options.faults.length > 0 && Date.now() < faultsUntil);
   })();
 
   try {

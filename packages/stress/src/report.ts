@@ -13,7 +13,7 @@ export function formatReport(report: StressReport): string {
     ...report.check.invariants.map((i) => `  ${i.status.padEnd(4)}  ${i.name} — ${i.detail}`),
     '',
     'faults',
-    ...(report.faults.length === 0 ? ['  none'] : report.faults.map((f) => `  ${f.fault.padEnd(8)} ${f.skipped ? `SKIPPED: ${f.skipped}` : f.detail}`)),
+    ...faultLines(report),
     '',
     'measurements',
     row('tasks', Object.entries(report.check.facts.counts).map(([k, v]) => `${k} ${v}`).join(', ')),
@@ -30,6 +30,18 @@ export function formatReport(report: StressReport): string {
     report.passed ? 'PASS: every invariant held' : 'FAIL: an invariant was violated',
   ];
   return lines.join('\n');
+}
+
+/** One line per fault kind: how often it was injected (or why it was skipped) and the last instance. */
+function faultLines(report: StressReport): string[] {
+  if (report.faults.length === 0) return ['  none'];
+  const kinds = [...new Set(report.faults.map((f) => f.fault))];
+  return kinds.map((kind) => {
+    const all = report.faults.filter((f) => f.fault === kind);
+    const skipped = all.find((f) => f.skipped);
+    if (skipped) return `  ${kind.padEnd(8)} SKIPPED: ${skipped.skipped}`;
+    return `  ${kind.padEnd(8)} ×${all.length}, last: ${all.at(-1)!.detail}`;
+  });
 }
 
 function row(name: string, value: string): string {
