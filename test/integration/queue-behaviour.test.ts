@@ -38,6 +38,8 @@ describe('enqueue', () => {
     const first = await queue.enqueue('mail', { to: 'a' }, { uniqueKey: 'mail-a' });
     const again = await queue.enqueue('mail', { to: 'b' }, { uniqueKey: 'mail-a' });
     expect(first.created).toBe(true);
+    const { created: _created, ...stored } = first;
+    expect(queue.get(first.id)).toEqual(stored);
     expect(again).toMatchObject({ id: first.id, created: false, payload: { to: 'a' } });
     const [lease] = await queue.claim({ workerId: 'w' });
     expect((await queue.enqueue('mail', {}, { uniqueKey: 'mail-a' })).id).toBe(first.id);

@@ -3,10 +3,11 @@ import { basename, dirname } from 'node:path';
 
 /**
  * How an idle worker learns that something changed without spinning: every commit by any
- * process writes to `<db>-wal`, so an inotify/FSEvents watch wakes the worker at once; a timer
- * (capped) covers platforms and filesystems where watching fails. The directory is watched,
- * not the file, so the watch survives the WAL being deleted and recreated (SQLite removes it
- * when the last connection closes). fs.watch holds no descriptor on the database files, so it
+ * process writes to `<db>-wal`, so an inotify/FSEvents watch wakes the worker at once (the
+ * worker then looks again over the next milliseconds: the write comes just before the commit is
+ * visible); a capped, backing-off timer covers platforms and filesystems where watching
+ * fails. The directory is watched, not the file, so the watch survives the WAL being deleted
+ * and recreated (SQLite removes it when the last connection closes). fs.watch holds no descriptor on the database files, so it
  * cannot drop SQLite's POSIX locks the way opening and closing one in this process would.
  */
 export class WakeSignal {
@@ -29,10 +30,6 @@ export class WakeSignal {
     }
   }
 
-  get watching(): boolean {
-    return this.watcher !== null;
-  }
-
   notify(): void {
     const wake = this.wake;
     if (wake) {
@@ -43,20 +40,20 @@ export class WakeSignal {
     }
   }
 
-  /** Resolves on the next notify() (or one that came since the last wait) or after `ms`. */
-  wait(ms: number): Promise<void> {
+  /** Resolves true on the next notify() (or one that came since the last wait), false after `ms`. */
+  wait(ms: number): Promise<boolean> {
     if (this.pending) {
       this.pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = null;
-        resolve();
+        resolve(false);
       }, ms);
       this.wake = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
     });
   }

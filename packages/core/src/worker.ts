@@ -187,8 +187,11 @@ export class Worker {
       if (!this.worthClaiming()) {
         if (this.options.untilEmpty && this.running.size === 0 && this.finisher.size === 0 &&
             this.queue.liveCount(this.options.queue, this.options.types) === 0) return;
-        await this.wake.wait(this.idleWaitMs(idleMs));
-        idleMs = Math.min(idleMs * 2, maxPollMs);
+        // A wake-up comes with the WAL write, a moment before the commit is visible (with
+        // synchronous=FULL, an fsync later): after one, look again soon and then less and less
+        // often; without one, back off towards maxPollMs.
+        const woken = await this.wake.wait(this.idleWaitMs(idleMs));
+        idleMs = woken ? 1 : Math.min(idleMs * 2, maxPollMs);
         continue;
       }
       let tasks: ClaimedTask[];
@@ -213,7 +216,7 @@ export class Worker {
   private idleWaitMs(idleMs: number): number {
     const next = this.queue.nextRunAt(this.options.queue, this.options.types);
     const untilDue = next === null ? Number.POSITIVE_INFINITY : Math.max(1, next - Date.now());
-    return Math.min(untilDue, this.wake.watching ? this.options.maxPollMs : idleMs);
+    return Math.min(untilDue, idleMs);
   }
 
   private begin(task: ClaimedTask): void {

@@ -23,19 +23,43 @@ export function prepareEnqueue(db: Database.Database, events: EventStatements) {
   const findLive = db.prepare<[string], TaskRow>(
     "SELECT * FROM tasks WHERE unique_key = ? AND status IN ('pending', 'running')",
   );
-  const insert = db.prepare<NewTask & { now: number }, TaskRow>(
+  // No RETURNING *: every column but the id is known here, and materialising a 21-column row
+  // per task cost bulk enqueue a third of its speed.
+  const insert = db.prepare<NewTask & { now: number }>(
     `INSERT INTO tasks (type, queue, status, priority, payload, max_attempts, backoff, unique_key, timeout_ms,
                         run_at, created_at, updated_at)
      VALUES (@type, @queue, 'pending', @priority, @payload, @maxAttempts, @backoff, @uniqueKey, @timeoutMs,
-             @runAt, @now, @now)
-     RETURNING *`,
+             @runAt, @now, @now)`,
   );
   return (task: NewTask, now: number): { row: TaskRow; created: boolean } => {
     if (task.uniqueKey !== null) {
       const existing = findLive.get(task.uniqueKey);
       if (existing) return { row: existing, created: false };
     }
-    const row = insert.get({ ...task, now })!;
+    const id = Number(insert.run({ ...task, now }).lastInsertRowid);
+    const row: TaskRow = {
+      id,
+      type: task.type,
+      queue: task.queue,
+      status: 'pending',
+      priority: task.priority,
+      payload: task.payload,
+      result: null,
+      last_error: null,
+      progress: null,
+      attempts: 0,
+      max_attempts: task.maxAttempts,
+      backoff: task.backoff,
+      unique_key: task.uniqueKey,
+      timeout_ms: task.timeoutMs,
+      run_at: task.runAt,
+      created_at: now,
+      updated_at: now,
+      finished_at: null,
+      lease_token: null,
+      lease_expires_at: null,
+      locked_by: null,
+    };
     events.record({
       taskId: row.id,
       at: now,
