@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// tasklock's benchmark suite (`pnpm bench`): lock cost, the throughput matrix, the SQL ceiling,
+// peers, bulk enqueue, the idle worker and memory, each figure beside a baseline measured in the
+// same run. Every database lives in its own temp dir and is touched only by child processes
+// (scripts/bench/children/); this process spawns them, samples /proc and stat(), and reports.
+//   node scripts/bench.mjs [--quick] [--only lock,throughput,…] [--json FILE] [--write-readme]
+//                          [--memory-seconds S] [--max-load L] [--load-wait S]
+import { writeFileSync } from 'node:fs';
+import { load1, machineInfo, waitForQuietMachine } from './bench/machine.mjs';
+import { parseOptions } from './bench/options.mjs';
+import { cleanup, installCleanup } from './bench/proc.mjs';
+import { writeReadme } from './bench/readme.mjs';
+import { renderMarkdown } from './bench/report.mjs';
+import { runBulk } from './bench/sections/bulk.mjs';
+import { runCeiling } from './bench/sections/ceiling.mjs';
+import { runIdle } from './bench/sections/idle.mjs';
+import { runLock } from './bench/sections/lock.mjs';
+import { runMemory } from './bench/sections/memory.mjs';
+import { runPeers } from './bench/sections/peers.mjs';
+import { runThroughput } from './bench/sections/throughput.mjs';
+import { evaluateTargets } from './bench/targets.mjs';
+
+const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory };
+
+const options = parseOptions(process.argv.slice(2));
+installCleanup();
+const log = (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+const quiet = await waitForQuietMachine(options.maxLoad, options.loadWait, log);
+const started = performance.now();
+const run = {
+  command: ['node scripts/bench.mjs', ...process.argv.slice(2)].join(' '),
+  date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+  quick: options.quick,
+  machine: machineInfo(),
+  sizes: options.sizes,
+  load: { start: quiet.load, waitedS: quiet.waitedS, sections: {} },
+  sectionSeconds: {},
+  results: {},
+};
+
+try {
+  // The ceiling runs before the matrix that is reported against it; the rest in report order.
+  for (const name of ['lock', 'ceiling', 'throughput', 'peers', 'bulk', 'idle', 'memory']) {
+    if (!options.sections.includes(name)) continue;
+    run.load.sections[name] = load1();
+    log(`${name}: starting (load ${run.load.sections[name].toFixed(2)})`);
+    const sectionStarted = performance.now();
+    run.results[name] = await RUNNERS[name]({ sizes: options.sizes, log });
+    run.sectionSeconds[name] = (performance.now() - sectionStarted) / 1000;
+  }
+} catch (error) {
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  cleanup();
+  process.exit(1);
+}
+run.durationS = (performance.now() - started) / 1000;
+
+const markdown = renderMarkdown(run);
+process.stdout.write(markdown);
+if (options.json) {
+  writeFileSync(options.json, `${JSON.stringify({ ...run, targets: evaluateTargets(run.results) }, null, 2)}\n`);
+  log(`wrote ${options.json}`);
+}
+if (options.writeReadme) log(`wrote ${writeReadme(markdown)}`);
+log(`done in ${Math.round(run.durationS)} s`);

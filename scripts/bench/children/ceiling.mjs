@@ -1,0 +1,75 @@
+// The ceiling: tasklock's own claim + complete SQL run back to back by one process on raw
+// better-sqlite3, with no write lock, no queue and no worker logic. The database is created by
+// openDatabase() (identical schema) and filled with enqueueMany(); then one connection opened
+// here drains it, K tasks per claim transaction and the same K per complete transaction.
+//   full  claim UPDATE + task_runs insert + claim event; complete UPDATE + runs close + event
+//   bare  claim UPDATE; complete UPDATE
+import { randomBytes } from 'node:crypto';
+import { openDatabase, Queue } from '@tasklock/core';
+import { SQL } from '../ceiling-sql.mjs';
+import { Database } from '../sqlite.mjs';
+import { config, exit, send } from './protocol.mjs';
+
+const { db: path, n, k, variant, synchronous } = config;
+
+const tasklockDb = await openDatabase(path, { lock: 'none', lockRequired: true, synchronous });
+const queue = new Queue(tasklockDb);
+for (let left = n; left > 0; left -= 10_000) {
+  await queue.enqueueMany(Array.from({ length: Math.min(10_000, left) }, () => ({ type: 'noop', payload: null })));
+}
+tasklockDb.close();
+
+const db = new Database(path);
+db.pragma('journal_mode = WAL');
+db.pragma(`synchronous = ${synchronous}`);
+db.pragma('foreign_keys = ON'); // as db/open.ts: the runs/events inserts pay for their FK checks
+db.pragma('wal_autocheckpoint = 1000');
+
+const claim = db.prepare(SQL.claim);
+const complete = db.prepare(SQL.complete);
+const runOpen = db.prepare(SQL.runOpen);
+const runClose = db.prepare(SQL.runClose);
+const event = db.prepare(SQL.event);
+const workerId = `ceiling:${process.pid}`;
+const full = variant === 'full';
+
+const claimTx = db.transaction(() => {
+  const now = Date.now();
+  const rows = claim.all({ workerId, queue: 'default', types: null, limit: k, leaseMs: 30_000, nonce: randomBytes(6).toString('hex'), now });
+  if (full) {
+    for (const row of rows) {
+      runOpen.run({ taskId: row.id, attempt: row.attempts, workerId, token: row.lease_token, now });
+      event.run({ taskId: row.id, at: now, transition: 'claim', from: 'pending', to: 'running', attempt: row.attempts, workerId, detail: null });
+    }
+  }
+  return rows;
+});
+
+const completeTx = db.transaction((rows) => {
+  const now = Date.now();
+  for (const row of rows) {
+    const ended = complete.get({ id: row.id, token: row.lease_token, now, result: 'null' });
+    if (ended === undefined) throw new Error(`ceiling: task ${row.id} lost its lease`);
+    if (full) {
+      runClose.run({ taskId: row.id, attempt: ended.attempts, now, outcome: 'succeeded', error: null });
+      event.run({ taskId: row.id, at: now, transition: 'complete', from: 'running', to: ended.status, attempt: ended.attempts, workerId, detail: null });
+    }
+  }
+});
+
+let done = 0;
+let transactions = 0;
+const started = performance.now();
+for (;;) {
+  const rows = claimTx.immediate();
+  transactions += 1;
+  if (rows.length === 0) break;
+  completeTx.immediate(rows);
+  transactions += 1;
+  done += rows.length;
+}
+const ms = performance.now() - started;
+const left = db.prepare("SELECT count(*) AS c FROM tasks WHERE status <> 'succeeded'").get().c;
+db.close();
+send('result', { done, left, ms, transactions, tasksPerS: done / (ms / 1000) });
+exit(0);

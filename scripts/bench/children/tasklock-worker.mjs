@@ -1,0 +1,42 @@
+// One tasklock worker process: opens the queue, says "ready", starts on "go", and reports its
+// counters and write metrics when it ends (untilEmpty) or is told to "stop".
+import { appendFileSync, openSync, writeSync } from 'node:fs';
+import { Queue, Worker } from '@tasklock/core';
+import { command, config, exit, onCommand, send } from './protocol.mjs';
+
+const queue = await Queue.open(config.db, { lock: config.lock, lockRequired: true, synchronous: config.synchronous });
+send('ready', { pid: process.pid });
+await command('go');
+
+// The handler does nothing; for the latency probe it first notes when it started, and beside
+// the peers it appends its task id to this process's file, as their handlers do.
+const { startLog, idLog } = config;
+const idFd = idLog ? openSync(idLog, 'a') : null;
+const handler = startLog
+  ? (_payload, ctx) => {
+      appendFileSync(startLog, `${ctx.id} ${Date.now()}\n`);
+      return null;
+    }
+  : idFd !== null
+    ? (_payload, ctx) => {
+        writeSync(idFd, `${ctx.id}\n`);
+        return null;
+      }
+    : () => null;
+const worker = new Worker(queue, handler, {
+  concurrency: config.concurrency,
+  batch: config.batch,
+  untilEmpty: config.untilEmpty,
+  log: (level, message) => {
+    if (level === 'error' || level === 'warn') process.stderr.write(`${level}: ${message}\n`);
+  },
+});
+onCommand((line) => {
+  if (line === 'stop') void worker.stop();
+});
+const startedAt = Date.now();
+const stats = await worker.start();
+const endedAt = Date.now();
+send('result', { stats, metrics: queue.db.metricsSnapshot(), startedAt, endedAt });
+queue.close();
+exit(0);

@@ -1,0 +1,235 @@
+// Renders a run as markdown: a header (command, date, machine, load), one table per section with
+// every figure beside its same-run baseline and, where the project has one, its target; then the
+// targets in one list.
+import { ceilingOf } from './sections/ceiling.mjs';
+import { cell, evaluateTargets, FLAT_GROWTH, mark } from './targets.mjs';
+import { fmt, fmtBytes, fmtRatio, ratio } from './stats.mjs';
+
+const MB = 1e6;
+
+export function renderMarkdown(run) {
+  const { results } = run;
+  const targets = evaluateTargets(results);
+  const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
+  const parts = [header(run)];
+  if (results.lock) parts.push(lockTable(results.lock, byId));
+  if (results.throughput) parts.push(throughputTable(results, byId));
+  if (results.ceiling) parts.push(ceilingTable(results, byId));
+  if (results.peers) parts.push(peersTable(results.peers, byId));
+  if (results.bulk) parts.push(bulkTable(results.bulk, byId));
+  if (results.idle) parts.push(idleTable(results.idle, byId));
+  if (results.memory) parts.push(memoryTable(results.memory, byId));
+  parts.push(targetsTable(targets));
+  parts.push(notes(run));
+  return `${parts.join('\n\n')}\n`;
+}
+
+function table(headings, rows) {
+  const line = (cells) => `| ${cells.map((c) => String(c ?? '').replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(headings), line(headings.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function header(run) {
+  const m = run.machine;
+  const loads = Object.entries(run.load.sections).map(([name, load]) => `${name} ${load.toFixed(2)}`).join(', ');
+  return [
+    `Command: \`${run.command}\`${run.quick ? ' (quick smoke run: small N, not for quoting)' : ''}  `,
+    `Date: ${run.date} · duration ${formatDuration(run.durationS)}${run.load.waitedS > 0 ? ` (after ${formatDuration(run.load.waitedS)} waiting for the load to drop)` : ''}  `,
+    `Machine: ${m.nproc} × ${m.cpu} · Node ${m.node} · SQLite ${m.sqlite} (better-sqlite3 ${m.betterSqlite3})  `,
+    `Load (1-min average; other processes share these cores): ${run.load.start.toFixed(2)} at start; at each section (this counts the benchmark's own processes of the minute before too): ${loads}`,
+  ].join('\n');
+}
+
+function lockTable(lock, t) {
+  const none = lock.uncontended.none.usPerPair;
+  const rows = ['flock', 'lockfile'].map((s) => {
+    const us = lock.uncontended[s].usPerPair;
+    return [`acquire + release, uncontended: ${s}`, `${fmt(us)} µs/pair`, `none: ${fmt(none)} µs/pair`, fmtRatio(ratio(us, none)), '', ''];
+  });
+  rows.push(['acquire + release, uncontended: none', `${fmt(none)} µs/pair`, '(the baseline)', '', '', '']);
+  const f = lock.handover.flock;
+  rows.push([
+    'waiter gets the lock after its holder is SIGKILLed: flock',
+    `median ${fmt(f.medianKillMs, 0)} ms, max ${fmt(f.maxKillMs, 0)} ms (${f.killMs.length} runs)`,
+    `after a graceful release: median ${fmt(f.medianReleaseMs, 0)} ms`,
+    f.medianReleaseMs > 0 ? fmtRatio(ratio(f.medianKillMs, f.medianReleaseMs)) : '— (baseline 0 ms at 1 ms resolution)',
+    '≤ 10 ms',
+    mark(t.handover.met),
+  ]);
+  const l = lock.handover.lockfile;
+  rows.push([
+    `… lockfile (staleMs ${lock.staleMs})`,
+    `median ${fmt(l.medianKillMs / 1000, 2)} s, max ${fmt(l.maxKillMs / 1000, 2)} s (${l.killMs.length} runs)`,
+    `after a graceful release: median ${fmt(l.medianReleaseMs, 0)} ms`,
+    l.medianReleaseMs > 0 ? fmtRatio(ratio(l.medianKillMs, l.medianReleaseMs)) : '—',
+    '(≈ staleMs by design)',
+    '',
+  ]);
+  rows.push(['… none', 'n/a: no exclusion between processes, nothing to hand over', '', '', '', '']);
+  return `### 1. Lock cost (${lock.pairs} pairs per round, median round)\n\n${table(['measurement', 'value', 'baseline (same run)', 'ratio', 'target', ''], rows)}`;
+}
+
+function throughputTable(results, t) {
+  const cells = results.throughput.cells;
+  const rows = cells.map((c) => {
+    const k = ceilingOf(results.ceiling, 'full', c.batch);
+    const targets = [];
+    const flag = (id, text) => targets.push(`${text} ${t[id].met === null ? '—' : t[id].met ? '✅' : '❌'}`);
+    if (c.strategy === 'flock' && c.workers === 4 && c.synchronous === 'NORMAL') {
+      if (c.batch === 32) {
+        flag('batched-rate', '≥ 60k/s');
+        flag('batched-ceiling', '≥ 0.5× ceiling');
+      } else {
+        flag('unbatched-ceiling', '≥ 0.7× ceiling');
+      }
+      targets.push(`±25 % ${c.fairnessPct <= 25 ? '✅' : '❌'}`, `p99 ≤ 10 ms ${c.lockWaitP99Ms <= 10 ? '✅' : '❌'}`, `max ≤ 100 ms ${c.lockWaitMaxMs <= 100 ? '✅' : '❌'}`);
+    }
+    if (c.strategy === 'flock') targets.push(`no BUSY failure ${c.failures === 0 && c.lockTimeouts === 0 ? '✅' : '❌'}`);
+    if (c.notSucceeded > 0) targets.push(`⚠ ${c.notSucceeded} task(s) not succeeded`);
+    return [
+      c.strategy,
+      c.workers,
+      c.batch,
+      c.synchronous,
+      `${fmt(c.n)} × ${c.reps}`,
+      fmt(c.tasksPerS),
+      Number.isFinite(k) ? `${fmtRatio(ratio(c.tasksPerS, k))} of ${fmt(k)}` : '—',
+      c.workers > 1 ? `${fmt(c.fairnessPct, 1)} %` : '—',
+      `${fmt(c.lockWaitP99Ms, 1)} / ${fmt(c.lockWaitMaxMs, 1)}`,
+      fmt(c.lockHoldP99Ms, 1),
+      `${c.busyRetries} / ${c.failures + c.lockTimeouts}`,
+      targets.join(' · '),
+    ];
+  });
+  return (
+    '### 2. Throughput matrix (noop tasks, concurrency 64 per worker)\n\n' +
+    table(['lock', 'workers', 'batch', 'synchronous', 'N × reps', 'tasks/s (median)', 'vs ceiling full K=batch', 'fairness: max deviation', 'lock wait p99 / max, ms (worst worker)', 'lock hold p99, ms', 'BUSY retried / failed', 'targets'], rows)
+  );
+}
+
+function ceilingTable(results, t) {
+  const { ceiling } = results;
+  const rows = ceiling.variants.map((v) => {
+    const bare = ceilingOf(ceiling, 'bare', v.k);
+    return [
+      `${v.variant === 'full' ? 'claim + runs + events; complete + runs + event' : 'bare: claim UPDATE; complete UPDATE'}`,
+      v.k,
+      `${fmt(v.n)} × ${v.reps}`,
+      fmt(v.tasksPerS),
+      v.variant === 'full' ? `bare K=${v.k}: ${fmt(bare)}` : '(the baseline)',
+      v.variant === 'full' ? fmtRatio(ratio(v.tasksPerS, bare)) : '',
+      '',
+      '',
+    ];
+  });
+  const b32 = cell(results, 'flock', 4, 32);
+  const b1 = cell(results, 'flock', 4, 1);
+  const k32 = ceilingOf(ceiling, 'full', 32);
+  const k1 = ceilingOf(ceiling, 'full', 1);
+  rows.push(['tasklock, 4 workers, flock, batch 32', '32', b32 ? `${fmt(b32.n)} × ${b32.reps}` : '', b32 ? fmt(b32.tasksPerS) : 'not run', `ceiling full K=32: ${fmt(k32)}`, fmtRatio(ratio(b32?.tasksPerS, k32)), '≥ 0.5×', mark(t['batched-ceiling'].met)]);
+  rows.push(['tasklock, 4 workers, flock, batch 1', '1', b1 ? `${fmt(b1.n)} × ${b1.reps}` : '', b1 ? fmt(b1.tasksPerS) : 'not run', `ceiling full K=1: ${fmt(k1)}`, fmtRatio(ratio(b1?.tasksPerS, k1)), '≥ 0.7×', mark(t['unbatched-ceiling'].met)]);
+  const drift = ceiling.drift.length === 0
+    ? 'The copied statements match packages/core/dist/sql verbatim (checked at run time).'
+    : `⚠ The copied statements differ from the built core: ${ceiling.drift.join(', ')}. Update scripts/bench/ceiling-sql.mjs.`;
+  return (
+    '### 3. Ceiling: tasklock\'s claim + complete SQL, one process, raw better-sqlite3, no lock, no queue logic (synchronous=NORMAL)\n\n' +
+    `${table(['variant', 'K (tasks per transaction pair)', 'N × reps', 'tasks/s (median)', 'baseline (same run)', 'ratio', 'target', ''], rows)}\n\n${drift}`
+  );
+}
+
+function peersTable(peers, t) {
+  const tasklock = peers.results.find((r) => r.name === 'tasklock');
+  const rows = peers.results.map((r) => {
+    const isPeer = r.name !== 'tasklock';
+    const failed = r.error !== undefined;
+    return [
+      r.name,
+      r.setup,
+      fmt(r.n),
+      failed ? `cannot run here: ${r.error}` : fmt(r.jobsPerS),
+      isPeer ? (failed ? '—' : fmtRatio(ratio(tasklock?.jobsPerS, r.jobsPerS))) : '(the baseline)',
+      failed ? '—' : r.lost,
+      failed ? '—' : r.doubled,
+      r.name === 'plainjob' ? 'tasklock > 4×' : '',
+      r.name === 'plainjob' ? mark(t['vs-plainjob'].met) : '',
+    ];
+  });
+  return `### 4. Peers (${peers.processes} processes, the same ${fmt(peers.n)} noop jobs, handler appends its job id to a per-process file)\n\n${table(['queue', 'setup', 'N', 'jobs/s', 'tasklock ÷ this', 'lost', 'doubled', 'target', ''], rows)}`;
+}
+
+function bulkTable(bulk, t) {
+  const rows = [
+    [`enqueueMany of ${fmt(bulk.n)} tasks, one transaction`, fmt(bulk.tasklockPerS), `raw INSERT of the same task rows: ${fmt(bulk.rawTasksPerS)}`, fmtRatio(ratio(bulk.tasklockPerS, bulk.rawTasksPerS)), '≥ 200k tasks/s', mark(t.bulk.met)],
+    ['', '', `raw INSERT of the rows + their enqueue events: ${fmt(bulk.rawTasksEventsPerS)}`, fmtRatio(ratio(bulk.tasklockPerS, bulk.rawTasksEventsPerS)), '', ''],
+  ];
+  return `### 5. Bulk enqueue (synchronous=FULL, median of ${bulk.reps})\n\n${table(['measurement', 'tasks/s', 'baseline (same run)', 'ratio', 'target', ''], rows)}`;
+}
+
+function idleTable(idle, t) {
+  const lat = (l) => `p50 ${fmt(l.p50, 0)} ms, p99 ${fmt(l.p99, 0)} ms`;
+  const rows = [
+    [`CPU of an idle worker over ${idle.idleSeconds} s (utime + stime / wall)`, `${fmt(idle.cpuPct.worker, 2)} % of one core`, `bare Node process with a 250 ms timer: ${fmt(idle.cpuPct.bare, 2)} %`, '— (1 tick = 10 ms)', '< 1 %', mark(t['idle-cpu'].met)],
+  ];
+  for (const [sync, l] of Object.entries(idle.latency)) {
+    rows.push([
+      `enqueue() called → handler started, ${l.tasks} single tasks, enqueuer synchronous=${sync}${sync === 'FULL' ? ' (default)' : ''}`,
+      lat(l.callToStartMs),
+      `fs.watch on -wal hears the commit's first write: ${lat(l.floorMs)}`,
+      fmtRatio(ratio(l.callToStartMs.p50, Math.max(l.floorMs.p50, 1))),
+      sync === 'FULL' ? 'p50 ≤ 5 ms' : '',
+      sync === 'FULL' ? mark(t.latency.met) : '',
+    ]);
+  }
+  return `### 6. Idle worker (flock, concurrency 64)\n\n${table(['measurement', 'value', 'baseline (same run)', 'ratio (p50)', 'target', ''], rows)}`;
+}
+
+function memoryTable(mem, t) {
+  const growthPct = (mem.growthBytes / mem.rssEarly) * 100;
+  const rows = [
+    ['worker RSS with the queue open, before any task', `${fmt(mem.rssOpened / MB, 1)} MB`, '(the baseline)', '', '', ''],
+    [
+      `worker RSS at ${mem.earlyS} s → at ${mem.seconds} s of draining`,
+      `${fmt(mem.rssEarly / MB, 1)} → ${fmt(mem.rssEnd / MB, 1)} MB (max ${fmt(mem.rssMax / MB, 1)} MB)`,
+      `before any task: ${fmt(mem.rssOpened / MB, 1)} MB`,
+      fmtRatio(ratio(mem.rssMax, mem.rssOpened)),
+      '≤ 100 MB',
+      mark(t.rss.met),
+    ],
+    [
+      `growth from ${mem.earlyS} s to ${mem.seconds} s`,
+      `${mem.growthBytes >= 0 ? '+' : ''}${fmt(mem.growthBytes / MB, 1)} MB (${growthPct >= 0 ? '+' : ''}${fmt(growthPct, 1)} %)`,
+      `RSS at ${mem.earlyS} s`,
+      fmtRatio(ratio(mem.rssEnd, mem.rssEarly)),
+      `flat (≤ ${FLAT_GROWTH * 100} %)`,
+      mark(t['rss-flat'].met),
+    ],
+    ['largest <db>-wal seen', fmtBytes(mem.walMaxBytes), `wal_autocheckpoint 1000 pages × 4 KiB = ${fmtBytes(mem.walBoundBytes)}`, fmtRatio(ratio(mem.walMaxBytes, mem.walBoundBytes)), '', ''],
+    ['tasks drained meanwhile', `${fmt(mem.succeeded)} (${fmt(mem.tasksPerS)} tasks/s)`, '', '', '', ''],
+  ];
+  return (
+    `### 7. Memory: one worker, concurrency 64, a continuous stream of noop tasks for ${mem.seconds} s (synchronous=NORMAL)\n\n` +
+    `${table(['measurement', 'value', 'baseline (same run)', 'ratio', 'target', ''], rows)}\n\n` +
+    'The 10-minute flatness check: `node scripts/bench.mjs --only memory --memory-seconds 600`.'
+  );
+}
+
+function targetsTable(targets) {
+  return `### Targets\n\n${table(['target', 'this run', ''], targets.map((x) => [x.target, x.figure, mark(x.met)]))}`;
+}
+
+function notes(run) {
+  return [
+    'How to read this: every figure is from this run on this machine, shown beside a baseline measured in the same run; nothing is a timed pass/fail.',
+    'tasks/s = N ÷ (the "go" sent to all workers → the last worker process exited), so it includes each worker\'s registration, first recovery sweep and shutdown.',
+    'Lock wait p99/max come from each worker\'s own histogram (`metricsSnapshot().lockWaitMs`, log-spaced buckets: p99 is a bucket bound); the table shows the worst worker of the worst repetition. "BUSY retried" counts SQLITE_BUSY retried inside the write path; "failed" counts writes that reached the queue as errors (BUSY after all retries, lock timeouts).',
+    'The throughput matrix is compared with the ceiling at synchronous=NORMAL, the FULL row included (compare it with the flock / 4 / 32 / NORMAL row).',
+    'With `none`, writers wait inside SQLite\'s busy handler (busy_timeout) within BEGIN IMMEDIATE, which the metrics count as lock hold, not lock wait.',
+    run.quick ? 'Quick run: N is small, so start-up dominates and the figures are only a smoke test.' : '',
+  ].filter(Boolean).map((line) => `- ${line}`).join('\n');
+}
+
+function formatDuration(seconds) {
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds - m * 60);
+  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+}

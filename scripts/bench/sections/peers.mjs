@@ -1,0 +1,90 @@
+// Section 4, peers: the same n noop jobs drained by 4 processes of tasklock (flock, batch 32),
+// plainjob and liteque, each handler appending its job id to its process's file; the ids seen
+// are checked against the ids enqueued (missing = lost, seen twice = doubled).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tasklockFleet } from '../fleet.mjs';
+import { Child, makeTempDir, removeTempDir, runChild } from '../proc.mjs';
+
+const PROCESSES = 4;
+
+export async function runPeers({ sizes, log }) {
+  const n = sizes.peersN;
+  const results = [];
+  const dir = makeTempDir('peers');
+  try {
+    const tasklockLogs = idLogs(dir, 'tasklock');
+    const fleet = await tasklockFleet({ strategy: 'flock', workers: PROCESSES, batch: 32, n, idLogs: tasklockLogs });
+    results.push({ name: 'tasklock', setup: 'flock, batch 32, concurrency 64', n, jobsPerS: fleet.tasksPerS, ...accounting(fleet.enqueuedIds, tasklockLogs) });
+    log(`peers: tasklock ${Math.round(fleet.tasksPerS)} jobs/s`);
+
+    results.push(await runPeer('plainjob', 'plainjob-worker.mjs', 'one job at a time per process, pollIntervall 10 ms', { pollMs: 10 }, n, dir, log));
+    results.push(await runPeer('liteque', 'liteque-worker.mjs', 'Runner concurrency 64, pollIntervalMs 10', { pollMs: 10, concurrency: 64 }, n, dir, log));
+  } finally {
+    removeTempDir(dir);
+  }
+  return { processes: PROCESSES, n, results };
+}
+
+async function runPeer(name, script, setup, workerConfig, n, parentDir, log) {
+  const db = join(parentDir, `${name}.db`);
+  const logs = idLogs(parentDir, name);
+  const children = [];
+  try {
+    const { ids } = await runChild(script, { mode: 'setup', db, n }, { name: `${name} setup` });
+    for (let i = 0; i < PROCESSES; i += 1) {
+      children.push(new Child(script, { mode: 'worker', db, idLog: logs[i], ...workerConfig }, { name: `${name} worker ${i + 1}` }));
+    }
+    await Promise.all(children.map((child) => child.next('ready', 60_000)));
+    const go = performance.now();
+    for (const child of children) child.send('go');
+    const reports = await Promise.all(children.map((child) => child.next('result', 600_000)));
+    await Promise.all(children.map((child) => child.done()));
+    const wallMs = Math.max(...children.map((child) => child.exitInfo.at)) - go;
+    const handlerErrors = reports.reduce((total, r) => total + (r.errorCount ?? 0), 0);
+    log(`peers: ${name} ${Math.round(n / (wallMs / 1000))} jobs/s`);
+    return { name, setup, n, jobsPerS: n / (wallMs / 1000), handlerErrors, ...accounting(ids, logs) };
+  } catch (error) {
+    const reason = briefError(error);
+    log(`peers: ${name} cannot run here: ${reason}`);
+    return { name, setup, n, jobsPerS: NaN, error: reason, ...accounting(null, logs) };
+  } finally {
+    for (const child of children) child.kill();
+  }
+}
+
+function idLogs(dir, name) {
+  return Array.from({ length: PROCESSES }, (_, i) => join(dir, `${name}-${i + 1}.ids`));
+}
+
+/** Lost = enqueued but never handled; doubled = handled more than once. */
+function accounting(enqueued, logs) {
+  const seen = new Map();
+  for (const file of logs) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line !== '') seen.set(line, (seen.get(line) ?? 0) + 1);
+    }
+  }
+  const handled = [...seen.values()].reduce((a, b) => a + b, 0);
+  if (enqueued === null) return { handled, lost: NaN, doubled: NaN };
+  const ids = new Set(enqueued.map(String));
+  return {
+    handled,
+    lost: [...ids].filter((id) => !seen.has(id)).length,
+    doubled: [...seen.values()].filter((count) => count > 1).length,
+    unknown: [...seen.keys()].filter((id) => !ids.has(id)).length,
+  };
+}
+
+/** The error's first line and the packages on its stack, innermost first: enough to say why. */
+function briefError(error) {
+  const text = error instanceof Error ? error.message : String(error);
+  const crash = /crashed: (.*)/.exec(text)?.[1] ?? text.split('\n')[0];
+  const frames = [...text.matchAll(/at (\S+) \(.*?node_modules\/\.pnpm\/([^/]+)\//g)].map(([, fn, dir]) => ({ fn, pkg: dir.split('_')[0] }));
+  const chain = [];
+  for (const { fn, pkg } of frames) {
+    if (chain.at(-1)?.pkg !== pkg) chain.push({ pkg, fn });
+  }
+  return chain.length === 0 ? crash : `${crash} (${chain.map(({ pkg, fn }) => `${pkg} ${fn}`).join(' ← ')})`;
+}

@@ -1,0 +1,68 @@
+// The project's targets, each evaluated against this run's figures. A target whose section did
+// not run is "not measured", never met.
+import { ceilingOf } from './sections/ceiling.mjs';
+import { fmt, fmtRatio, ratio } from './stats.mjs';
+
+export function cell(results, strategy, workers, batch, synchronous = 'NORMAL') {
+  return results.throughput?.cells.find((c) => c.strategy === strategy && c.workers === workers && c.batch === batch && c.synchronous === synchronous);
+}
+
+function peer(results, name) {
+  return results.peers?.results.find((r) => r.name === name);
+}
+
+const MB = 1e6;
+/** Flat: the RSS at the end is within 10 % of the RSS at the early sample. */
+export const FLAT_GROWTH = 0.1;
+
+/** [{ id, target, figure, met }] with met = true | false | null (not measured). */
+export function evaluateTargets(results) {
+  const targets = [];
+  const add = (id, target, measured, figure, met) => targets.push({ id, target, figure: measured ? figure() : 'not measured', met: measured ? met() : null });
+
+  const b32 = cell(results, 'flock', 4, 32);
+  const b1 = cell(results, 'flock', 4, 1);
+  const full = cell(results, 'flock', 4, 32, 'FULL');
+  const k32 = ceilingOf(results.ceiling, 'full', 32);
+  const k1 = ceilingOf(results.ceiling, 'full', 1);
+  add('batched-rate', '4 workers, flock, batched: ≥ 60k tasks/s', b32, () => `${fmt(b32.tasksPerS)} tasks/s`, () => b32.tasksPerS >= 60_000);
+  add('batched-ceiling', '… ≥ 0.5× ceiling K=32', b32 && Number.isFinite(k32), () => `${fmtRatio(ratio(b32.tasksPerS, k32))} (${fmt(b32.tasksPerS)} / ${fmt(k32)})`, () => ratio(b32.tasksPerS, k32) >= 0.5);
+  const plain = peer(results, 'plainjob');
+  const tl = peer(results, 'tasklock');
+  const plainRatio = ratio(tl?.jobsPerS, plain?.jobsPerS);
+  add('vs-plainjob', '… > 4× plainjob', tl && plain && Number.isFinite(plainRatio), () => `${fmtRatio(plainRatio)} (${fmt(tl.jobsPerS)} / ${fmt(plain.jobsPerS)} jobs/s)`, () => plainRatio > 4);
+  add('unbatched-ceiling', '4 workers, flock, unbatched: ≥ 0.7× ceiling K=1', b1 && Number.isFinite(k1), () => `${fmtRatio(ratio(b1.tasksPerS, k1))} (${fmt(b1.tasksPerS)} / ${fmt(k1)})`, () => ratio(b1.tasksPerS, k1) >= 0.7);
+  const w4 = [b32, b1].filter(Boolean);
+  add('fairness', 'fairness ±25 % (4 workers, flock)', w4.length > 0, () => `max deviation ${w4.map((c) => `${fmt(c.fairnessPct, 1)} % (B=${c.batch})`).join(', ')}`, () => w4.every((c) => c.fairnessPct <= 25));
+  add('lock-p99', 'lock wait p99 ≤ 10 ms (4 workers, flock)', w4.length > 0, () => w4.map((c) => `${fmt(c.lockWaitP99Ms, 1)} ms (B=${c.batch})`).join(', '), () => w4.every((c) => c.lockWaitP99Ms <= 10));
+  add('lock-max', 'lock wait max ≤ 100 ms (4 workers, flock)', w4.length > 0, () => w4.map((c) => `${fmt(c.lockWaitMaxMs, 1)} ms (B=${c.batch})`).join(', '), () => w4.every((c) => c.lockWaitMaxMs <= 100));
+  const flockCells = results.throughput?.cells.filter((c) => c.strategy === 'flock') ?? [];
+  add(
+    'no-busy',
+    'zero SQLITE_BUSY reaching the queue, also at FULL',
+    full !== undefined,
+    () => `${flockCells.reduce((n, c) => n + c.failures + c.lockTimeouts, 0)} failed writes in all flock runs (FULL: ${full.failures}); ${flockCells.reduce((n, c) => n + c.busyRetries, 0)} BUSY retried inside`,
+    () => flockCells.every((c) => c.failures === 0 && c.lockTimeouts === 0),
+  );
+  const flockHandover = results.lock?.handover.flock;
+  add('handover', 'flock hand-over after SIGKILL ≤ 10 ms', flockHandover, () => `median ${fmt(flockHandover.medianKillMs, 0)} ms, max ${fmt(flockHandover.maxKillMs, 0)} ms`, () => flockHandover.maxKillMs <= 10);
+  const bulk = results.bulk;
+  add('bulk', 'bulk enqueue ≥ 200k tasks/s', bulk, () => `${fmt(bulk.tasklockPerS)} tasks/s`, () => bulk.tasklockPerS >= 200_000);
+  const idle = results.idle;
+  add('idle-cpu', 'idle worker CPU < 1 %', idle, () => `${fmt(idle.cpuPct.worker, 2)} %`, () => idle.cpuPct.worker < 1);
+  add('latency', 'start latency p50 ≤ 5 ms (default synchronous=FULL)', idle, () => `${fmt(idle.latency.FULL.callToStartMs.p50, 0)} ms`, () => idle.latency.FULL.callToStartMs.p50 <= 5);
+  const mem = results.memory;
+  add('rss', 'worker RSS ≤ 100 MB with 64 concurrent tasks', mem, () => `max ${fmt(mem.rssMax / MB, 1)} MB`, () => mem.rssMax <= 100 * MB);
+  add(
+    'rss-flat',
+    `worker RSS flat (growth ≤ ${FLAT_GROWTH * 100} % from ${mem?.earlyS ?? 10} s to the end)`,
+    mem,
+    () => `${fmt(mem.rssEarly / MB, 1)} → ${fmt(mem.rssEnd / MB, 1)} MB (${mem.growthBytes >= 0 ? '+' : ''}${fmt((mem.growthBytes / mem.rssEarly) * 100, 1)} %) over ${mem.seconds} s`,
+    () => mem.growthBytes <= FLAT_GROWTH * mem.rssEarly,
+  );
+  return targets;
+}
+
+export function mark(met) {
+  return met === null ? '— not measured' : met ? '✅ met' : '❌ missed';
+}
