@@ -17,4 +17,12 @@ export type { TaskRunRow, RunOutcome } from './sql/runs.js';
 export type { WorkerRow } from './sql/workers.js';
 export type { ListFilter } from './sql/read.js';
 export { CLAIM_CANDIDATES_SQL } from './sql/claim.js';
-export { currentProcess, isProcessAlive, type ProcessIdentity } from './process-identity.js';
+export {
+  currentProcess,
+  isAliveByStat,
+  isProcessAlive,
+  parseProcStat,
+  processStart,
+  type ProcessIdentity,
+  type ProcStat,
+} from './process-identity.js';
