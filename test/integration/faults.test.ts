@@ -14,13 +14,14 @@ afterEach(() => {
  * (max_page_count = page_count) and a TEMP trigger on the transition's final write inserts
  * ~100 KB, which needs new pages. Everything the transition wrote before must roll back.
  */
-function failWithDiskFull(queue: Queue, on: 'event' | 'heartbeat' | 'delete' | 'run'): () => void {
+function failWithDiskFull(queue: Queue, on: 'event' | 'heartbeat' | 'delete' | 'run' | 'worker'): () => void {
   const db = queue.db.connection;
   const target = {
     event: 'AFTER INSERT ON main.task_events',
     heartbeat: 'AFTER UPDATE OF lease_expires_at ON main.tasks',
     delete: 'AFTER DELETE ON main.tasks',
     run: 'AFTER INSERT ON main.task_runs',
+    worker: 'AFTER INSERT ON main.workers',
   }[on];
   db.exec(`CREATE TEMP TRIGGER fill_disk ${target} BEGIN
              INSERT INTO main.meta (key, value) VALUES ('filler-' || random(), hex(randomblob(50000)));
@@ -136,5 +137,38 @@ describe('a failed write changes nothing, anywhere', () => {
     await vi.waitFor(() => expect(queue.get(task.id).status).toBe('succeeded'), { timeout: 10_000 });
     expect(ran).toBe(1);
     expect(await worker.stop()).toMatchObject({ succeeded: 1, rejected: 0 });
+  });
+
+  it('a worker started while the disk is full waits, says so, and starts once space returns', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('job', {});
+    const lift = failWithDiskFull(queue, 'worker');
+    const logged: string[] = [];
+    const worker = new Worker(queue, () => 'done', { id: 'patient', log: (_level, message) => logged.push(message) });
+    const done = worker.start();
+    await vi.waitFor(() => expect(logged.filter((m) => m.startsWith('register worker failed')).length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    expect(logged.find((m) => m.startsWith('register worker failed'))).toMatch(/SQLITE_FULL/);
+    expect(queue.workers().map((w) => w.id)).not.toContain('patient');
+    expect(queue.get(task.id).status).toBe('pending');
+    lift();
+    await vi.waitFor(() => expect(queue.get(task.id).status).toBe('succeeded'), { timeout: 10_000 });
+    await worker.stop();
+    expect(await done).toMatchObject({ succeeded: 1 });
+  });
+
+  it('a worker stopped before it could register returns at once, having written nothing', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('job', {});
+    failWithDiskFull(queue, 'worker');
+    let ran = 0;
+    const logged: string[] = [];
+    const worker = new Worker(queue, () => (ran += 1), { id: 'never', log: (_level, message) => logged.push(message) });
+    const done = worker.start();
+    await vi.waitFor(() => expect(logged.some((m) => m.startsWith('register worker failed'))).toBe(true));
+    await worker.stop();
+    expect(await done).toMatchObject({ claimed: 0 });
+    expect(ran).toBe(0);
+    expect(queue.workers().map((w) => w.id)).not.toContain('never');
+    expect(queue.get(task.id).status).toBe('pending');
   });
 });

@@ -7,6 +7,7 @@ interface Report {
   passed: boolean;
   lock_: { fromWorkers: number };
   kills: number;
+  unexpectedExits: { id: string; lastError: string }[];
   faults: { fault: string; skipped?: string }[];
   check: { invariants: { name: string; status: string; detail: string }[]; facts: { tasks: number; reclaimed: number } };
 }
@@ -34,12 +35,15 @@ describe('short stress run (CI): real workers, SIGKILL chaos, every fault kind',
     if (process.getuid?.() === 0) expect(skipped).toEqual([]);
     else expect(skipped.map((f) => f.fault)).toEqual(['full']);
     expect(report.lock_.fromWorkers).toBeGreaterThan(0);
+    // A worker must ride out a full disk, a busy database and a frozen lock holder, not exit.
+    expect(report.unexpectedExits).toEqual([]);
     expect(report.passed).toBe(true);
   }, 300_000);
 
   it('holds with the proper-lockfile strategy and kills too', async () => {
     const report = await stress(['--writers', '3', '--tasks', '400', '--kill-every', '1500', '--lock', 'lockfile', '--seed', '7', '--lease', '3000']);
     expect(report.check.invariants.filter((i) => i.status === 'FAIL')).toEqual([]);
+    expect(report.unexpectedExits).toEqual([]);
     expect(report.passed).toBe(true);
   }, 300_000);
 });

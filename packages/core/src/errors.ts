@@ -147,3 +147,17 @@ export function isBusy(error: unknown): boolean {
   const code = sqliteCodeOf(error);
   return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
+
+const TRANSIENT_SQLITE = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_PROTOCOL'];
+
+/**
+ * A write that may succeed if simply tried again later: the disk was full or failed, the lock or
+ * the database stayed busy, the lock was lost. Not bad input, a read-only database, a schema
+ * mismatch or a closed database: those stay as they are however long one waits.
+ */
+export function isTransientWriteError(error: unknown): boolean {
+  if (error instanceof LockTimeoutError || error instanceof LockLostError) return true;
+  if (!(error instanceof PersistenceError)) return false;
+  const code = error.sqliteCode;
+  return code !== undefined && TRANSIENT_SQLITE.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { BadInputError, TasklockError } from './errors.js';
+import { BadInputError, isTransientWriteError, TasklockError } from './errors.js';
 import type { Outcome, Queue } from './queue.js';
 import { toJsonText, type ClaimedTask } from './task.js';
 import { WakeSignal } from './wake-signal.js';
@@ -162,7 +162,10 @@ export class Worker {
 
   private async run(): Promise<WorkerStats> {
     const { queue: queueName, types } = this.options;
-    await this.queue.registerWorker({ id: this.id, queue: queueName, types });
+    if (!(await this.register())) {
+      this.wake.close();
+      return this.stats();
+    }
     this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.db.lockStrategy });
     await this.recover(); // orphans of dead workers of this host, before taking new work
     this.timers.push(setInterval(() => this.background(this.heartbeat()), this.options.heartbeatMs));
@@ -173,6 +176,30 @@ export class Worker {
       await this.shutdown();
     }
     return this.stats();
+  }
+
+  /**
+   * Registers this worker, waiting out a disk that is full or failing, or a lock that stays busy:
+   * a worker started during such a moment (a supervisor's replacement, say) must not exit over
+   * it. Anything else (read-only, schema, bad input) is final and thrown. False if stop() came
+   * first.
+   */
+  private async register(): Promise<boolean> {
+    const { queue, types } = this.options;
+    for (let failures = 0; !this.stopping; failures += 1) {
+      try {
+        await this.queue.registerWorker({ id: this.id, queue, types });
+        return true;
+      } catch (error) {
+        if (!isTransientWriteError(error)) throw error;
+        const delayMs = Math.min(2000, 20 * 2 ** Math.min(failures, 7));
+        this.log('error', `register worker failed, retrying in ${delayMs} ms: ${describe(error)}`, { code: codeOf(error) });
+        // stop() notifies the wake signal; other processes' writes do too, so wait out the rest.
+        const until = Date.now() + delayMs;
+        while (!this.stopping && Date.now() < until) await this.wake.wait(until - Date.now());
+      }
+    }
+    return false;
   }
 
   private async claimLoop(): Promise<void> {

@@ -25,10 +25,23 @@ export interface WorkerProcess {
   stderr: string;
 }
 
-/** The worker processes of a run: started, SIGKILLed and replaced, stopped, sampled. */
+export interface UnexpectedExit {
+  id: string;
+  exitCode: number | undefined;
+  signal: string | undefined;
+  lastError: string;
+}
+
+/**
+ * The worker processes of a run: started, SIGKILLed and replaced, stopped, sampled. A worker
+ * that exits without the harness killing or stopping it is recorded and replaced, so the fleet
+ * keeps its size (a shrinking fleet would starve the run and hide the chaos).
+ */
 export class Fleet {
   readonly all: WorkerProcess[] = [];
+  readonly unexpectedExits: UnexpectedExit[] = [];
   private generation = 0;
+  private stopping = false;
   peakRssBytes = 0;
 
   constructor(private readonly config: FleetConfig) {}
@@ -52,6 +65,12 @@ export class Fleet {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (worker.stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (worker.stderr = (worker.stderr + chunk).slice(-20_000)));
     this.all.push(worker);
+    void child.then((result) => {
+      if (worker.killedAt !== null || this.stopping) return;
+      const lastError = worker.stderr.trim().split('\n').at(-1) ?? '';
+      this.unexpectedExits.push({ id, exitCode: result.exitCode, signal: result.signal, lastError });
+      this.start();
+    });
     return worker;
   }
 
@@ -62,6 +81,7 @@ export class Fleet {
 
   /** SIGTERM for every live worker (graceful: finish or hand back), then wait for all. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const worker of this.live) worker.child.kill('SIGTERM');
     await Promise.all(this.all.map((w) => w.child));
   }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from '@tasklock/core';
 import { checkRun, type CheckResult } from './checker.js';
 import { inject, type Fault, type FaultRecord } from './faults.js';
-import { CLI, Fleet } from './fleet.js';
+import { CLI, Fleet, type UnexpectedExit } from './fleet.js';
 import { Random } from './random.js';
 import { readTimings } from './timings.js';
 
@@ -46,6 +46,8 @@ export interface StressReport {
   lock_: { waitP50: number; waitP99: number; waitMax: number; holdP50: number; holdP99: number; busyRetries: number; fromWorkers: number };
   walPeakBytes: number;
   workerPeakRssBytes: number;
+  /** Workers that exited without being killed or stopped by the harness (each was replaced). */
+  unexpectedExits: UnexpectedExit[];
   check: CheckResult;
   passed: boolean;
 }
@@ -225,6 +227,7 @@ function report(input: {
     },
     walPeakBytes: input.walPeakBytes,
     workerPeakRssBytes: fleet.peakRssBytes,
+    unexpectedExits: fleet.unexpectedExits,
     check,
     passed: check.invariants.every((i) => i.status !== 'FAIL'),
   };

@@ -26,6 +26,7 @@ export function formatReport(report: StressReport): string {
     row('executions', `${report.check.facts.executions} (${report.check.facts.extraExecutions} on lost leases)`),
     row('WAL peak', mb(report.walPeakBytes)),
     row('worker RSS peak', mb(report.workerPeakRssBytes)),
+    row('worker exits', unexpectedExitLine(report)),
     '',
     report.passed ? 'PASS: every invariant held' : 'FAIL: an invariant was violated',
   ];
@@ -38,10 +39,20 @@ function faultLines(report: StressReport): string[] {
   const kinds = [...new Set(report.faults.map((f) => f.fault))];
   return kinds.map((kind) => {
     const all = report.faults.filter((f) => f.fault === kind);
-    const skipped = all.find((f) => f.skipped);
-    if (skipped) return `  ${kind.padEnd(8)} SKIPPED: ${skipped.skipped}`;
-    return `  ${kind.padEnd(8)} ×${all.length}, last: ${all.at(-1)!.detail}`;
+    const ran = all.filter((f) => !f.skipped);
+    const skipped = all.filter((f) => f.skipped);
+    if (ran.length === 0) return `  ${kind.padEnd(8)} SKIPPED: ${skipped[0]!.skipped}`;
+    const alsoSkipped = skipped.length === 0 ? '' : ` (${skipped.length} skipped: ${skipped.at(-1)!.skipped})`;
+    return `  ${kind.padEnd(8)} ×${ran.length}, last: ${ran.at(-1)!.detail}${alsoSkipped}`;
   });
+}
+
+function unexpectedExitLine(report: StressReport): string {
+  const exits = report.unexpectedExits;
+  if (exits.length === 0) return 'none but the kills and the final stop';
+  const last = exits.at(-1)!;
+  const how = last.signal ? `signal ${last.signal}` : `code ${last.exitCode}`;
+  return `${exits.length} on their own, each replaced; last ${last.id} (${how}): ${last.lastError}`;
 }
 
 function row(name: string, value: string): string {
