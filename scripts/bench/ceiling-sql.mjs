@@ -34,6 +34,13 @@ export const SQL = {
                       lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
      WHERE id = @id AND status = 'running' AND lease_token = @token
      RETURNING attempts, status, locked_by`,
+  // Not tasklock's: the minimal claim + complete of children/ceiling.mjs's "minimal" variant.
+  minimalClaim: `UPDATE tasks SET status = 'running', attempts = attempts + 1, lease_token = @nonce || ':' || id
+     WHERE status = 'pending' AND id IN (SELECT id FROM tasks WHERE status = 'pending' ORDER BY id LIMIT @limit)
+     RETURNING id, lease_token, attempts`,
+  minimalComplete: `UPDATE tasks SET status = 'succeeded', lease_token = NULL
+     WHERE id = @id AND status = 'running' AND lease_token = @token
+     RETURNING attempts, status`,
 };
 
 const SOURCES = {

@@ -53,6 +53,8 @@ export function evaluateTargets(results) {
   add('latency', 'start latency p50 ≤ 5 ms (default synchronous=FULL)', idle, () => `${fmt(idle.latency.FULL.callToStartMs.p50, 0)} ms`, () => idle.latency.FULL.callToStartMs.p50 <= 5);
   const mem = results.memory;
   add('rss', 'worker RSS ≤ 100 MB with 64 concurrent tasks', mem, () => `max ${fmt(mem.rssMax / MB, 1)} MB`, () => mem.rssMax <= 100 * MB);
+  const tuned = mem?.tuned;
+  add('rss-tuned', `… the same with \`NODE_OPTIONS=${tuned?.nodeOptions ?? '--max-semi-space-size=1'}\``, tuned, () => `max ${fmt(tuned.rssMax / MB, 1)} MB at ${fmt(tuned.tasksPerS)} tasks/s (untuned ${fmt(mem.tasksPerS)})`, () => tuned.rssMax <= 100 * MB);
   add(
     'rss-flat',
     `worker RSS flat (growth ≤ ${FLAT_GROWTH * 100} % from ${mem?.earlyS ?? 10} s to the end)`,

@@ -2,8 +2,12 @@
 // better-sqlite3, with no write lock, no queue and no worker logic. The database is created by
 // openDatabase() (identical schema) and filled with enqueueMany(); then one connection opened
 // here drains it, K tasks per claim transaction and the same K per complete transaction.
-//   full  claim UPDATE + task_runs insert + claim event; complete UPDATE + runs close + event
-//   bare  claim UPDATE; complete UPDATE
+//   full     claim UPDATE + task_runs insert + claim event; complete UPDATE + runs close + event
+//   bare     claim UPDATE; complete UPDATE
+//   minimal  the same two UPDATEs' shape on a 3-column table with one partial index: what
+//            SQLite does for a claim + complete with no queue schema at all (the issue's
+//            "raw better-sqlite3" figures were of this kind), so the table shows what the
+//            tasks table's width and indexes cost before tasklock adds anything
 import { randomBytes } from 'node:crypto';
 import { openDatabase, Queue } from '@tasklock/core';
 import { SQL } from '../ceiling-sql.mjs';
@@ -12,26 +16,37 @@ import { config, exit, send } from './protocol.mjs';
 
 const { db: path, n, k, variant, synchronous } = config;
 
-const tasklockDb = await openDatabase(path, { lock: 'none', lockRequired: true, synchronous });
-const queue = new Queue(tasklockDb);
-for (let left = n; left > 0; left -= 10_000) {
-  await queue.enqueueMany(Array.from({ length: Math.min(10_000, left) }, () => ({ type: 'noop', payload: null })));
+const minimal = variant === 'minimal';
+if (!minimal) {
+  const tasklockDb = await openDatabase(path, { lock: 'none', lockRequired: true, synchronous });
+  const queue = new Queue(tasklockDb);
+  for (let left = n; left > 0; left -= 10_000) {
+    await queue.enqueueMany(Array.from({ length: Math.min(10_000, left) }, () => ({ type: 'noop', payload: null })));
+  }
+  tasklockDb.close();
 }
-tasklockDb.close();
 
 const db = new Database(path);
 db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma('foreign_keys = ON'); // as db/open.ts: the runs/events inserts pay for their FK checks
 db.pragma('wal_autocheckpoint = 1000');
+if (minimal) {
+  db.exec(`CREATE TABLE tasks (id INTEGER PRIMARY KEY, status TEXT NOT NULL, lease_token TEXT, attempts INTEGER NOT NULL DEFAULT 0);
+           CREATE INDEX tasks_pending ON tasks (id) WHERE status = 'pending'`);
+  const insert = db.prepare("INSERT INTO tasks (status) VALUES ('pending')");
+  db.transaction(() => {
+    for (let i = 0; i < n; i += 1) insert.run();
+  })();
+}
 
-const claim = db.prepare(SQL.claim);
-const complete = db.prepare(SQL.complete);
-const runOpen = db.prepare(SQL.runOpen);
-const runClose = db.prepare(SQL.runClose);
-const event = db.prepare(SQL.event);
-const workerId = `ceiling:${process.pid}`;
+const claim = db.prepare(minimal ? SQL.minimalClaim : SQL.claim);
+const complete = db.prepare(minimal ? SQL.minimalComplete : SQL.complete);
 const full = variant === 'full';
+const runOpen = full ? db.prepare(SQL.runOpen) : null;
+const runClose = full ? db.prepare(SQL.runClose) : null;
+const event = full ? db.prepare(SQL.event) : null;
+const workerId = `ceiling:${process.pid}`;
 
 const claimTx = db.transaction(() => {
   const now = Date.now();

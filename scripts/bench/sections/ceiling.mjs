@@ -1,6 +1,6 @@
 // Section 3, ceiling: tasklock's claim + complete SQL in one process, raw better-sqlite3, no lock,
 // no queue logic (children/ceiling.mjs), K tasks per transaction pair; "bare" keeps only the two
-// task UPDATEs. synchronous=NORMAL, like the throughput matrix; the median of the repetitions.
+// task UPDATEs, "minimal" runs them on a 3-column table. synchronous=NORMAL, like the throughput matrix; the median of the repetitions.
 import { join } from 'node:path';
 import { driftFromCore } from '../ceiling-sql.mjs';
 import { makeTempDir, removeTempDir, runChild } from '../proc.mjs';
@@ -8,7 +8,7 @@ import { median } from '../stats.mjs';
 
 export async function runCeiling({ sizes, log }) {
   const drift = driftFromCore();
-  const combos = ['full', 'bare'].flatMap((variant) => [1, 32].map((k) => ({ variant, k, n: sizes.ceilingN[k], rates: [] })));
+  const combos = ['full', 'bare', 'minimal'].flatMap((variant) => [1, 32].map((k) => ({ variant, k, n: sizes.ceilingN[k], rates: [] })));
   const dir = makeTempDir('ceiling');
   try {
     // Repetitions interleave the variants, as the throughput matrix does; each gets a fresh database.
