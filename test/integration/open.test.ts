@@ -115,6 +115,42 @@ describe('a read-only directory', () => {
   });
 });
 
+describe('a new file while another connection writes to it', () => {
+  // SQLite answers the switch to WAL with SQLITE_BUSY at once, without the busy handler, while
+  // another connection holds RESERVED: what 8 processes opening one new file at once run into.
+  it('the switch to WAL waits for the writer instead of failing, then migrates', async () => {
+    const dbPath = join(makeTempDir(), 'q.db');
+    const writer = new Database(dbPath);
+    writer.exec('BEGIN IMMEDIATE');
+    // openDatabase runs synchronously up to its first wait: the switch has met the writer's
+    // lock by the time the writer commits.
+    const opening = openDatabase(dbPath, { busyTimeoutMs: 10_000 });
+    writer.exec('COMMIT');
+    writer.close();
+    const db = await opening;
+    try {
+      expect(db.connection.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.appliedMigrations).toEqual([SCHEMA_VERSION]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a writer holding on past busy_timeout: a persistence error naming the file and SQLITE_BUSY', async () => {
+    const dbPath = join(makeTempDir(), 'q.db');
+    const writer = new Database(dbPath);
+    try {
+      writer.exec('BEGIN IMMEDIATE');
+      const error = await openError(dbPath, { busyTimeoutMs: 50 });
+      expect(error.code).toBe('persistence');
+      expect(error.message).toBe(`cannot open ${dbPath}: SQLITE_BUSY: database is locked`);
+      writer.exec('ROLLBACK');
+    } finally {
+      writer.close();
+    }
+  });
+});
+
 describe('refusals leave the file as it was', () => {
   it('a schema newer than this code (file in rollback-journal mode)', async () => {
     const dbPath = join(makeTempDir(), 'q.db');

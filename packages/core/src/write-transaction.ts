@@ -104,7 +104,8 @@ function toTasklockError(error: unknown, options: WriteOptions, attempts: number
   });
 }
 
-function backoffMs(policy: RetryPolicy, attempt: number): number {
+/** Jittered exponential backoff: a delay in [ceiling/2, ceiling), ceiling doubling per attempt. */
+export function backoffMs(policy: RetryPolicy, attempt: number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
@@ -113,6 +114,6 @@ function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

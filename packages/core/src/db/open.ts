@@ -11,10 +11,11 @@ import {
   SchemaTooNewError,
   sqliteCodeOf,
   TasklockError,
+  isBusy,
 } from '../errors.js';
 import type { LockStrategy, LockStrategyOption } from '../lock/lock-backend.js';
 import { isLockStrategy, WriteLock } from '../lock/write-lock.js';
-import { DEFAULT_RETRY, type RetryPolicy } from '../write-transaction.js';
+import { backoffMs, DEFAULT_RETRY, sleep, type RetryPolicy } from '../write-transaction.js';
 import { applyMigrations, SCHEMA_VERSION, schemaVersionOf } from './migrate.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
@@ -75,7 +76,9 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
     // database to WAL rewrites its header, and a refused file must stay exactly as it was.
     const found = schemaVersionOf(db);
     if (found > SCHEMA_VERSION) throw new SchemaTooNewError(file, found, SCHEMA_VERSION);
-    configure(db, file, synchronous);
+    const retry = { ...DEFAULT_RETRY, ...options.retry };
+    await switchToWal(db, file, busyTimeoutMs, retry);
+    configure(db, synchronous);
     lock = WriteLock.open(file, {
       strategy: options.lock ?? 'auto',
       required: options.lockRequired ?? false,
@@ -87,7 +90,7 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
       file,
       db,
       lock,
-      { ...DEFAULT_RETRY, ...options.retry },
+      retry,
       lockTimeoutMs,
       SCHEMA_VERSION,
     );
@@ -138,12 +141,33 @@ function checkPath(path: string): string {
   return file;
 }
 
-/** Pragmas every connection needs. */
-function configure(db: Database.Database, file: string, synchronous: SynchronousMode): void {
-  const mode = db.pragma('journal_mode = WAL', { simple: true });
-  if (mode !== 'wal') {
-    throw new PersistenceError(`${file}: could not switch to WAL journal mode (got ${String(mode)})`);
+/**
+ * WAL before anything else. Switching a new (rollback-journal) file to WAL needs SQLite's
+ * EXCLUSIVE lock while this connection holds SHARED; when another connection holds or wants
+ * RESERVED — several processes opening a new file at once — SQLite returns SQLITE_BUSY at once
+ * instead of calling the busy handler (waiting could deadlock), so busy_timeout does not cover
+ * it. The switch is idempotent and runs before the write lock exists (the lock strategy is read
+ * from the database), so it is retried with backoff for up to busy_timeout.
+ */
+async function switchToWal(db: Database.Database, file: string, busyTimeoutMs: number, retry: RetryPolicy): Promise<void> {
+  const deadline = performance.now() + busyTimeoutMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') {
+        throw new PersistenceError(`${file}: could not switch to WAL journal mode (got ${String(mode)})`);
+      }
+      return;
+    } catch (error) {
+      const left = deadline - performance.now();
+      if (!isBusy(error) || left <= 0) throw error;
+      await sleep(Math.min(left, backoffMs(retry, attempt)));
+    }
   }
+}
+
+/** The other pragmas every connection needs (WAL is set first, by switchToWal). */
+function configure(db: Database.Database, synchronous: SynchronousMode): void {
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
   // Checkpoints stay automatic (every ~1000 pages) so the WAL stays bounded under load.
