@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tasklock's benchmark suite (`pnpm bench`): lock cost, the throughput matrix, the SQL ceiling,
-// peers, bulk enqueue, the idle worker and memory, each figure beside a baseline measured in the
-// same run. Every database lives in its own temp dir and is touched only by child processes
+// peers, bulk enqueue, the idle worker, memory and recovery from a dead worker, each figure
+// beside a baseline measured in the same run. Every database lives in its own temp dir and is touched only by child processes
 // (scripts/bench/children/); this process spawns them, samples /proc and stat(), and reports.
 //   node scripts/bench.mjs [--quick] [--only lock,throughput,…] [--json FILE] [--write-readme]
 //                          [--memory-seconds S] [--max-load L] [--load-wait S]
@@ -16,11 +16,12 @@ import { runCeiling } from './bench/sections/ceiling.mjs';
 import { runIdle } from './bench/sections/idle.mjs';
 import { runLock } from './bench/sections/lock.mjs';
 import { runMemory } from './bench/sections/memory.mjs';
+import { runRecovery } from './bench/sections/recovery.mjs';
 import { runPeers } from './bench/sections/peers.mjs';
 import { runThroughput } from './bench/sections/throughput.mjs';
 import { evaluateTargets } from './bench/targets.mjs';
 
-const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory };
+const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery };
 
 const options = parseOptions(process.argv.slice(2));
 installCleanup();
@@ -41,7 +42,7 @@ const run = {
 
 try {
   // The ceiling runs before the matrix that is reported against it; the rest in report order.
-  for (const name of ['lock', 'ceiling', 'throughput', 'peers', 'bulk', 'idle', 'memory']) {
+  for (const name of ['lock', 'ceiling', 'throughput', 'peers', 'bulk', 'idle', 'memory', 'recovery']) {
     if (!options.sections.includes(name)) continue;
     run.load.sections[name] = load1();
     log(`${name}: starting (load ${run.load.sections[name].toFixed(2)})`);

@@ -1,7 +1,7 @@
 // Command line and workload sizes. `--quick` is a smoke run (≲ 1 min); the default run is sized
 // for ≲ 10 min on a 2-core machine.
 
-export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory'];
+export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery'];
 
 const USAGE = `usage: node scripts/bench.mjs [--quick] [--only ${SECTIONS.join(',')}] [--json FILE]
                              [--write-readme] [--memory-seconds S] [--max-load L] [--load-wait S]`;
@@ -22,6 +22,7 @@ const FULL = {
   idleSeconds: 5,
   latencyTasks: 50,
   memorySeconds: 60,
+  recoveryReps: 5,
 };
 
 const QUICK = {
@@ -39,6 +40,7 @@ const QUICK = {
   idleSeconds: 2,
   latencyTasks: 10,
   memorySeconds: 10,
+  recoveryReps: 1,
 };
 
 export function parseOptions(argv) {

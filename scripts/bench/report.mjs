@@ -3,7 +3,7 @@
 // targets in one list.
 import { ceilingOf } from './sections/ceiling.mjs';
 import { cell, evaluateTargets, FLAT_GROWTH, mark } from './targets.mjs';
-import { fmt, fmtBytes, fmtRatio, ratio } from './stats.mjs';
+import { fmt, fmtBytes, fmtRatio, median, ratio } from './stats.mjs';
 
 const MB = 1e6;
 
@@ -19,6 +19,7 @@ export function renderMarkdown(run) {
   if (results.bulk) parts.push(bulkTable(results.bulk, byId));
   if (results.idle) parts.push(idleTable(results.idle, byId));
   if (results.memory) parts.push(memoryTable(results.memory, byId));
+  if (results.recovery) parts.push(recoveryTable(results.recovery, byId));
   parts.push(targetsTable(targets));
   parts.push(notes(run));
   return `${parts.join('\n\n')}\n`;
@@ -233,6 +234,21 @@ function memoryTable(mem, t) {
     `${table(['measurement', 'value', 'baseline (same run)', 'ratio', 'target', ''], rows)}\n\n` +
     'The 10-minute flatness check: `node scripts/bench.mjs --only memory --memory-seconds 600`.'
   );
+}
+
+function recoveryTable(rec, t) {
+  const rows = [
+    [
+      `all ${rec.tasks} running tasks of a SIGKILLed worker started again on an idle worker of the same host`,
+      `median ${fmt(rec.medianLastMs, 0)} ms, max ${fmt(rec.maxLastMs, 0)} ms (${rec.runs.length} runs)`,
+      `the lease, which expiry alone would wait: ${fmt(rec.leaseMs, 0)} ms`,
+      fmtRatio(ratio(rec.maxLastMs, rec.leaseMs)),
+      '≤ 1 s',
+      mark(t.recovery.met),
+    ],
+    ['… the first of them', `median ${fmt(median(rec.runs.map((r) => r.firstMs)), 0)} ms`, `recovery sweep every ${fmt(rec.sweepMs, 0)} ms; killed just after one (the worst phase)`, '', '', ''],
+  ];
+  return `### 8. Recovery from a dead worker (flock, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
 }
 
 function targetsTable(targets) {

@@ -166,8 +166,9 @@ export class Worker {
       this.wake.close();
       return this.stats();
     }
-    this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.db.lockStrategy });
     await this.recover(); // orphans of dead workers of this host, before taking new work
+    // Logged once registered and reconciled: from here on the worker claims work.
+    this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.db.lockStrategy });
     this.timers.push(setInterval(() => this.background(this.heartbeat()), this.options.heartbeatMs));
     this.timers.push(setInterval(() => this.background(this.recover()), this.options.recoverEveryMs));
     try {

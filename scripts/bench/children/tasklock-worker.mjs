@@ -9,10 +9,16 @@ send('ready', { pid: process.pid });
 await command('go');
 
 // The handler does nothing; for the latency probe it first notes when it started, and beside
-// the peers it appends its task id to this process's file, as their handlers do.
-const { startLog, idLog } = config;
+// the peers it appends its task id to this process's file, as their handlers do. For the
+// recovery section it announces each start, and with `hang` never finishes on its own.
+const { startLog, idLog, announce, hang } = config;
 const idFd = idLog ? openSync(idLog, 'a') : null;
-const handler = startLog
+const handler = announce
+  ? (_payload, ctx) => {
+      send('task-started', { id: ctx.id, at: Date.now() });
+      return hang ? new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(null))) : null;
+    }
+  : startLog
   ? (_payload, ctx) => {
       appendFileSync(startLog, `${ctx.id} ${Date.now()}\n`);
       return null;
@@ -29,6 +35,7 @@ const worker = new Worker(queue, handler, {
   untilEmpty: config.untilEmpty,
   log: (level, message) => {
     if (level === 'error' || level === 'warn') process.stderr.write(`${level}: ${message}\n`);
+    if (message === `worker ${worker.id} started`) send('worker-started');
   },
 });
 onCommand((line) => {
