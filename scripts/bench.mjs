@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // tasklock's benchmark suite (`pnpm bench`): lock cost, the throughput matrix, the SQL ceiling,
 // peers, bulk enqueue, the idle worker, memory and recovery from a dead worker, each figure
-// beside a baseline measured in the same run. Every database lives in its own temp dir and is touched only by child processes
-// (scripts/bench/children/); this process spawns them, samples /proc and stat(), and reports.
+// beside a baseline measured in the same run. Every database lives in its own temp dir and is
+// touched only by child processes (scripts/bench/children/); this process spawns them, samples
+// /proc and stat(), and reports.
 //   node scripts/bench.mjs [--quick] [--only lock,throughput,…] [--json FILE] [--write-readme]
 //                          [--memory-seconds S] [--max-load L] [--load-wait S]
 import { writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { runPeers } from './bench/sections/peers.mjs';
 import { runThroughput } from './bench/sections/throughput.mjs';
 import { evaluateTargets } from './bench/targets.mjs';
 
+// In run order: the ceiling before the matrix that is reported against it; the rest in report order.
 const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery };
 
 const options = parseOptions(process.argv.slice(2));
@@ -41,13 +43,12 @@ const run = {
 };
 
 try {
-  // The ceiling runs before the matrix that is reported against it; the rest in report order.
-  for (const name of ['lock', 'ceiling', 'throughput', 'peers', 'bulk', 'idle', 'memory', 'recovery']) {
+  for (const [name, runner] of Object.entries(RUNNERS)) {
     if (!options.sections.includes(name)) continue;
     run.load.sections[name] = load1();
     log(`${name}: starting (load ${run.load.sections[name].toFixed(2)})`);
     const sectionStarted = performance.now();
-    run.results[name] = await RUNNERS[name]({ sizes: options.sizes, log });
+    run.results[name] = await runner({ sizes: options.sizes, log });
     run.sectionSeconds[name] = (performance.now() - sectionStarted) / 1000;
   }
 } catch (error) {

@@ -1,6 +1,7 @@
 // The project's targets, each evaluated against this run's figures. A target whose section did
 // not run is "not measured", never met.
 import { ceilingOf } from './sections/ceiling.mjs';
+import { TUNED_NODE_OPTIONS } from './sections/memory.mjs';
 import { fmt, fmtRatio, ratio } from './stats.mjs';
 
 export function cell(results, strategy, workers, batch, synchronous = 'NORMAL') {
@@ -56,7 +57,7 @@ export function evaluateTargets(results) {
   const mem = results.memory;
   add('rss', 'worker RSS ≤ 100 MB with 64 concurrent tasks', mem, () => `max ${fmt(mem.rssMax / MB, 1)} MB`, () => mem.rssMax <= 100 * MB);
   const tuned = mem?.tuned;
-  add('rss-tuned', `… the same with \`NODE_OPTIONS=${tuned?.nodeOptions ?? '--max-semi-space-size=1'}\``, tuned, () => `max ${fmt(tuned.rssMax / MB, 1)} MB at ${fmt(tuned.tasksPerS)} tasks/s (untuned ${fmt(mem.tasksPerS)})`, () => tuned.rssMax <= 100 * MB);
+  add('rss-tuned', `… the same with \`NODE_OPTIONS=${TUNED_NODE_OPTIONS}\``, tuned, () => `max ${fmt(tuned.rssMax / MB, 1)} MB at ${fmt(tuned.tasksPerS)} tasks/s (untuned ${fmt(mem.tasksPerS)})`, () => tuned.rssMax <= 100 * MB);
   add(
     'rss-flat',
     `worker RSS flat (growth ≤ ${FLAT_GROWTH * 100} % from ${mem?.earlyS ?? 10} s to the end)`,

@@ -33,6 +33,8 @@ const worker = new Worker(queue, handler, {
   concurrency: config.concurrency,
   batch: config.batch,
   untilEmpty: config.untilEmpty,
+  leaseMs: config.leaseMs,
+  recoverEveryMs: config.recoverEveryMs,
   log: (level, message) => {
     if (level === 'error' || level === 'warn') process.stderr.write(`${level}: ${message}\n`);
     if (message === `worker ${worker.id} started`) send('worker-started');

@@ -1,6 +1,7 @@
 // Section 3, ceiling: tasklock's claim + complete SQL in one process, raw better-sqlite3, no lock,
 // no queue logic (children/ceiling.mjs), K tasks per transaction pair; "bare" keeps only the two
-// task UPDATEs, "minimal" runs them on a 3-column table. synchronous=NORMAL, like the throughput matrix; the median of the repetitions.
+// task UPDATEs, "minimal" runs them on a 3-column table. synchronous=NORMAL, like the throughput
+// matrix; the median of the repetitions.
 import { join } from 'node:path';
 import { driftFromCore } from '../ceiling-sql.mjs';
 import { makeTempDir, removeTempDir, runChild } from '../proc.mjs';

@@ -10,8 +10,9 @@ import { Child, makeTempDir, removeTempDir, runChild } from '../proc.mjs';
 import { median } from '../stats.mjs';
 
 const TASKS = 8;
-const LEASE_MS = 30_000; // the Worker default, which the bench child keeps
-const SWEEP_MS = 500; // the Worker default recoverEveryMs
+// The Worker defaults, given explicitly so that the report names what the workers ran with.
+const LEASE_MS = 30_000;
+const SWEEP_MS = 500;
 
 export async function runRecovery({ sizes, log }) {
   const runs = [];
@@ -21,7 +22,7 @@ export async function runRecovery({ sizes, log }) {
     try {
       const db = join(dir, 'queue.db');
       await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'flock', synchronous: 'NORMAL', n: TASKS, chunk: TASKS });
-      const common = { db, lock: 'flock', synchronous: 'NORMAL', concurrency: TASKS, untilEmpty: false, announce: true };
+      const common = { db, lock: 'flock', synchronous: 'NORMAL', concurrency: TASKS, untilEmpty: false, leaseMs: LEASE_MS, recoverEveryMs: SWEEP_MS, announce: true };
       const doomed = new Child('tasklock-worker.mjs', { ...common, hang: true }, { name: 'worker to be killed' });
       children.push(doomed);
       await doomed.next('ready');
