@@ -238,9 +238,39 @@ describe('Worker (in process)', () => {
     const stats = await worker.stop();
     await done;
     expect(stats.released).toBe(1);
-    expect(queue.get(task.id)).toMatchObject({ status: 'pending', attempts: 1, maxAttempts: 2 });
+    // The budget is what the user set: the handed-back run is counted apart.
+    expect(queue.get(task.id)).toMatchObject({ status: 'pending', attempts: 1, maxAttempts: 1, releasedAttempts: 1 });
     expect(queue.events(task.id).at(-1)).toMatchObject({ transition: 'release', to_status: 'pending' });
+    expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['released']);
+    expect(queue.workers().find((w) => w.id === worker.id)).toMatchObject({ crashed_at: null });
     expect(queue.workers().find((w) => w.id === worker.id)?.stopped_at).not.toBeNull();
+  });
+
+  it('released attempts never count against max_attempts, and never change it', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('job', {}, { maxAttempts: 1, backoff: { baseMs: 1 } });
+    for (const round of [1, 2]) {
+      const [claimed] = await queue.claim({ workerId: `w${round}`, leaseMs: 10_000 });
+      await queue.release({ id: claimed!.id, leaseToken: claimed!.leaseToken }, `w${round}`);
+      expect(queue.get(task.id)).toMatchObject({ status: 'pending', attempts: round, maxAttempts: 1, releasedAttempts: round });
+    }
+    // The one attempt the user allowed is still there: a failure now is final, not a retry.
+    const [third] = await queue.claim({ workerId: 'w3', leaseMs: 10_000 });
+    expect(third!.attempts).toBe(3);
+    await queue.fail({ id: third!.id, leaseToken: third!.leaseToken }, 'boom', 'w3');
+    expect(queue.get(task.id)).toMatchObject({ status: 'failed', attempts: 3, maxAttempts: 1, releasedAttempts: 2 });
+    expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['released', 'released', 'failed']);
+    // An expired lease after a release is judged by the same budget.
+    const other = await queue.enqueue('job', {}, { maxAttempts: 2 });
+    const [a] = await queue.claim({ workerId: 'w4', leaseMs: 10_000 });
+    await queue.release({ id: a!.id, leaseToken: a!.leaseToken }, 'w4');
+    await queue.claim({ workerId: 'ghost', leaseMs: 100 });
+    await vi.waitFor(async () => expect((await queue.recover()).expired).toBe(1));
+    expect(queue.get(other.id)).toMatchObject({ status: 'pending', attempts: 2, releasedAttempts: 1, maxAttempts: 2 });
+    // An operator retry grants one more attempt that counts: max_attempts grows only then.
+    await queue.cancel(other.id);
+    await queue.retry(other.id);
+    expect(queue.get(other.id)).toMatchObject({ status: 'pending', maxAttempts: 2 });
   });
 
   it('records progress through ctx.heartbeat', async () => {

@@ -80,7 +80,8 @@ describe('worker processes on one database', () => {
       for (const lease of staleLeases) {
         await expect(queue.complete(lease, 'late')).rejects.toMatchObject({ code: 'lease-lost', taskId: lease.id });
       }
-      expect(queue.workers().find((w) => w.id === victimId)?.stopped_at).not.toBeNull();
+      expect(queue.workers().find((w) => w.id === victimId)).toMatchObject({ stopped_at: null, crashed_by: expect.any(String), alive: false });
+      expect(queue.workers().find((w) => w.id === victimId)?.crashed_at).not.toBeNull();
       expect(effectsOf(effects)).toHaveLength(10);
     } finally {
       queue.close();

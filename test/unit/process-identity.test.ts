@@ -19,7 +19,7 @@ afterEach(() => {
 
 function statLine(comm: string, state: string, flags: number, start: string): string {
   // pid (comm) state ppid pgrp session tty tpgid flags … field 22 = starttime
-  const rest = [state, '1', '1', '1', '0', '-1', String(flags), ...Array(12).fill('0'), start, '0', '0'];
+  const rest = [state, '1', '77', '1', '0', '-1', String(flags), ...Array(12).fill('0'), start, '0', '0'];
   return `4242 (${comm}) ${rest.join(' ')}\n`;
 }
 
@@ -35,8 +35,8 @@ function waitForState(pid: number, wanted: string): void {
 
 describe('parseProcStat', () => {
   it('reads state, start time and PF_EXITING, whatever the command name holds', () => {
-    expect(parseProcStat(statLine('a) b (c', 'S', 0x400040, '777'))).toEqual({ state: 'S', start: '777', exiting: false });
-    expect(parseProcStat(statLine('node', 'R', 0x400044, '12'))).toEqual({ state: 'R', start: '12', exiting: true });
+    expect(parseProcStat(statLine('a) b (c', 'S', 0x400040, '777'))).toEqual({ state: 'S', pgrp: 77, start: '777', exiting: false });
+    expect(parseProcStat(statLine('node', 'R', 0x400044, '12'))).toEqual({ state: 'R', pgrp: 77, start: '12', exiting: true });
     expect(parseProcStat('garbage')).toBeNull();
   });
 
@@ -48,7 +48,7 @@ describe('parseProcStat', () => {
 });
 
 describe('isAliveByStat', () => {
-  const running: ProcStat = { state: 'S', start: '100', exiting: false };
+  const running: ProcStat = { state: 'S', pgrp: 1, start: '100', exiting: false };
   it('a zombie, a dead task or an exiting one is dead', () => {
     expect(isAliveByStat({ ...running, state: 'Z' }, '100')).toBe(false);
     expect(isAliveByStat({ ...running, state: 'X' }, '100')).toBe(false);

@@ -25,6 +25,8 @@ const PF_EXITING = 0x4;
 
 export interface ProcStat {
   state: string;
+  /** Process group id (field 5). */
+  pgrp: number;
   start: string;
   exiting: boolean;
 }
@@ -36,13 +38,14 @@ export function parseProcStat(text: string): ProcStat | null {
   if (close < 0) return null;
   const fields = text.slice(close + 2).split(' ');
   const state = fields[0];
+  const pgrp = Number(fields[2]);
   const flags = Number(fields[6]);
   const start = fields[19];
-  if (!state || start === undefined || !Number.isFinite(flags)) return null;
-  return { state, start, exiting: (flags & PF_EXITING) !== 0 };
+  if (!state || start === undefined || !Number.isFinite(flags) || !Number.isInteger(pgrp)) return null;
+  return { state, pgrp, start, exiting: (flags & PF_EXITING) !== 0 };
 }
 
-function procStat(pid: number): ProcStat | null {
+export function procStat(pid: number): ProcStat | null {
   try {
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {

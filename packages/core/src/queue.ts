@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { TasklockDatabase } from './database.js';
 import { openDatabase, type OpenOptions } from './db/open.js';
-import { BadInputError, TaskNotFoundError, TasklockError } from './errors.js';
-import { currentProcess, isProcessAlive } from './process-identity.js';
+import { BadInputError, LeaseLostError, TaskNotFoundError, TasklockError } from './errors.js';
+import { killGroupAndWait, isForeignGroup, type ProcessGroup } from './process-group.js';
+import { currentProcess, isProcessAlive, processStart } from './process-identity.js';
 import { prepareAdmin } from './sql/admin.js';
 import { prepareClaim } from './sql/claim.js';
 import { prepareEnqueue, type NewTask } from './sql/enqueue.js';
@@ -10,7 +11,7 @@ import { prepareEvents, type TaskEventRow } from './sql/events.js';
 import { prepareFinish } from './sql/finish.js';
 import { prepareHeartbeat } from './sql/heartbeat.js';
 import { prepareRead, type ListFilter } from './sql/read.js';
-import { prepareReclaim } from './sql/reclaim.js';
+import { prepareReclaim, type HeldTask } from './sql/reclaim.js';
 import { prepareRuns, type TaskRunRow } from './sql/runs.js';
 import { prepareTaskLookup } from './sql/task-lookup.js';
 import { prepareWorkers, type WorkerRow } from './sql/workers.js';
@@ -58,9 +59,29 @@ export interface RecoverResult {
   expired: number;
   deadOwner: number;
   deadWorkers: string[];
+  /** Handler process groups of reclaimed attempts that still ran and were killed first. */
+  killedGroups: { taskId: number; pgid: number; members: number; waitedMs: number }[];
+  /** Tasks left running because their previous attempt's processes outlived the wait (tried again next sweep). */
+  blocked: { taskId: number; pgid: number }[];
+  /** Rows of workers that ended before the retention, deleted. */
+  pruned: number;
 }
 
+export interface RecoverOptions {
+  /** Who sweeps, recorded as `crashed_by` of the dead workers it finds (default host:pid). */
+  by?: string;
+  /** Rows of stopped or crashed workers are kept this long (default 7 days). */
+  workerRetentionMs?: number;
+  /** How long to wait for a killed handler process group to be gone (default 2 s). */
+  handlerExitWaitMs?: number;
+}
+
+export const DEFAULT_WORKER_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const DEFAULT_HANDLER_EXIT_WAIT_MS = 2000;
+
 const MiB = 1024 * 1024;
+/** Expired leases reclaimed per sweep transaction. */
+const RECLAIM_BATCH = 1000;
 
 /**
  * The queue API. The database is the only truth: nothing here caches task state, every write
@@ -242,26 +263,69 @@ export class Queue {
   /**
    * Reclaims tasks nobody runs: expired leases (anywhere), and at once the tasks of workers of
    * this host whose process is gone (pid + start time, so a reused pid does not count as alive).
+   *
+   * No hand-over while the previous attempt still runs: when an attempt recorded its handler's
+   * process group on this host and a member of it is alive (orphaned by a worker killed alone,
+   * or run by a frozen one), the group is SIGKILLed and the task handed on only once the group is
+   * gone — outside the write transaction, which never waits. A group on another host cannot be
+   * seen from here: there the lease is the only rule.
    */
-  async recover(): Promise<RecoverResult> {
+  async recover(options: RecoverOptions = {}): Promise<RecoverResult> {
     const me = currentProcess();
+    const by = options.by ?? `${me.host}:${me.pid}`;
+    const retentionMs = options.workerRetentionMs ?? DEFAULT_WORKER_RETENTION_MS;
+    const waitMs = options.handlerExitWaitMs ?? DEFAULT_HANDLER_EXIT_WAIT_MS;
+    if (!Number.isFinite(retentionMs) || retentionMs < 0) throw new BadInputError('recover: workerRetentionMs must be a non-negative number');
     const dead = this.sql.workers
       .holdingOnHost(me.host)
       .concat(this.sql.workers.activeOnHost(me.host))
       .filter((w) => !isProcessAlive({ pid: w.pid, start: w.process_start }));
     const deadIds = [...new Set(dead.map((w) => w.id))];
-    // The common case, nothing to reclaim, costs two indexed reads and no write transaction.
-    if (deadIds.length === 0 && this.sql.read.overdueLeases(Date.now()) === 0) return { expired: 0, deadOwner: 0, deadWorkers: [] };
+    const pruneBefore = Date.now() - retentionMs;
+    const result: RecoverResult = { expired: 0, deadOwner: 0, deadWorkers: deadIds, killedGroups: [], blocked: [], pruned: 0 };
+    // The common case, nothing to do, costs three indexed reads and no write transaction.
+    if (deadIds.length === 0 && this.sql.read.overdueLeases(Date.now()) === 0 && !this.sql.workers.anyPrunable(pruneBefore)) return result;
+
+    const candidates = (now: number) => [
+      ...deadIds.flatMap((id) => this.sql.reclaim.ownedBy(id).map((task) => ({ task, why: 'worker process is gone' }))),
+      ...this.sql.reclaim.expired(now, RECLAIM_BATCH).map((task) => ({ task, why: 'lease expired' })),
+    ];
+    const localGroup = (task: HeldTask): ProcessGroup | null =>
+      task.handler_pgid !== null && task.handler_host === me.host ? { pgid: task.handler_pgid, start: task.handler_start ?? '' } : null;
+    // Per attempt (task id + lease token) with a handler group here: null while the group
+    // outlived the wait, else what it took to make it gone (for the event).
+    const groupGone = new Map<string, string | null>();
+    for (const { task } of candidates(Date.now())) {
+      const group = localGroup(task);
+      if (group === null) continue;
+      const kill = await killGroupAndWait(group, waitMs);
+      if (kill.gone && kill.members > 0) result.killedGroups.push({ taskId: task.id, pgid: group.pgid, members: kill.members, waitedMs: kill.waitedMs });
+      groupGone.set(
+        `${task.id}:${task.lease_token}`,
+        !kill.gone
+          ? null
+          : kill.members === 0
+            ? ''
+            : `; its handler's process group ${group.pgid} still ran (${kill.members} process(es)): killed, gone after ${kill.waitedMs} ms`,
+      );
+    }
     return this.db.write(
       () => {
         const now = Date.now();
-        let deadOwner = 0;
-        for (const id of deadIds) {
-          deadOwner += this.sql.reclaim.ofDeadWorker(id, now, 'worker process is gone');
-          this.sql.workers.stop(id, now);
+        // Re-read inside the transaction: another sweeper may have moved these meanwhile.
+        for (const { task, why } of candidates(now)) {
+          const group = localGroup(task);
+          const killed = groupGone.get(`${task.id}:${task.lease_token}`);
+          if (group !== null && killed === null) result.blocked.push({ taskId: task.id, pgid: group.pgid });
+          // Not looked at before the transaction (expired since): the next sweep will.
+          if (group !== null && (killed === undefined || killed === null)) continue;
+          if (!this.sql.reclaim.expire(task, now, `${why}${killed ?? ''}`)) continue;
+          if (why === 'lease expired') result.expired += 1;
+          else result.deadOwner += 1;
         }
-        const expired = this.sql.reclaim.expired(now, 1000);
-        return { expired, deadOwner, deadWorkers: deadIds };
+        for (const id of deadIds) this.sql.workers.crashed(id, now, by);
+        result.pruned = this.sql.workers.prune(pruneBefore);
+        return result;
       },
       { label: 'recover' },
     );
@@ -281,6 +345,26 @@ export class Queue {
           started_at: Date.now(),
         }),
       { label: 'register worker' },
+    );
+  }
+
+  /**
+   * Records the process group an attempt's handler runs in (fenced by the lease, once per
+   * attempt): if the worker dies, the recovery sweep on this host kills that group before the
+   * task runs again. LeaseLostError when the lease is gone: the caller must then kill the group.
+   */
+  async recordHandlerGroup(lease: Lease, pgid: number): Promise<void> {
+    if (!isForeignGroup(pgid)) throw new BadInputError(`process group ${String(pgid)} cannot be a handler's own group`, { taskId: lease.id });
+    const me = currentProcess();
+    const handler = { pgid, start: processStart(pgid) ?? '', host: me.host };
+    await this.db.write(
+      () => {
+        if (this.sql.runs.recordHandler(lease.id, lease.leaseToken, handler)) return;
+        const refusal = this.sql.lookup.refusal(lease.id, 'heartbeat');
+        if (refusal instanceof LeaseLostError || refusal instanceof TaskNotFoundError) throw refusal;
+        throw new BadInputError(`task ${lease.id}: this attempt already recorded its handler's process group`, { taskId: lease.id });
+      },
+      { label: 'record handler', taskId: lease.id },
     );
   }
 
@@ -318,7 +402,7 @@ export class Queue {
     const host = currentProcess().host;
     return this.sql.workers.all().map((w) => ({
       ...w,
-      alive: w.stopped_at !== null ? false : w.host === host ? isProcessAlive({ pid: w.pid, start: w.process_start }) : null,
+      alive: w.stopped_at !== null || w.crashed_at !== null ? false : w.host === host ? isProcessAlive({ pid: w.pid, start: w.process_start }) : null,
     }));
   }
 

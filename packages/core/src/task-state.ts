@@ -58,7 +58,7 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Transition>> = {
     to: ['pending', 'failed'],
     fenced: true,
     event: true,
-    doc: 'stores the error; back to pending after the backoff while attempts < max, else failed',
+    doc: 'stores the error; back to pending after the backoff while attempts (less released ones) < max, else failed',
   },
   expire: {
     from: ['running'],
@@ -72,7 +72,7 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Transition>> = {
     to: ['pending'],
     fenced: true,
     event: true,
-    doc: 'graceful worker shutdown hands an unfinished task back; the attempt does not use up the budget',
+    doc: 'graceful worker shutdown hands an unfinished task back; the attempt is counted in `released`, not against `max_attempts`',
   },
   cancel: { from: ['pending', 'running'], to: ['cancelled'], fenced: false, event: true, doc: 'operator cancel; a running handler is aborted at its next heartbeat' },
   retry: { from: ['failed', 'cancelled'], to: ['pending'], fenced: false, event: true, doc: 'operator retry; grants at least one more attempt' },

@@ -25,8 +25,11 @@ export interface Task {
   result: unknown;
   lastError: string | null;
   progress: unknown;
+  /** Runs so far, handed-back ones included (= the number of task_runs rows). */
   attempts: number;
   maxAttempts: number;
+  /** Attempts handed back by a graceful shutdown: they do not count against maxAttempts. */
+  releasedAttempts: number;
   backoff: Backoff;
   uniqueKey: string | null;
   timeoutMs: number | null;
@@ -58,6 +61,7 @@ export interface TaskRow {
   progress: string | null;
   attempts: number;
   max_attempts: number;
+  released: number;
   backoff: string;
   unique_key: string | null;
   timeout_ms: number | null;
@@ -83,6 +87,7 @@ export function toTask(row: TaskRow): Task {
     progress: row.progress === null ? null : (JSON.parse(row.progress) as unknown),
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
+    releasedAttempts: row.released,
     backoff: JSON.parse(row.backoff) as Backoff,
     uniqueKey: row.unique_key,
     timeoutMs: row.timeout_ms,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { BadInputError, isTransientWriteError, TasklockError } from './errors.js';
-import type { Outcome, Queue } from './queue.js';
+import { DEFAULT_WORKER_RETENTION_MS, type Outcome, type Queue } from './queue.js';
 import { toJsonText, type ClaimedTask } from './task.js';
 import { WakeSignal } from './wake-signal.js';
 import { WorkerFinisher } from './worker-finisher.js';
@@ -14,6 +14,13 @@ export interface TaskContext {
   signal: AbortSignal;
   /** Extends this task's lease now and records progress; rejects with LeaseLostError if gone. */
   heartbeat(progress?: unknown): Promise<void>;
+  /**
+   * Records the process group this attempt's handler started (once per attempt). Should this
+   * worker die while the group runs, the recovery sweep on this host kills the group and waits
+   * for it to be gone before the task runs again. Rejects with LeaseLostError if the lease is
+   * gone: the caller must then kill the group itself.
+   */
+  registerProcessGroup(pgid: number): Promise<void>;
 }
 
 export type TaskHandler = (payload: unknown, context: TaskContext) => unknown;
@@ -36,6 +43,8 @@ export interface WorkerOptions {
   maxPollMs?: number;
   /** Expired-lease and dead-owner sweep period (default 500 ms). */
   recoverEveryMs?: number;
+  /** The sweep deletes rows of workers stopped or crashed longer ago than this (default 7 days). */
+  workerRetentionMs?: number;
   /** Stop after claiming this many tasks. */
   maxTasks?: number;
   /** Stop once no pending or running task of this queue/types is left. */
@@ -110,6 +119,7 @@ export class Worker {
       heartbeatMs: options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3)),
       maxPollMs: options.maxPollMs ?? 250,
       recoverEveryMs: options.recoverEveryMs ?? 500,
+      workerRetentionMs: options.workerRetentionMs ?? DEFAULT_WORKER_RETENTION_MS,
       maxTasks: options.maxTasks ?? Number.POSITIVE_INFINITY,
       untilEmpty: options.untilEmpty ?? false,
       graceMs: options.graceMs ?? 10_000,
@@ -120,6 +130,7 @@ export class Worker {
       ['leaseMs', leaseMs, 100],
       ['heartbeatMs', this.options.heartbeatMs, 10],
       ['graceMs', this.options.graceMs, 0],
+      ['workerRetentionMs', this.options.workerRetentionMs, 0],
     ] as const) {
       if (!Number.isSafeInteger(value) || value < min) throw new BadInputError(`worker ${name} must be an integer ≥ ${min}, got ${String(value)}`);
     }
@@ -264,6 +275,7 @@ export class Worker {
       attempt: task.attempts,
       signal: controller.signal,
       heartbeat: (progress) => this.queue.heartbeat(lease, { leaseMs: this.options.leaseMs, progress }),
+      registerProcessGroup: (pgid) => this.queue.recordHandlerGroup(lease, pgid),
     };
     let outcome: Outcome | null;
     try {
@@ -354,13 +366,20 @@ export class Worker {
     if (this.recovering || this.stopping) return;
     this.recovering = true;
     try {
-      const result = await this.queue.recover();
+      const result = await this.queue.recover({ by: this.id, workerRetentionMs: this.options.workerRetentionMs });
+      for (const killed of result.killedGroups) {
+        this.log('warn', `task ${killed.taskId}: its previous attempt's process group ${killed.pgid} outlived its worker (${killed.members} process(es)); killed, gone after ${killed.waitedMs} ms`, { taskId: killed.taskId });
+      }
+      for (const blocked of result.blocked) {
+        this.log('error', `task ${blocked.taskId}: its previous attempt's process group ${blocked.pgid} is still alive after SIGKILL; not handing the task on yet`, { taskId: blocked.taskId });
+      }
       const count = result.expired + result.deadOwner;
       if (count > 0) {
         this.counters.recovered += count;
         this.log('warn', `reclaimed ${count} task(s): ${result.expired} expired lease(s), ${result.deadOwner} of dead worker(s) ${result.deadWorkers.join(', ')}`);
         this.wake.notify();
       }
+      if (result.pruned > 0) this.log('info', `pruned ${result.pruned} ended worker row(s) past the retention`);
     } catch (error) {
       this.log('error', `recovery sweep failed: ${describe(error)}`, { code: codeOf(error) });
     } finally {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { sql as init } from './migrations/0001-init.js';
+import { sql as attemptProcesses } from './migrations/0002-attempt-processes.js';
 
 export interface Migration {
   version: number;
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** Ordered; a migration's number is the `user_version` it leaves behind. Never edit a shipped one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: init }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'init', sql: init },
+  { version: 2, name: 'attempt-processes', sql: attemptProcesses },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -21,7 +21,7 @@ export function prepareAdmin(db: Database.Database, runs: RunStatements, events:
   );
   const retry = db.prepare<{ id: number; from: TaskStatus; now: number }>(
     `UPDATE tasks SET status = 'pending', run_at = @now, updated_at = @now, finished_at = NULL,
-                      max_attempts = MAX(max_attempts, attempts + 1)
+                      max_attempts = MAX(max_attempts, attempts - released + 1)
      WHERE id = @id AND status = @from`,
   );
   const purge = db.prepare<{ statuses: string; cutoff: number }>(

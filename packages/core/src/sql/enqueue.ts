@@ -49,6 +49,7 @@ export function prepareEnqueue(db: Database.Database, events: EventStatements) {
       progress: null,
       attempts: 0,
       max_attempts: task.maxAttempts,
+      released: 0,
       backoff: task.backoff,
       unique_key: task.uniqueKey,
       timeout_ms: task.timeoutMs,

@@ -2,9 +2,10 @@
  * The fenced ends of an attempt, each one conditional UPDATE on
  * `id = @id AND status = 'running' AND lease_token = @token`:
  *   complete  running → succeeded, stores the result
- *   fail      running → pending (run_at = now + backoff) while attempts < max_attempts, else → failed
- *   release   running → pending now (graceful shutdown); max_attempts grows so the handed-back
- *             attempt does not use up the budget
+ *   fail      running → pending (run_at = now + backoff) while the attempts that count (attempts -
+ *             released) < max_attempts, else → failed
+ *   release   running → pending now (graceful shutdown); `released` grows so the handed-back
+ *             attempt does not use up the budget, and max_attempts keeps the value the user set
  * Each also closes the attempt's task_runs row and writes one event. Zero rows: the lease is
  * no longer this caller's (reclaimed, cancelled, finished by a newer attempt) or the id is
  * unknown; the caller raises the typed refusal and nothing was written.
@@ -28,8 +29,8 @@ interface Ended {
 }
 
 export function prepareFinish(db: Database.Database, runs: RunStatements, events: EventStatements) {
-  const held = db.prepare<Omit<Fence, 'now'>, { attempts: number; max_attempts: number; backoff: string; locked_by: string }>(
-    "SELECT attempts, max_attempts, backoff, locked_by FROM tasks WHERE id = @id AND status = 'running' AND lease_token = @token",
+  const held = db.prepare<Omit<Fence, 'now'>, { attempts: number; released: number; max_attempts: number; backoff: string; locked_by: string }>(
+    "SELECT attempts, released, max_attempts, backoff, locked_by FROM tasks WHERE id = @id AND status = 'running' AND lease_token = @token",
   );
   const complete = db.prepare<Fence & { result: string }, Ended>(
     `UPDATE tasks SET status = 'succeeded', result = @result, updated_at = @now, finished_at = @now,
@@ -46,7 +47,7 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
   );
   const release = db.prepare<Fence, Ended>(
     `UPDATE tasks SET status = 'pending', run_at = @now, updated_at = @now,
-                      max_attempts = MAX(max_attempts, attempts + 1),
+                      released = released + 1,
                       lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
      WHERE id = @id AND status = 'running' AND lease_token = @token
      RETURNING attempts, status, locked_by`,
@@ -68,7 +69,7 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
     fail(fence: Fence, workerId: string, error: string): boolean {
       const task = held.get({ id: fence.id, token: fence.token });
       if (task === undefined) return false;
-      const retry = task.attempts < task.max_attempts;
+      const retry = task.attempts - task.released < task.max_attempts;
       const runAt = retry ? fence.now + backoffDelayMs(JSON.parse(task.backoff) as Backoff, task.attempts) : fence.now;
       const row = fail.get({ ...fence, error, status: retry ? 'pending' : 'failed', runAt });
       return ended(fence, workerId, row, 'fail', error);

@@ -1,7 +1,9 @@
 /**
- * workers: one row per worker process that ever ran (id, pid, host, process start time).
- * `stopped_at` is set on graceful shutdown or when another worker finds it dead; live workers
- * refresh `last_seen` with every heartbeat.
+ * workers: one row per worker process (id, pid, host, process start time). A worker ends in one
+ * of two ways: `stopped_at` when it shut down gracefully, or `crashed_at` + `crashed_by` when
+ * another process found it dead. Live workers refresh `last_seen` with every heartbeat. Rows of
+ * workers that ended before a retention cutoff are pruned, unless they still hold a running task
+ * (which the recovery sweep must find them by).
  */
 import type Database from 'better-sqlite3';
 
@@ -15,41 +17,63 @@ export interface WorkerRow {
   started_at: number;
   last_seen: number;
   stopped_at: number | null;
+  crashed_at: number | null;
+  crashed_by: string | null;
 }
 
+export type NewWorker = Omit<WorkerRow, 'stopped_at' | 'last_seen' | 'crashed_at' | 'crashed_by'>;
+
+const ENDED = 'coalesce(stopped_at, crashed_at)';
+const HOLDS_TASKS = "id IN (SELECT locked_by FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running')";
+
 export function prepareWorkers(db: Database.Database) {
-  const register = db.prepare<Omit<WorkerRow, 'stopped_at' | 'last_seen'>>(
+  const register = db.prepare<NewWorker>(
     `INSERT INTO workers (id, pid, host, process_start, queue, types, started_at, last_seen)
      VALUES (@id, @pid, @host, @process_start, @queue, @types, @started_at, @started_at)
      ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, process_start = excluded.process_start,
        queue = excluded.queue, types = excluded.types, started_at = excluded.started_at,
-       last_seen = excluded.last_seen, stopped_at = NULL`,
+       last_seen = excluded.last_seen, stopped_at = NULL, crashed_at = NULL, crashed_by = NULL`,
   );
   const stop = db.prepare<{ id: string; now: number }>(
-    'UPDATE workers SET stopped_at = @now WHERE id = @id AND stopped_at IS NULL',
+    `UPDATE workers SET stopped_at = @now WHERE id = @id AND ${ENDED} IS NULL`,
   );
-  const activeOnHost = db.prepare<[string], WorkerRow>('SELECT * FROM workers WHERE host = ? AND stopped_at IS NULL');
+  const crashed = db.prepare<{ id: string; now: number; by: string }>(
+    `UPDATE workers SET crashed_at = @now, crashed_by = @by WHERE id = @id AND ${ENDED} IS NULL`,
+  );
+  const activeOnHost = db.prepare<[string], WorkerRow>(`SELECT * FROM workers WHERE host = ? AND ${ENDED} IS NULL`);
   const all = db.prepare<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at DESC, id');
-  const withRunningTasks = db.prepare<[string], WorkerRow>(
-    `SELECT * FROM workers w WHERE w.host = ?
-       AND w.id IN (SELECT locked_by FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running')`,
-  );
+  const withRunningTasks = db.prepare<[string], WorkerRow>(`SELECT * FROM workers WHERE host = ? AND ${HOLDS_TASKS}`);
+  const prunable = db.prepare<[number], { id: string }>(`SELECT id FROM workers WHERE ${ENDED} <= ? AND NOT ${HOLDS_TASKS} LIMIT 1`);
+  const prune = db.prepare<[number]>(`DELETE FROM workers WHERE ${ENDED} <= ? AND NOT ${HOLDS_TASKS}`);
   return {
-    register(row: Omit<WorkerRow, 'stopped_at' | 'last_seen'>): void {
+    register(row: NewWorker): void {
       register.run(row);
     },
+    /** Graceful end. */
     stop(id: string, now: number): boolean {
       return stop.run({ id, now }).changes === 1;
+    },
+    /** Found dead by `by`. */
+    crashed(id: string, now: number, by: string): boolean {
+      return crashed.run({ id, now, by }).changes === 1;
     },
     activeOnHost(host: string): WorkerRow[] {
       return activeOnHost.all(host);
     },
-    /** Workers of this host that still hold running tasks, stopped or not (a stop may have raced a claim). */
+    /** Workers of this host that still hold running tasks, ended or not (a stop may have raced a claim). */
     holdingOnHost(host: string): WorkerRow[] {
       return withRunningTasks.all(host);
     },
     all(): WorkerRow[] {
       return all.all();
+    },
+    /** Whether prune(cutoff) would delete something (a read: the sweep writes only when there is work). */
+    anyPrunable(cutoff: number): boolean {
+      return prunable.get(cutoff) !== undefined;
+    },
+    /** Deletes workers that ended at or before `cutoff` and hold no running task; returns how many. */
+    prune(cutoff: number): number {
+      return prune.run(cutoff).changes;
     },
   };
 }
