@@ -2,6 +2,7 @@ export { openDatabase, type OpenOptions, type SynchronousMode } from './db/open.
 export { SCHEMA_VERSION, MIGRATIONS } from './db/migrate.js';
 export { TasklockDatabase } from './database.js';
 export * from './errors.js';
+export { DEFAULT_FILE_MODE, checkFileMode, formatFileMode } from './file-mode.js';
 export type { LockStrategy, LockStrategyOption } from './lock/lock-backend.js';
 export { LOCK_STRATEGIES } from './lock/lock-backend.js';
 export { WriteLock, type WriteLockOptions } from './lock/write-lock.js';

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TasklockDatabase } from '../database.js';
 import {
@@ -13,6 +13,7 @@ import {
   TasklockError,
   isBusy,
 } from '../errors.js';
+import { checkFileMode, createWithMode, DEFAULT_FILE_MODE } from '../file-mode.js';
 import type { LockStrategy, LockStrategyOption } from '../lock/lock-backend.js';
 import { isLockStrategy, WriteLock } from '../lock/write-lock.js';
 import { backoffMs, DEFAULT_RETRY, sleep, type RetryPolicy } from '../write-transaction.js';
@@ -37,6 +38,12 @@ export interface OpenOptions {
    */
   synchronous?: SynchronousMode;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Permissions of the database and lock files tasklock creates (default 0o600, owner only;
+   * 0o660 for a group sharing the queue). SQLite gives the -wal and -shm the database's mode.
+   * An existing file keeps its mode.
+   */
+  fileMode?: number;
   /** Re-record the lock strategy (only with every other process on this database stopped). */
   resetLockStrategy?: boolean;
   /** Where warnings go (lock fallback); default stderr. */
@@ -63,7 +70,9 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
   ] as const) {
     if (!Number.isInteger(value) || value < 0) throw new BadInputError(`${name} must be a non-negative integer`);
   }
+  const fileMode = checkFileMode(options.fileMode ?? DEFAULT_FILE_MODE);
 
+  createDatabaseFile(file, fileMode);
   let db: Database.Database;
   try {
     db = new Database(file, { timeout: busyTimeoutMs });
@@ -83,6 +92,7 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
       strategy: options.lock ?? 'auto',
       required: options.lockRequired ?? false,
       staleMs: options.lockStaleMs ?? 10_000,
+      fileMode,
       recorded: options.resetLockStrategy ? null : recordedStrategy(db),
       onWarning: options.onWarning ?? ((message) => process.stderr.write(`${message}\n`)),
     });
@@ -139,6 +149,25 @@ function checkPath(path: string): string {
     throw new ReadOnlyError(`directory ${dir} is not writable: tasklock needs to create ${file}-wal, -shm and .lock there`);
   }
   return file;
+}
+
+/**
+ * SQLite would create a new database file itself with 0o644 & ~umask — readable by every local
+ * user — and better-sqlite3 offers no mode, so a new file is created here first, with exactly
+ * `mode` (an empty file is a valid empty database). An existing file is not touched.
+ */
+function createDatabaseFile(file: string, mode: number): void {
+  let fd: number | null;
+  try {
+    fd = createWithMode(file, mode);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new ReadOnlyError(`cannot create ${file}: ${code}`, { cause: error });
+    }
+    throw new PersistenceError(`cannot create ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (fd !== null) closeSync(fd);
 }
 
 /**

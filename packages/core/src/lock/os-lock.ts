@@ -1,6 +1,7 @@
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LockTimeoutError, LockUnavailableError, ReadOnlyError } from '../errors.js';
+import { createWithMode } from '../file-mode.js';
 import type { LockBackend } from './lock-backend.js';
 
 interface OsLockAddon {
@@ -32,10 +33,13 @@ export class OsLock implements LockBackend {
   private kernelWait: Promise<void> | null = null;
   private someoneWaiting = false;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    fileMode: number,
+  ) {
     this.addon = loadAddon();
-    const created = !existsSync(path);
-    this.fd = openLockFile(path);
+    const { fd, created } = openLockFile(path, fileMode);
+    this.fd = fd;
     try {
       // Probe: a filesystem that cannot lock throws here (ENOLCK, EINVAL, EOPNOTSUPP);
       // a lock held by someone else just returns false, which proves locking works.
@@ -118,10 +122,23 @@ function loadAddon(): OsLockAddon {
   }
 }
 
-function openLockFile(path: string): number {
+/**
+ * Opens the lock file read-write (fcntl write locks need it), creating it with `mode` if it is
+ * missing; `created` says whether this call made it (exact even when processes race).
+ */
+function openLockFile(path: string, mode: number): { fd: number; created: boolean } {
   try {
-    // 'a+' creates the file if needed and never truncates it.
-    return openSync(path, 'a+', 0o644);
+    for (let attempt = 1; ; attempt += 1) {
+      const fd = createWithMode(path, mode);
+      if (fd !== null) return { fd, created: true };
+      try {
+        return { fd: openSync(path, 'r+'), created: false };
+      } catch (error) {
+        // Removed between the two opens (a failed probe elsewhere cleans up its file): create it
+        // again. Only a few times: a dangling symlink is "there" for O_EXCL and missing for r+.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+      }
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EROFS') throw new ReadOnlyError(`cannot create lock file ${path}: read-only filesystem`);

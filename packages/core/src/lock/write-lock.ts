@@ -1,4 +1,5 @@
 import { LockStrategyMismatchError, LockUnavailableError } from '../errors.js';
+import { checkFileMode, DEFAULT_FILE_MODE } from '../file-mode.js';
 import type { LockBackend, LockStrategy, LockStrategyOption } from './lock-backend.js';
 import { LockAudit } from './lock-audit.js';
 import { LockfileLock } from './lockfile-lock.js';
@@ -15,6 +16,8 @@ export interface WriteLockOptions {
   staleMs?: number;
   /** The strategy this database was set up with (meta table); `auto` follows it. */
   recorded?: LockStrategy | null;
+  /** Mode of the OS lock file if this process creates it (default 0o600). */
+  fileMode?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -178,7 +181,7 @@ function createBackend(
 ): LockBackend {
   switch (strategy) {
     case 'flock':
-      return new OsLock(lockPath);
+      return new OsLock(lockPath, checkFileMode(options.fileMode ?? DEFAULT_FILE_MODE));
     case 'lockfile':
       return new LockfileLock(dbPath, lockPath, { staleMs: options.staleMs ?? 10_000 });
     case 'none':
