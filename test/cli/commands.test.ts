@@ -195,7 +195,7 @@ describe.concurrent('tasklock doctor / workers', () => {
     const { db } = await initDb();
     const report = await cliJson<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }>(db, ['doctor']);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual(['lock', 'integrity', 'foreign-keys', 'schema', 'lock-files', 'wal', 'leases', 'workers']);
+    expect(report.checks.map((c) => c.name)).toEqual(['lock', 'integrity', 'foreign-keys', 'schema', 'lock-files', 'wal', 'file-modes', 'leases', 'workers']);
     expect(report.checks.find((c) => c.name === 'integrity')!.detail).toBe('integrity_check: ok');
     const human = await cli(['--db', db, 'doctor']);
     expect(human.code).toBe(0);

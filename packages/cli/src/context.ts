@@ -1,13 +1,16 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BadInputError, Queue, type LockStrategyOption } from '@tasklock/core';
+import { fileMode } from './options.js';
 
 /** The program-wide options, resolved (defaults applied) for one command. */
 export interface GlobalOptions {
   db: string;
   lock: LockStrategyOption;
   lockRequired: boolean;
+  /** Mode of the files tasklock creates; undefined: core's default (0600). */
+  fileMode: number | undefined;
   json: boolean;
   verbose: boolean;
 }
@@ -19,6 +22,7 @@ export function globalOptions(command: Command): GlobalOptions {
     db?: string;
     lock?: LockStrategyOption;
     lockRequired?: boolean;
+    fileMode?: number;
     json?: boolean;
     verbose?: boolean;
   }>();
@@ -26,9 +30,21 @@ export function globalOptions(command: Command): GlobalOptions {
     db: options.db ?? (process.env.TASKLOCK_DB || DEFAULT_DB),
     lock: options.lock ?? 'auto',
     lockRequired: options.lockRequired ?? false,
+    fileMode: options.fileMode ?? fileModeFromEnv(),
     json: options.json ?? false,
     verbose: options.verbose ?? false,
   };
+}
+
+function fileModeFromEnv(): number | undefined {
+  const text = process.env.TASKLOCK_FILE_MODE;
+  if (!text) return undefined;
+  try {
+    return fileMode(text);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw new BadInputError(`TASKLOCK_FILE_MODE=${text} is invalid: ${error.message}`);
+  }
 }
 
 export interface OpenQueueOptions {
@@ -50,6 +66,7 @@ export async function withQueue<T>(
   const queue = await Queue.open(globals.db, {
     lock: globals.lock,
     lockRequired: globals.lockRequired,
+    fileMode: globals.fileMode,
     resetLockStrategy: options.resetLockStrategy ?? false,
   });
   try {

@@ -22,6 +22,7 @@ import { registerStats } from './commands/stats.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import { DEFAULT_DB } from './context.js';
+import { fileMode } from './options.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -47,6 +48,11 @@ export function buildProgram(): Command {
       new Option('--lock <strategy>', 'write-lock strategy').choices(['auto', 'flock', 'lockfile', 'none']).default('auto'),
     )
     .option('--lock-required', 'fail instead of falling back to a weaker lock strategy')
+    .option(
+      '--file-mode <octal>',
+      'mode of the database and lock files tasklock creates (default: $TASKLOCK_FILE_MODE, else 0600; 0660 shares them with the group)',
+      fileMode,
+    )
     .option('--json', 'print one JSON document on stdout (logs go to stderr)')
     .option('--verbose', 'print stack traces with errors')
     // Errors are printed once, by main(), as one line; commander must not print or exit itself.

@@ -4,7 +4,7 @@
  * (exit 2) whose message names the option.
  */
 import { InvalidArgumentError } from 'commander';
-import { isTaskStatus, TASK_STATUSES, type TaskStatus } from '@tasklock/core';
+import { checkFileMode, isTaskStatus, TASK_STATUSES, type TaskStatus } from '@tasklock/core';
 import { parseDuration } from './duration.js';
 
 const INTEGER = /^-?\d+$/;
@@ -56,4 +56,18 @@ export function commaList(text: string): string[] {
 
 export function statusList(text: string): TaskStatus[] {
   return commaList(text).map(status);
+}
+
+const OCTAL_MODE = /^(0o?)?[0-7]{3}$/;
+
+/** A file mode in octal, as chmod takes it: "0660", "660" or "0o660". */
+export function fileMode(text: string): number {
+  const trimmed = text.trim();
+  const mode = OCTAL_MODE.test(trimmed) ? Number.parseInt(trimmed.replace(/^0o?/, ''), 8) : Number.NaN;
+  try {
+    // The rule itself (owner read and write, nothing beyond 0777) is core's.
+    return checkFileMode(mode);
+  } catch {
+    throw new InvalidArgumentError('must be an octal mode from 0600 to 0777 that lets the owner read and write, such as 0600 or 0660.');
+  }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { lstatSync, statSync } from 'node:fs';
-import { SCHEMA_VERSION, type Queue } from '@tasklock/core';
+import { formatFileMode, SCHEMA_VERSION, type Queue } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
 import { formatDuration } from '../duration.js';
 import { printJson, printLine } from '../output.js';
@@ -8,7 +8,11 @@ import { printJson, printLine } from '../output.js';
 export interface Check {
   name: string;
   ok: boolean;
+  /** Worth acting on, but not wrong in itself: printed as `warn`, and the exit code stays 0. */
+  warning?: boolean;
   detail: string;
+  /** file-modes: each file checked, with its mode as chmod writes it ("0600"). */
+  files?: { path: string; mode: string }[];
 }
 
 const MiB = 1024 * 1024;
@@ -23,10 +27,10 @@ export function registerDoctor(program: Command): void {
     .description('check the database and its surroundings; exit 1 (saying what to do) when something is wrong')
     .action(async (_flags: object, command: Command) => {
       const globals = globalOptions(command);
-      const checks = await withQueue(globals, runChecks);
+      const checks = await withQueue(globals, (queue) => runChecks(queue, globals.db));
       const ok = checks.every((check) => check.ok);
       if (globals.json) printJson({ ok, checks });
-      else for (const check of checks) printLine(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(12)} ${check.detail}`);
+      else for (const check of checks) printLine(`${label(check)}  ${check.name.padEnd(12)} ${check.detail}`);
       if (!ok) {
         const failed = checks.filter((check) => !check.ok).map((check) => check.name);
         throw new Error(`doctor: ${failed.length} check(s) failed: ${failed.join(', ')}`);
@@ -34,9 +38,15 @@ export function registerDoctor(program: Command): void {
     });
 }
 
-async function runChecks(queue: Queue): Promise<Check[]> {
+function label(check: Check): string {
+  if (!check.ok) return 'FAIL';
+  return check.warning ? 'warn' : 'ok  ';
+}
+
+/** `dbAsGiven`: the --db path as the user wrote it, for commands they can paste. */
+async function runChecks(queue: Queue, dbAsGiven: string): Promise<Check[]> {
   // The write goes first: it also proves the lock works before we read anything.
-  return [await lockCheck(queue), integrityCheck(queue), foreignKeyCheck(queue), schemaCheck(queue), lockArtefactCheck(queue), walCheck(queue), ...taskChecks(queue)];
+  return [await lockCheck(queue), integrityCheck(queue), foreignKeyCheck(queue), schemaCheck(queue), lockArtefactCheck(queue), walCheck(queue), fileModeCheck(queue, dbAsGiven), ...taskChecks(queue)];
 }
 
 function integrityCheck(queue: Queue): Check {
@@ -116,6 +126,47 @@ function walCheck(queue: Queue): Check {
   return walBytes > WAL_WARN_BYTES
     ? { name: 'wal', ok: false, detail: `${sizes} — checkpoints are not keeping up: a long-lived read transaction (another process) may be holding them back` }
     : { name: 'wal', ok: true, detail: sizes };
+}
+
+/**
+ * Database, WAL, shared-memory and lock files that other users can read or write: payloads often
+ * hold secrets. A warning, not a failure: the queue works, and a wide mode may be deliberate
+ * (--file-mode 0666); databases created before tasklock made them 0600 are usually 0644.
+ */
+function fileModeCheck(queue: Queue, dbAsGiven: string): Check {
+  const found: { path: string; shown: string; mode: number }[] = [];
+  // The lock is `<db>.lock` (WriteLock.open).
+  for (const suffix of ['', '-wal', '-shm', '.lock']) {
+    const path = `${queue.db.path}${suffix}`;
+    let stat;
+    try {
+      // statSync does not open the file (closing a descriptor on it would drop SQLite's locks).
+      stat = statSync(path);
+    } catch {
+      continue;
+    }
+    // The lockfile strategy's lock is a directory, present only while held, and holds nothing.
+    if (stat.isFile()) found.push({ path, shown: `${dbAsGiven}${suffix}`, mode: stat.mode & 0o777 });
+  }
+  const files = found.map(({ path, mode }) => ({ path, mode: formatFileMode(mode) }));
+  const exposed = found.filter(({ mode }) => (mode & 0o006) !== 0);
+  if (exposed.length === 0) {
+    return { name: 'file-modes', ok: true, detail: found.map(({ shown, mode }) => `${shown} ${formatFileMode(mode)}`).join(', '), files };
+  }
+  const readable = exposed.some(({ mode }) => (mode & 0o004) !== 0);
+  const writable = exposed.some(({ mode }) => (mode & 0o002) !== 0);
+  const what = readable && writable ? 'readable and writable' : readable ? 'readable' : 'writable';
+  const names = exposed.map(({ shown }) => shown);
+  const modes = [...new Set(exposed.map(({ mode }) => formatFileMode(mode)))].join(', ');
+  // Keep the group's access where the group can already write: a queue shared on purpose.
+  const target = exposed.every(({ mode }) => (mode & 0o060) === 0o060) ? '660' : '600';
+  const chmod = `chmod ${target} ${found.map(({ shown }) => shellWord(shown)).join(' ')}`;
+  const subject = names.length === 1 ? `${names[0]} is` : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are`;
+  return { name: 'file-modes', ok: true, warning: true, detail: `${subject} ${what} by others (mode ${modes}): ${chmod}`, files };
+}
+
+function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 function taskChecks(queue: Queue): Check[] {
