@@ -20,10 +20,10 @@ describe.concurrent('tasklock init', () => {
     const db = join(dir, 'q.db');
     const first = await cli(['--db', db, 'init']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/schema version\s+1 \(applied migration\(s\) 1\)/);
+    expect(first.stdout).toMatch(/schema version\s+2 \(applied migration\(s\) 1, 2\)/);
     expect(first.stdout).toMatch(/lock strategy\s+flock/);
     const again = await cliJson(db, ['init']);
-    expect(again).toEqual({ schemaVersion: 1, lock: { strategy: 'flock', path: `${db}.lock` }, path: db, appliedMigrations: [] });
+    expect(again).toEqual({ schemaVersion: 2, lock: { strategy: 'flock', path: `${db}.lock` }, path: db, appliedMigrations: [] });
   });
 
   it('--reset-lock-strategy re-records the strategy; without it a different --lock is refused', async () => {
@@ -144,7 +144,7 @@ describe.concurrent('tasklock list / show / stats', () => {
     expect(stats).toMatchObject({
       counts: { pending: 2, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
       lock: { strategy: 'flock', path: `${db}.lock` },
-      schemaVersion: 1,
+      schemaVersion: 2,
       overdueLeases: 0,
       workers: { live: 0, total: 0 },
     });
@@ -174,7 +174,7 @@ describe.concurrent('tasklock cancel / retry / purge / recover', () => {
   it('recover reclaims an expired lease', async () => {
     const { db } = await initDb();
     const id = await enqueue(db, 'job');
-    expect(await cliJson(db, ['recover'])).toEqual({ reclaimed: 0, expired: 0, deadOwner: 0, deadWorkers: [] });
+    expect(await cliJson(db, ['recover'])).toEqual({ reclaimed: 0, expired: 0, deadOwner: 0, deadWorkers: [], killedGroups: [], blocked: [], pruned: 0 });
     const queue = await Queue.open(db);
     try {
       await queue.claim({ workerId: 'ghost', leaseMs: 100 });
@@ -220,16 +220,18 @@ describe.concurrent('tasklock doctor / workers', () => {
     expect(result.stderr).toBe('tasklock: doctor: 1 check(s) failed: leases\n');
   });
 
-  it('workers lists a worker that ran and stopped', async () => {
+  it('workers lists live workers; --all also a worker that ran and stopped', async () => {
     const { db } = await initDb();
     await enqueue(db, 'job');
     const run = await cli(['--db', db, 'worker', '--exec', 'true', '--until-empty', '--worker-id', 'w-1']);
     expect(run.code, run.stderr).toBe(0);
-    const { workers } = await cliJson<{ workers: Record<string, unknown>[] }>(db, ['workers']);
+    expect((await cliJson<{ workers: unknown[] }>(db, ['workers'])).workers).toEqual([]);
+    expect((await cli(['--db', db, 'workers'])).stdout).toBe('no live workers (1 stopped or crashed: tasklock workers --all)\n');
+    const { workers } = await cliJson<{ workers: Record<string, unknown>[] }>(db, ['workers', '--all']);
     expect(workers).toHaveLength(1);
-    expect(workers[0]).toMatchObject({ id: 'w-1', state: 'stopped', alive: false, queue: 'default', types: null });
+    expect(workers[0]).toMatchObject({ id: 'w-1', state: 'stopped', alive: false, queue: 'default', types: null, crashedAt: null, crashedBy: null });
     expect(workers[0]!.stoppedAt).toMatch(ISO);
-    const human = await cli(['--db', db, 'workers']);
+    const human = await cli(['--db', db, 'workers', '--all']);
     expect(human.stdout).toMatch(/^w-1\s+stopped\s+\d+/m);
   });
 });

@@ -43,6 +43,24 @@ describe('worker signals', () => {
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 5000, interval: 50 });
   });
 
+  it('handed-back attempts do not use up --max-attempts: released twice, the one attempt allowed is still there', async () => {
+    const { dir, db } = await initDb();
+    const id = await enqueue(db, 'sleepy', null, ['--max-attempts', '1']);
+    for (const round of [1, 2]) {
+      const worker = startWorker(db, ['--exec', SLEEP_COMMAND, '--grace', '0'], { env: { PIDDIR: dir } });
+      await waitUntilRunning(db, id);
+      worker.child.kill('SIGTERM');
+      expect((await worker.exited).code).toBe(0);
+      expect((await show(db, id)).task).toMatchObject({ status: 'pending', attempts: round, maxAttempts: 1, releasedAttempts: round });
+    }
+    const human = await cli(['--db', db, 'show', String(id)]);
+    expect(human.stdout).toMatch(/^attempts\s+0 of 1 \(\+2 released, not counted\)$/m);
+    expect(human.stdout.match(/released \(not counted\)/g)).toHaveLength(2);
+    const last = await cli(['--db', db, 'worker', '--exec', 'exit 3', '--until-empty']);
+    expect(last.code, last.stderr).toBe(0);
+    expect((await show(db, id)).task).toMatchObject({ status: 'failed', attempts: 3, maxAttempts: 1, releasedAttempts: 2 });
+  });
+
   it('SIGTERM: a task that finishes within the grace period completes normally', async () => {
     const { db } = await initDb();
     const id = await enqueue(db, 'short');
@@ -90,8 +108,10 @@ describe('worker signals', () => {
     const expire = shown.events.find((e) => e.transition === 'expire');
     expect(expire).toMatchObject({ workerId: 'victim', to: 'pending' });
     expect(expire!.detail).toContain('worker process is gone');
-    const { workers } = await cliJson<{ workers: { id: string; state: string }[] }>(db, ['workers']);
-    expect(workers.find((w) => w.id === 'victim')?.state).toBe('stopped');
+    // Found dead, not stopped: the row says when and by whom.
+    const { workers } = await cliJson<{ workers: { id: string; state: string; stoppedAt: string | null; crashedAt: string | null; crashedBy: string | null }[] }>(db, ['workers', '--all']);
+    expect(workers.find((w) => w.id === 'victim')).toMatchObject({ state: 'crashed', stoppedAt: null, crashedBy: 'rescuer' });
+    expect(workers.find((w) => w.id === 'victim')?.crashedAt).not.toBeNull();
   });
 });
 

@@ -8,10 +8,35 @@
  * On the handler's abort (cancel, lease lost, timeout, shutdown past grace) the whole process
  * group is SIGKILLed: a shell's children die with it, and nothing keeps running for a task
  * this worker no longer owns.
+ *
+ * Nothing an attempt started outlives its worker, however the worker dies. Each command runs
+ * under a small sh supervisor, the leader of the attempt's process group, which holds the read
+ * end of a pipe from the worker (fd 3):
+ *   1. it waits for "go", which the worker writes only once the group is recorded in the
+ *      attempt's run row (a worker that dies before that closes the pipe: the command never
+ *      starts, and no unrecorded process can run);
+ *   2. a watcher in the group reads the pipe to its end and then SIGKILLs the whole group. The
+ *      pipe ends when the worker closes it (the attempt is over: leftovers are killed) or when
+ *      the kernel closes it because the worker died — by SIGKILL of its pid alone, the OOM
+ *      killer, a crash — so the group dies within milliseconds of its worker.
+ * Chosen over the parent-death signal (`setpriv --pdeathsig`), which reaches only the direct
+ * child (not the command's own children), races a parent that dies before it is armed, and
+ * exists only on Linux; a pipe closes on every POSIX system. A process that leaves the group
+ * (setsid, or a shell with job control) escapes both.
  */
+import type { Writable } from 'node:stream';
 import type { TaskContext, TaskHandler } from '@tasklock/core';
 
 type Execa = typeof import('execa').execa;
+
+/**
+ * $1 is the user's command. Exit 125 without running it when the worker did not say "go". The
+ * watcher is a subshell of the same group; its stdout/stderr go nowhere so that the worker's
+ * pipes close when the command's own processes are done.
+ */
+const SUPERVISOR = `IFS= read -r go <&3 && [ "$go" = go ] || exit 125
+(while IFS= read -r _; do :; done; kill -KILL 0) <&3 >/dev/null 2>&1 &
+sh -c "$1" 3<&-`;
 
 export const STDOUT_LIMIT_BYTES = 1024 * 1024;
 const STDERR_TAIL_BYTES = 2048;
@@ -41,11 +66,12 @@ function killGroup(pgid: number | undefined): void {
 
 async function runCommand(execa: Execa, command: string, payload: unknown, context: TaskContext, dbPath: string): Promise<unknown> {
   context.signal.throwIfAborted();
-  const child = execa(command, {
-    shell: true,
+  const child = execa('/bin/sh', ['-c', SUPERVISOR, 'tasklock-exec', command], {
     // Its own process group (pgid = its pid): we can kill everything it started, and a Ctrl-C
     // aimed at the worker's terminal does not reach it (the worker decides what happens).
     detached: true,
+    // fd 3: the lifeline to the supervisor (see the top of this file).
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     input: JSON.stringify(payload ?? null),
     env: {
       TASKLOCK_TASK_ID: String(context.id),
@@ -58,6 +84,12 @@ async function runCommand(execa: Execa, command: string, payload: unknown, conte
   });
   const pgid = child.pid;
   if (pgid !== undefined) running.add(pgid);
+  // A socket pair end: execa types extra fds as outputs, but the worker only writes to it.
+  const lifeline = child.stdio[3] as unknown as Writable;
+  // EPIPE when the group is gone first: nothing left to tell it.
+  lifeline.on('error', () => undefined);
+  // The command's own process ended: whatever it left in the group goes too.
+  child.on('exit', () => lifeline.end());
   const stdout: Buffer[] = [];
   let stdoutBytes = 0;
   let overflow = false;
@@ -79,8 +111,17 @@ async function runCommand(execa: Execa, command: string, payload: unknown, conte
   context.signal.addEventListener('abort', onAbort, { once: true });
   let result;
   try {
+    if (pgid === undefined) throw new Error(`could not start /bin/sh for the command`);
+    try {
+      await context.registerProcessGroup(pgid);
+    } catch (error) {
+      killGroup(pgid);
+      throw error;
+    }
+    lifeline.write('go\n');
     result = await child;
   } finally {
+    lifeline.end();
     context.signal.removeEventListener('abort', onAbort);
     if (pgid !== undefined) running.delete(pgid);
   }

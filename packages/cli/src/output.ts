@@ -57,6 +57,7 @@ export function taskJson(task: Task) {
     priority: task.priority,
     attempts: task.attempts,
     maxAttempts: task.maxAttempts,
+    releasedAttempts: task.releasedAttempts,
     runAt: iso(task.runAt),
     createdAt: iso(task.createdAt),
     updatedAt: iso(task.updatedAt),
@@ -81,6 +82,7 @@ export function runJson(run: TaskRunRow) {
     finishedAt: iso(run.finished_at),
     outcome: run.outcome,
     error: run.error,
+    handler: run.handler_pgid === null ? null : { pgid: run.handler_pgid, start: run.handler_start, host: run.handler_host },
   };
 }
 
@@ -107,14 +109,20 @@ export function workerJson(worker: WorkerRow & { alive: boolean | null }) {
     startedAt: iso(worker.started_at),
     lastSeen: iso(worker.last_seen),
     stoppedAt: iso(worker.stopped_at),
+    crashedAt: iso(worker.crashed_at),
+    crashedBy: worker.crashed_by,
     alive: worker.alive,
     state: workerState(worker),
   };
 }
 
-/** live | stopped (gracefully or marked by recovery) | dead (gone, not yet recovered) | unknown (other host). */
-export function workerState(worker: Pick<WorkerRow, 'stopped_at'> & { alive: boolean | null }): string {
+/**
+ * live | stopped (shut down gracefully) | crashed (found dead by a recovery sweep) | dead (gone,
+ * not yet found by a sweep) | unknown (another host: only its heartbeat tells).
+ */
+export function workerState(worker: Pick<WorkerRow, 'stopped_at' | 'crashed_at'> & { alive: boolean | null }): string {
   if (worker.stopped_at !== null) return 'stopped';
+  if (worker.crashed_at !== null) return 'crashed';
   if (worker.alive === null) return 'unknown';
   return worker.alive ? 'live' : 'dead';
 }

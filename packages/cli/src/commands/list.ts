@@ -42,7 +42,7 @@ export function registerList(program: Command): void {
           task.type,
           task.queue,
           task.priority,
-          `${task.attempts}/${task.maxAttempts}`,
+          `${task.attempts - task.releasedAttempts}/${task.maxAttempts}`,
           iso(task.runAt),
           iso(task.updatedAt),
           clip(task.lastError, 50),

@@ -12,6 +12,6 @@ export function registerRetry(program: Command): void {
       const globals = globalOptions(command);
       const task = await withQueue(globals, (queue) => queue.retry(id));
       if (globals.json) printJson({ task: taskJson(task) });
-      else printLine(`task ${task.id} is pending again (attempt ${task.attempts + 1} of ${task.maxAttempts})`);
+      else printLine(`task ${task.id} is pending again (attempt ${task.attempts - task.releasedAttempts + 1} of ${task.maxAttempts})`);
     });
 }

@@ -25,7 +25,8 @@ export function registerShow(program: Command): void {
         ['queue', task.queue],
         ['status', task.status],
         ['priority', task.priority],
-        ['attempts', `${task.attempts} of ${task.maxAttempts}`],
+        // Handed-back attempts are runs but do not use up the budget.
+        ['attempts', `${task.attempts - task.releasedAttempts} of ${task.maxAttempts}${task.releasedAttempts > 0 ? ` (+${task.releasedAttempts} released, not counted)` : ''}`],
         ['run at', task.runAt],
         ['created', task.createdAt],
         ['updated', task.updatedAt],
@@ -45,8 +46,16 @@ export function registerShow(program: Command): void {
       if (runs.length > 0) {
         printLine('\nruns');
         printTable(
-          ['ATTEMPT', 'WORKER', 'STARTED', 'FINISHED', 'OUTCOME', 'ERROR'],
-          runs.map((run) => [run.attempt, run.workerId, run.startedAt, run.finishedAt, run.outcome, run.error]),
+          ['ATTEMPT', 'WORKER', 'STARTED', 'FINISHED', 'OUTCOME', 'HANDLER', 'ERROR'],
+          runs.map((run) => [
+            run.attempt,
+            run.workerId,
+            run.startedAt,
+            run.finishedAt,
+            run.outcome === 'released' ? 'released (not counted)' : run.outcome,
+            run.handler === null ? null : `pgid ${run.handler.pgid}@${run.handler.host}`,
+            run.error,
+          ]),
         );
       }
       printLine('\nevents');

@@ -22,6 +22,7 @@ interface WorkerFlags {
   workerId?: string;
   grace?: number;
   timeout?: number;
+  workerRetention?: number;
 }
 
 export function registerWorker(program: Command): void {
@@ -41,6 +42,7 @@ export function registerWorker(program: Command): void {
     .option('--worker-id <id>', 'worker id (default host:pid:random)')
     .option('--grace <ms>', 'on stop, how long running tasks may finish before they are handed back (default 10s)', duration)
     .option('--timeout <ms>', 'default per-task timeout for tasks that have none', duration)
+    .option('--worker-retention <duration>', 'the recovery sweep deletes rows of workers stopped or crashed longer ago than this (default 7d)', duration)
     .action(async (flags: WorkerFlags, command: Command) => {
       const globals = globalOptions(command);
       if ((flags.exec === undefined) === (flags.handler === undefined)) {
@@ -86,6 +88,7 @@ function workerOptions(flags: WorkerFlags, globals: GlobalOptions): WorkerOption
   if (flags.maxTasks !== undefined) options.maxTasks = flags.maxTasks;
   if (flags.untilEmpty) options.untilEmpty = true;
   if (flags.grace !== undefined) options.graceMs = flags.grace;
+  if (flags.workerRetention !== undefined) options.workerRetentionMs = flags.workerRetention;
   return options;
 }
 
