@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, SCHEMA_VERSION, TasklockError } from '@tasklock/core';
@@ -76,42 +77,48 @@ describe('lock strategy at open', () => {
 });
 
 describe('a read-only directory', () => {
-  const setprivMissing = !commandExists('setpriv');
-  if (setprivMissing) console.log('SKIPPED read-only directory tests: setpriv(1) is not installed');
-  const asNobody = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
+  const runner = unprivilegedRunner();
+  if ('skip' in runner) console.log(`SKIPPED read-only directory tests: ${runner.skip}`);
+  const skip = 'skip' in runner;
 
-  async function openAsNobody(dbPath: string): Promise<{ line: string; ms: number }> {
+  async function openUnprivileged(dbPath: string): Promise<{ line: string; ms: number }> {
     const started = performance.now();
-    const child = startFixture('open-db.mjs', [dbPath], { prefix: asNobody, timeoutMs: 20_000 });
+    const child = startFixture('open-db.mjs', [dbPath], { prefix: 'prefix' in runner ? runner.prefix : [], timeoutMs: 20_000 });
     const exit = await child.exited;
     const ms = performance.now() - started;
-    expect(exit.timedOut).toBe(false);
-    expect(exit.code).toBe(1);
-    expect(exit.lines).toHaveLength(1);
+    const output = `stdout: ${exit.lines.join('\n')}\nstderr: ${exit.stderr}`;
+    expect(exit.timedOut, output).toBe(false);
+    expect(exit.code, output).toBe(1);
+    expect(exit.lines, output).toHaveLength(1);
     return { line: exit.lines[0]!, ms };
   }
 
-  it.skipIf(setprivMissing)('refuses to create a database there, at once, with code read-only', async () => {
+  it.skipIf(skip)('refuses to create a database there, at once, with code read-only', async () => {
     const dir = join(makeTempDir(), 'ro');
     mkdirSync(dir);
     chmodSync(dir, 0o555);
-    const { line, ms } = await openAsNobody(join(dir, 'q.db'));
+    const { line, ms } = await openUnprivileged(join(dir, 'q.db'));
     expect(line).toMatch(/^error read-only .*not writable/);
     expect(readdirSync(dir)).toEqual([]);
     console.log(`read-only directory, new database: refused in ${ms.toFixed(0)} ms: ${line}`);
   });
 
-  it.skipIf(setprivMissing)('refuses to open an existing database there, at once, with code read-only', async () => {
+  it.skipIf(skip)('refuses to open an existing database there, at once, with code read-only', async () => {
     const dir = join(makeTempDir(), 'ro');
     mkdirSync(dir);
     const dbPath = join(dir, 'q.db');
     (await openDatabase(dbPath)).close();
     const before = readFileSync(dbPath);
     chmodSync(dir, 0o555);
-    const { line, ms } = await openAsNobody(dbPath);
-    expect(line).toMatch(/^error read-only .*not writable/);
-    expect(readFileSync(dbPath).equals(before)).toBe(true);
-    console.log(`read-only directory, existing database: refused in ${ms.toFixed(0)} ms: ${line}`);
+    try {
+      const { line, ms } = await openUnprivileged(dbPath);
+      expect(line).toMatch(/^error read-only .*not writable/);
+      expect(readFileSync(dbPath).equals(before)).toBe(true);
+      console.log(`read-only directory, existing database: refused in ${ms.toFixed(0)} ms: ${line}`);
+    } finally {
+      // A user other than root could not delete q.db from the 0555 directory afterwards.
+      chmodSync(dir, 0o755);
+    }
   });
 });
 
@@ -204,6 +211,44 @@ describe('refusals leave the file as it was', () => {
     expect(error.code).toBe('bad-input');
   });
 });
+
+/**
+ * How to run a fixture so that directory modes bind it. Root ignores them, so as root the fixture
+ * runs as root with every capability dropped (`setpriv --inh-caps=-all --bounding-set=-all`):
+ * without CAP_DAC_OVERRIDE a 0555 directory refuses root like anyone else. It stays uid 0 on
+ * purpose: the fixture, @tasklock/core and better-sqlite3's native module live in the checkout,
+ * and a checkout inside a directory only its owner may enter (a clone under /root, mode 0700)
+ * is out of reach of any other uid, such as nobody (65534). Any other user needs no prefix.
+ * A probe checks up front that a 0555 directory is really read-only under the prefix; if not,
+ * the tests are skipped with the reason.
+ */
+function unprivilegedRunner(): { prefix: string[] } | { skip: string } {
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && !commandExists('setpriv')) return { skip: "setpriv(1) is not installed (needed to drop root's capabilities)" };
+  const prefix = isRoot ? ['setpriv', '--inh-caps=-all', '--bounding-set=-all', '--'] : [];
+  const dir = mkdtempSync(join(tmpdir(), 'tasklock-ro-probe-'));
+  try {
+    chmodSync(dir, 0o555);
+    const script = "const fs = require('node:fs'); try { fs.accessSync(process.argv[1], fs.constants.W_OK); console.log('writable'); } catch { console.log('read-only'); }";
+    const command = [...prefix, process.execPath, '-e', script, dir];
+    const probe = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', timeout: 20_000 });
+    const how = isRoot ? prefix.slice(0, -1).join(' ') : `uid ${process.getuid?.()}`;
+    if (probe.status !== 0) {
+      return { skip: `node does not run under ${how}: ${probe.error?.message ?? probe.stderr.trim().split('\n')[0]}` };
+    }
+    if (probe.stdout.trim() !== 'read-only') {
+      return {
+        skip: isRoot
+          ? `${how} did not drop root's capabilities: a 0555 directory stayed writable (CAP_SETPCAP missing?)`
+          : `a 0555 directory is writable for ${how}`,
+      };
+    }
+    return { prefix };
+  } finally {
+    chmodSync(dir, 0o755);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function commandExists(command: string): boolean {
   try {
