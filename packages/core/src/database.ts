@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { backupDatabase, type BackupOptions, type BackupResult } from './db/backup.js';
 import { DatabaseClosedError } from './errors.js';
 import type { LockStrategy } from './lock/lock-backend.js';
 import type { WriteLock } from './lock/write-lock.js';
@@ -50,6 +51,14 @@ export class TasklockDatabase {
       this.writesInFlight -= 1;
       if (this.closed && this.writesInFlight === 0) this.release();
     });
+  }
+
+  /**
+   * A consistent, integrity-checked copy of the database at `dest` (db/backup.ts), made while
+   * other processes go on writing. Synchronous: it blocks this process while it copies.
+   */
+  backupTo(dest: string, options?: BackupOptions): BackupResult {
+    return backupDatabase(this.connection, this.path, dest, options);
   }
 
   metricsSnapshot(): WriteMetricsSnapshot {

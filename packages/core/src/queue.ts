@@ -19,6 +19,7 @@ import { assertTransition, isTaskStatus, TASK_STATUSES, TERMINAL_STATUSES, type 
 import { DEFAULT_BACKOFF, toClaimedTask, toJsonText, toTask, type Backoff, type ClaimedTask, type Task } from './task.js';
 import { validateEnqueue, validateClaim, type ClaimOptions, type EnqueueItem, type EnqueueOptions } from './validate.js';
 import type { WriteMetricsSnapshot } from './metrics.js';
+import type { BackupOptions, BackupResult } from './db/backup.js';
 
 export interface QueueOptions extends OpenOptions {
   /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
@@ -404,6 +405,16 @@ export class Queue {
       ...w,
       alive: w.stopped_at !== null || w.crashed_at !== null ? false : w.host === host ? isProcessAlive({ pid: w.pid, start: w.process_start }) : null,
     }));
+  }
+
+  /**
+   * Copies the database to `dest` while workers keep running: one consistent snapshot, checked
+   * with integrity_check before it takes the name `dest`. An existing `dest` is refused
+   * (BadInputError) unless `force`. The copy itself runs synchronously and holds this process's
+   * event loop for its duration: call it from a process of its own, not from inside a worker.
+   */
+  async backup(dest: string, options: BackupOptions = {}): Promise<BackupResult> {
+    return this.db.backupTo(dest, options);
   }
 
   stats(): QueueStats {
