@@ -9,6 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { TasklockError, type TasklockErrorCode } from '@tasklock/core';
+import { registerBackup } from './commands/backup.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEnqueue } from './commands/enqueue.js';
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
     registerPurge,
     registerRecover,
     registerDoctor,
+    registerBackup,
     registerWorkers,
   ]) {
     register(program);
