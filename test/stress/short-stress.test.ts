@@ -8,8 +8,8 @@ interface Report {
   lock_: { fromWorkers: number };
   kills: number;
   unexpectedExits: { id: string; lastError: string }[];
-  faults: { fault: string; skipped?: string }[];
-  check: { invariants: { name: string; status: string; detail: string }[]; facts: { tasks: number; reclaimed: number } };
+  faults: { fault: string; skipped?: string; goneMs?: number }[];
+  check: { invariants: { name: string; status: string; detail: string }[]; facts: { tasks: number; reclaimed: number; shellExecutions: number; shellReruns: number } };
 }
 
 async function stress(args: string[]): Promise<Report> {
@@ -23,13 +23,17 @@ async function stress(args: string[]): Promise<Report> {
 }
 
 describe('short stress run (CI): real workers, SIGKILL chaos, every fault kind', () => {
-  it('keeps every invariant with kills, busy, full, sigstop and migrate faults', async () => {
-    const report = await stress(['--writers', '4', '--tasks', '2500', '--kill-every', '400', '--faults', 'busy,full,sigstop,migrate', '--seed', '42', '--lease', '1500']);
+  it('keeps every invariant with kills, busy, full, sigstop, migrate and orphans faults', async () => {
+    const report = await stress(['--writers', '4', '--tasks', '2500', '--kill-every', '400', '--faults', 'busy,full,sigstop,migrate,orphans', '--seed', '42', '--lease', '1500']);
     expect(report.check.invariants.filter((i) => i.status === 'FAIL')).toEqual([]);
-    expect(report.check.invariants.filter((i) => i.status === 'PASS')).toHaveLength(7);
+    expect(report.check.invariants.filter((i) => i.status === 'PASS')).toHaveLength(8);
     expect(report.check.facts.tasks).toBe(2500);
     expect(report.kills).toBeGreaterThan(0);
-    expect(report.faults.map((f) => f.fault)).toEqual(['busy', 'full', 'sigstop', 'migrate']);
+    expect(report.faults.map((f) => f.fault)).toEqual(['busy', 'full', 'sigstop', 'migrate', 'orphans']);
+    // The overlap invariant was exercised: a shell worker died alone with commands running,
+    // and their tasks ran again.
+    expect(report.faults.find((f) => f.fault === 'orphans')?.goneMs).toBeTypeOf('number');
+    expect(report.check.facts.shellReruns).toBeGreaterThan(0);
     // `full` needs a tmpfs of its own, which needs root; anywhere else it says why it skipped.
     const skipped = report.faults.filter((f) => f.skipped);
     if (process.getuid?.() === 0) expect(skipped).toEqual([]);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { checkOverlap, readEffects } from './overlap.js';
 import { openRaw } from './raw-database.js';
 
 export interface Invariant {
@@ -27,6 +28,9 @@ export interface CheckResult {
     extraExecutions: number;
     reclaimed: number;
     worstRecoveryMs: number;
+    /** Shell (--exec) executions, and how many ran again after an attempt that did not finish. */
+    shellExecutions: number;
+    shellReruns: number;
     counts: Record<string, number>;
   };
 }
@@ -120,10 +124,8 @@ export function checkRun(input: CheckInput): CheckResult {
     add('5 no completion accepted from a stale lease', fenceErrors, 'every success is the latest attempt, once');
 
     // 6. side effects: each finished attempt executed; extra executions explained by a lost lease
-    const executions = readFileSync(input.effectsFile, 'utf8').split('\n').filter(Boolean).map((line) => {
-      const [id, attempt] = line.split(' ').map(Number);
-      return `${id}:${attempt}`;
-    });
+    const effects = readEffects(input.effectsFile);
+    const executions = effects.filter((e) => e.what === null || e.what === 'start').map((e) => `${e.task}:${e.attempt}`);
     const executed = new Set(executions);
     const effectErrors: string[] = [];
     let extra = 0;
@@ -149,6 +151,11 @@ export function checkRun(input: CheckInput): CheckResult {
       add('7 the lock never had two holders', violations, 'no overlap seen by the in-lock audit');
     }
 
+    // 8. no two executions of one task overlap in time (shell commands: start, ticks, end)
+    const overlap = checkOverlap(effects);
+    add('8 no two executions of one task overlap in time', overlap.errors,
+      `${overlap.executions} shell executions; ${overlap.reruns} ran after an attempt that did not finish, each after its last trace${overlap.reruns > 0 ? ` (closest ${overlap.closestGapMs} ms apart)` : ''}`);
+
     const counts: Record<string, number> = {};
     for (const task of tasks) counts[task.status] = (counts[task.status] ?? 0) + 1;
     return {
@@ -159,6 +166,8 @@ export function checkRun(input: CheckInput): CheckResult {
         extraExecutions: extra,
         reclaimed: events.filter((e) => e.transition === 'expire').length,
         worstRecoveryMs,
+        shellExecutions: overlap.executions,
+        shellReruns: overlap.reruns,
         counts,
       },
     };
@@ -166,3 +175,4 @@ export function checkRun(input: CheckInput): CheckResult {
     db.close();
   }
 }
+

@@ -9,6 +9,7 @@
 import { appendFileSync } from 'node:fs';
 import { Queue, TasklockError, type EnqueueItem } from '@tasklock/core';
 import { Random } from './random.js';
+import { SHELL_QUEUE } from './shell-handler.js';
 
 const [db, lock, countArg, seedArg, idsFile, spreadArg = '0'] = process.argv.slice(2) as [string, string, string, string, string, string?];
 const spreadMs = Number(spreadArg);
@@ -49,6 +50,7 @@ async function enqueueRetrying(items: EnqueueItem[]) {
 
 function item(random: Random): EnqueueItem {
   const roll = random.next();
+  if (roll < 0.05) return { type: 'shell', queue: SHELL_QUEUE, payload: { kind: 'shell' } };
   if (roll < 0.7) return { type: 'ok', payload: { kind: 'ok' }, priority: random.int(0, 3) };
   if (roll < 0.85) return { type: 'slow', payload: { kind: 'slow', ms: random.int(5, 30) } };
   if (roll < 0.97) return { type: 'flaky', payload: { kind: 'flaky' }, backoff: { baseMs: 20 } };

@@ -2,10 +2,13 @@ import { execa } from 'execa';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, type Fleet } from './fleet.js';
+import { CLI, type Fleet, type WorkerProcess } from './fleet.js';
+import type { Queue } from '@tasklock/core';
+import { liveGroupMembers } from './process-groups.js';
 import type { Random } from './random.js';
+import { SHELL_QUEUE } from './shell-handler.js';
 
-export const FAULTS = ['busy', 'full', 'sigstop', 'migrate'] as const;
+export const FAULTS = ['busy', 'full', 'sigstop', 'migrate', 'orphans'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface FaultContext {
@@ -18,6 +21,10 @@ export interface FaultContext {
   leaseMs: number;
   /** Whether `dir` is a small tmpfs the `full` fault may fill. */
   smallFilesystem: boolean;
+  /** The harness's own connection, for reads. */
+  queue: Queue;
+  /** worker id → when it was SIGKILLed (the checker's reclaim bound). */
+  kills: Map<string, number>;
 }
 
 export interface FaultRecord {
@@ -25,6 +32,8 @@ export interface FaultRecord {
   at: number;
   detail: string;
   skipped?: string;
+  /** orphans: from the SIGKILL until no process of the killed worker's handler groups ran. */
+  goneMs?: number;
 }
 
 const BUSY_HOLDER = fileURLToPath(new URL('./busy-holder.js', import.meta.url));
@@ -74,6 +83,24 @@ export async function inject(fault: Fault, context: FaultContext): Promise<Fault
       }
       return { fault, at, detail: `${victim.id} frozen ${frozenMs} ms (lease ${context.leaseMs} ms)` };
     }
+    case 'orphans': {
+      // SIGKILL a shell worker's pid alone while its --exec commands run, as the OOM killer
+      // would: its handler groups must die with it, and no attempt may overlap the next.
+      const running = await shellWorkerWithHandlers(context);
+      if (running === null) return { fault, at, detail: '', skipped: 'no shell worker was running a command' };
+      const { victim, pgids } = running;
+      context.fleet.kill(victim);
+      context.kills.set(victim.id, victim.killedAt!);
+      const killedAt = performance.now();
+      while (pgids.some((pgid) => liveGroupMembers(pgid) > 0) && performance.now() - killedAt < 5000) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const goneMs = performance.now() - killedAt;
+      const left = pgids.filter((pgid) => liveGroupMembers(pgid) > 0);
+      context.fleet.start('shell');
+      if (left.length > 0) throw new Error(`orphans fault: handler groups ${left.join(', ')} of ${victim.id} still ran 5 s after its SIGKILL`);
+      return { fault, at, detail: `${victim.id} SIGKILLed alone with ${pgids.length} command(s) running: their process groups gone after ${goneMs.toFixed(1)} ms`, goneMs };
+    }
     case 'migrate': {
       // A new process opening (and migrating) the database while writers run.
       const result = await execa(process.execPath, [CLI, 'init', '--db', context.db, '--lock', context.lock], { env: context.env, reject: false });
@@ -81,4 +108,20 @@ export async function inject(fault: Fault, context: FaultContext): Promise<Fault
       return { fault, at, detail: 'tasklock init ran mid-run' };
     }
   }
+}
+
+/** A live shell worker and the process groups of the commands it runs now (waits up to 3 s for one). */
+async function shellWorkerWithHandlers(context: FaultContext): Promise<{ victim: WorkerProcess; pgids: number[] } | null> {
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    const byWorker = new Map<string, number[]>();
+    for (const task of context.queue.list({ status: 'running', queue: SHELL_QUEUE, limit: 1000 })) {
+      const pgid = context.queue.runs(task.id).at(-1)?.handler_pgid;
+      if (task.lockedBy !== null && pgid != null) byWorker.set(task.lockedBy, [...(byWorker.get(task.lockedBy) ?? []), pgid]);
+    }
+    const victim = context.fleet.live.find((w) => w.kind === 'shell' && byWorker.has(w.id));
+    if (victim) return { victim, pgids: byWorker.get(victim.id)! };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return null;
 }

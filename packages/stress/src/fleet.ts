@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SHELL_COMMAND, SHELL_QUEUE } from './shell-handler.js';
 
 /** The real `tasklock` binary: the harness runs exactly what users run. */
 export const CLI = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
@@ -15,8 +16,12 @@ export interface FleetConfig {
   graceMs: number;
 }
 
+/** module: `--handler` in process, the default queue; shell: `--exec` commands, the shell queue. */
+export type WorkerKind = 'module' | 'shell';
+
 export interface WorkerProcess {
   id: string;
+  kind: WorkerKind;
   pid: number;
   startedAt: number;
   killedAt: number | null;
@@ -50,18 +55,19 @@ export class Fleet {
     return this.all.filter((w) => w.killedAt === null && w.child.exitCode === null);
   }
 
-  start(): WorkerProcess {
+  start(kind: WorkerKind = 'module'): WorkerProcess {
     const { db, lock, env, concurrency, leaseMs, graceMs } = this.config;
     this.generation += 1;
-    const id = `stress-${this.generation}`;
+    const id = `stress-${this.generation}${kind === 'shell' ? '-sh' : ''}`;
+    const handler = kind === 'shell' ? ['--exec', SHELL_COMMAND, '--queue', SHELL_QUEUE] : ['--handler', HANDLER];
     const child = execa(
       process.execPath,
-      [CLI, 'worker', '--db', db, '--lock', lock, '--handler', HANDLER, '--concurrency', String(concurrency),
+      [CLI, 'worker', '--db', db, '--lock', lock, ...handler, '--concurrency', String(concurrency),
         '--lease', String(leaseMs), '--heartbeat', String(Math.floor(leaseMs / 4)), '--grace', String(graceMs),
         '--worker-id', id, '--json'],
       { env, reject: false, buffer: false, stdin: 'ignore', cleanup: true },
     );
-    const worker: WorkerProcess = { id, pid: child.pid!, startedAt: Date.now(), killedAt: null, child, stdout: '', stderr: '' };
+    const worker: WorkerProcess = { id, kind, pid: child.pid!, startedAt: Date.now(), killedAt: null, child, stdout: '', stderr: '' };
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (worker.stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (worker.stderr = (worker.stderr + chunk).slice(-20_000)));
     this.all.push(worker);
@@ -69,11 +75,12 @@ export class Fleet {
       if (worker.killedAt !== null || this.stopping) return;
       const lastError = worker.stderr.trim().split('\n').at(-1) ?? '';
       this.unexpectedExits.push({ id, exitCode: result.exitCode, signal: result.signal, lastError });
-      this.start();
+      this.start(kind);
     });
     return worker;
   }
 
+  /** Signals the worker's pid alone (as the OOM killer does), never its process group. */
   kill(worker: WorkerProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
     worker.killedAt = Date.now();
     worker.child.kill(signal);

@@ -13,6 +13,8 @@ import { readTimings } from './timings.js';
 export interface StressOptions {
   db: string | null;
   writers: number;
+  /** Workers running the shell queue's tasks with --exec (besides the `writers`). */
+  shellWorkers: number;
   tasks: number;
   durationS: number | null;
   lock: string;
@@ -37,6 +39,7 @@ export interface StressReport {
   db: string;
   lock: string;
   writers: number;
+  shellWorkers: number;
   tasks: number;
   elapsedMs: number;
   kills: number;
@@ -76,6 +79,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   const faults: FaultRecord[] = [];
   const started = Date.now();
   for (let i = 0; i < options.writers; i += 1) fleet.start();
+  for (let i = 0; i < options.shellWorkers; i += 1) fleet.start('shell');
 
   const perEnqueuer = Math.ceil(options.tasks / options.enqueuers);
   const idsFiles: string[] = [];
@@ -108,7 +112,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       if (!victim) continue;
       fleet.kill(victim);
       kills.set(victim.id, victim.killedAt!);
-      fleet.start();
+      fleet.start(victim.kind);
     }
   })();
   const faultsUntil = options.durationS === null ? 0 : started + options.durationS * 1000;
@@ -118,7 +122,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       for (const fault of options.faults) {
         await new Promise((r) => setTimeout(r, faultsUntil === 0 ? random.int(200, 800) : random.int(2000, 8000)));
         if (faultsUntil !== 0 && Date.now() > faultsUntil) break;
-        faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem }));
+        faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem, queue: observer, kills }));
       }
     } while (options.faults.length > 0 && Date.now() < faultsUntil);
   })();
@@ -137,7 +141,8 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     const drainDeadline = Date.now() + Math.max(60_000, options.leaseMs * 10);
     while (!drained(observer)) {
       if (Date.now() > drainDeadline) break;
-      if (fleet.live.length === 0) fleet.start();
+      if (!fleet.live.some((w) => w.kind === 'module')) fleet.start();
+      if (options.shellWorkers > 0 && !fleet.live.some((w) => w.kind === 'shell')) fleet.start('shell');
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
@@ -210,6 +215,7 @@ function report(input: {
     db: input.db,
     lock: input.lockStrategy,
     writers: input.options.writers,
+    shellWorkers: input.options.shellWorkers,
     tasks: input.options.tasks,
     elapsedMs: input.elapsedMs,
     kills: input.kills,

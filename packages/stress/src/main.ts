@@ -32,6 +32,7 @@ const program = new Command('tasklock-stress')
   .option('--concurrency <n>', 'handlers per worker', integer(1), 8)
   .option('--lease <ms>', 'worker lease', integer(200), 2000)
   .option('--enqueuers <n>', 'enqueuer processes', integer(1), 2)
+  .option('--shell-workers <n>', 'workers running the shell queue with --exec (5 % of the tasks), besides the writers', integer(1), 2)
   .option('--json', 'print the report as JSON on stdout')
   .showHelpAfterError()
   .exitOverride();
@@ -44,7 +45,7 @@ try {
 }
 const flags = program.opts<{
   db?: string; writers: number; tasks: number; duration?: number; lock: string; killEvery?: number; faults: Fault[];
-  seed?: number; concurrency: number; lease: number; enqueuers: number; json?: boolean;
+  seed?: number; concurrency: number; lease: number; enqueuers: number; shellWorkers: number; json?: boolean;
 }>();
 if (!['auto', 'flock', 'lockfile', 'none'].includes(flags.lock)) {
   process.stderr.write(`tasklock-stress: --lock must be auto, flock, lockfile or none\n`);
@@ -64,6 +65,7 @@ try {
   const report = await runStress({
     db: flags.db ?? null,
     writers: flags.writers,
+    shellWorkers: flags.shellWorkers,
     tasks: flags.tasks,
     durationS: flags.duration ?? null,
     lock: flags.lock,

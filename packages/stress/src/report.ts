@@ -6,7 +6,7 @@ const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(0
 /** The human report: invariants first (PASS/FAIL), then the measurements. */
 export function formatReport(report: StressReport): string {
   const lines = [
-    `tasklock-stress: seed ${report.seed}, ${report.writers} writers, ${report.tasks} tasks, lock ${report.lock}, ${(report.elapsedMs / 1000).toFixed(1)} s`,
+    `tasklock-stress: seed ${report.seed}, ${report.writers} writers + ${report.shellWorkers} shell workers, ${report.tasks} tasks, lock ${report.lock}, ${(report.elapsedMs / 1000).toFixed(1)} s`,
     `database ${report.db}`,
     '',
     'invariants',
@@ -23,7 +23,8 @@ export function formatReport(report: StressReport): string {
     row('lock hold', `p50 ${ms(report.lock_.holdP50)}, p99 ${ms(report.lock_.holdP99)}`),
     row('BUSY retries', String(report.lock_.busyRetries)),
     row('kills', `${report.kills} SIGKILLs, ${report.check.facts.reclaimed} leases reclaimed, worst reclaim ${report.check.facts.worstRecoveryMs} ms after a kill`),
-    row('executions', `${report.check.facts.executions} (${report.check.facts.extraExecutions} on lost leases)`),
+    row('executions', `${report.check.facts.executions} (${report.check.facts.extraExecutions} on lost leases); ${report.check.facts.shellExecutions} shell commands, ${report.check.facts.shellReruns} re-run after a lost attempt`),
+    ...orphanLines(report),
     row('WAL peak', mb(report.walPeakBytes)),
     row('worker RSS peak', mb(report.workerPeakRssBytes)),
     row('worker exits', unexpectedExitLine(report)),
@@ -57,4 +58,12 @@ function unexpectedExitLine(report: StressReport): string {
 
 function row(name: string, value: string): string {
   return `  ${name.padEnd(16)} ${value}`;
+}
+
+/** How long the handler groups of workers SIGKILLed alone took to die (the orphans fault). */
+function orphanLines(report: StressReport): string[] {
+  const figures = report.faults.flatMap((f) => (f.goneMs === undefined ? [] : [f.goneMs])).sort((a, b) => a - b);
+  if (figures.length === 0) return [];
+  const median = figures[Math.floor(figures.length / 2)]!;
+  return [row('orphans gone', `median ${ms(median)}, max ${ms(figures.at(-1)!)} after a worker's pid-only SIGKILL (${figures.length} kills)`)];
 }
