@@ -5,19 +5,20 @@ import { describe, expect, it } from 'vitest';
 const readme = readFileSync(new URL('../../packages/cli/README.md', import.meta.url), 'utf8');
 /** The options each command promises (the reference may list more, e.g. --help). */
 const CONTRACT: Record<string, string[]> = {
-  '': ['--db', '--lock', '--lock-required', '--json', '--verbose'],
+  '': ['--db', '--lock', '--lock-required', '--file-mode', '--json', '--verbose'],
   init: ['--reset-lock-strategy'],
   enqueue: ['--file', '--queue', '--priority', '--delay', '--run-at', '--max-attempts', '--unique-key', '--timeout'],
-  worker: ['--exec', '--handler', '--concurrency', '--types', '--queue', '--lease', '--heartbeat', '--batch', '--max-tasks', '--until-empty', '--worker-id', '--grace', '--timeout'],
+  worker: ['--exec', '--handler', '--concurrency', '--types', '--queue', '--lease', '--heartbeat', '--batch', '--max-tasks', '--until-empty', '--worker-id', '--grace', '--timeout', '--worker-retention'],
   list: ['--status', '--type', '--queue', '--limit', '--after'],
   show: [],
   stats: [],
   cancel: [],
   retry: [],
   purge: ['--older-than', '--status'],
-  recover: [],
+  recover: ['--worker-retention'],
   doctor: [],
-  workers: [],
+  workers: ['--all'],
+  backup: ['--force'],
 };
 
 function optionsIn(text: string): string[] {
