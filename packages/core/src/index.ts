@@ -9,6 +9,7 @@ export { WriteLock, type WriteLockOptions } from './lock/write-lock.js';
 export { DEFAULT_RETRY, type RetryPolicy, type WriteOptions } from './write-transaction.js';
 export { Histogram, type LatencySummary, type WriteMetricsSnapshot } from './metrics.js';
 export { Queue, type QueueOptions, type QueueStats, type EnqueuedTask, type Lease, type Outcome, type RecoverResult, type RecoverOptions, DEFAULT_WORKER_RETENTION_MS } from './queue.js';
+export type { BackupOptions, BackupResult } from './db/backup.js';
 export { Worker, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
 export type { EnqueueOptions, EnqueueItem, ClaimOptions } from './validate.js';
 export { TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, assertTransition, canTransition, isTaskStatus, isTerminal, transitionTableMarkdown, type TaskStatus, type TransitionName, type Transition } from './task-state.js';
