@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Queue } from '@tasklock/core';
+import { Queue, SCHEMA_VERSION } from '@tasklock/core';
 import { Database } from '../utils/core-deps.js';
 import { cli, cliFixture, initDb } from '../utils/cli.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
@@ -121,7 +121,7 @@ describe('databases tasklock cannot use: one line, exit 1', () => {
     const bytes = readFileSync(path);
     const result = await cli(['--db', path, 'list']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`tasklock: ${path} has schema version 99, newer than this tasklock knows (1); upgrade tasklock\n`);
+    expect(result.stderr).toBe(`tasklock: ${path} has schema version 99, newer than this tasklock knows (${SCHEMA_VERSION}); upgrade tasklock\n`);
     expect(readFileSync(path).equals(bytes)).toBe(true);
   });
 
