@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BadInputError, isTransientWriteError, TasklockError } from './errors.js';
-import { DEFAULT_WORKER_RETENTION_MS, type Outcome, type Queue } from './queue.js';
+import { DEFAULT_WORKER_RETENTION_MS, type Lease, type Outcome, type Queue } from './queue.js';
+import { backoffMs, DEFAULT_RETRY } from './write-transaction.js';
 import { toJsonText, type ClaimedTask } from './task.js';
 import { WakeSignal } from './wake-signal.js';
 import { WorkerFinisher } from './worker-finisher.js';
@@ -275,7 +277,7 @@ export class Worker {
       attempt: task.attempts,
       signal: controller.signal,
       heartbeat: (progress) => this.queue.heartbeat(lease, { leaseMs: this.options.leaseMs, progress }),
-      registerProcessGroup: (pgid) => this.queue.recordHandlerGroup(lease, pgid),
+      registerProcessGroup: (pgid) => this.recordHandlerGroup(lease, pgid, controller.signal),
     };
     let outcome: Outcome | null;
     try {
@@ -298,6 +300,26 @@ export class Worker {
       return;
     }
     this.finisher.add(outcome);
+  }
+
+  /**
+   * Records an attempt's handler group, riding out a full disk or a busy lock for as long as the
+   * attempt is ours: the handler must not start its work unrecorded, and failing the attempt over
+   * a transient write error would fail a task that never ran.
+   */
+  private async recordHandlerGroup(lease: Lease, pgid: number, signal: AbortSignal): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.queue.recordHandlerGroup(lease, pgid);
+        return;
+      } catch (error) {
+        if (!isTransientWriteError(error) || signal.aborted) throw error;
+        const delayMs = backoffMs(DEFAULT_RETRY, attempt);
+        this.log('warn', `task ${lease.id}: could not record its handler's process group, retrying in ${Math.round(delayMs)} ms: ${describe(error)}`, { taskId: lease.id, code: codeOf(error) });
+        await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+        signal.throwIfAborted();
+      }
+    }
   }
 
   private settled(outcome: Outcome, error: TasklockError | null): void {

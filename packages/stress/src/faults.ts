@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, type Fleet, type WorkerProcess } from './fleet.js';
@@ -25,6 +25,8 @@ export interface FaultContext {
   queue: Queue;
   /** worker id → when it was SIGKILLed (the checker's reclaim bound). */
   kills: Map<string, number>;
+  /** Where a fault that enqueues tasks records their ids (read by the checker like an enqueuer's). */
+  idsFile: string;
 }
 
 export interface FaultRecord {
@@ -86,8 +88,11 @@ export async function inject(fault: Fault, context: FaultContext): Promise<Fault
     case 'orphans': {
       // SIGKILL a shell worker's pid alone while its --exec commands run, as the OOM killer
       // would: its handler groups must die with it, and no attempt may overlap the next.
+      // Commands of its own, so that there is something to orphan however far the run has got.
+      const extra = await context.queue.enqueueMany(Array.from({ length: 4 }, () => ({ type: 'shell', queue: SHELL_QUEUE, payload: { kind: 'shell' } })));
+      appendFileSync(context.idsFile, extra.map((t) => `${t.id}\n`).join(''));
       const running = await shellWorkerWithHandlers(context);
-      if (running === null) return { fault, at, detail: '', skipped: 'no shell worker was running a command' };
+      if (running === null) return { fault, at, detail: '', skipped: 'no shell worker was running a command within 5 s' };
       const { victim, pgids } = running;
       context.fleet.kill(victim);
       context.kills.set(victim.id, victim.killedAt!);
@@ -110,9 +115,9 @@ export async function inject(fault: Fault, context: FaultContext): Promise<Fault
   }
 }
 
-/** A live shell worker and the process groups of the commands it runs now (waits up to 3 s for one). */
+/** A live shell worker and the process groups of the commands it runs now (waits up to 5 s for one). */
 async function shellWorkerWithHandlers(context: FaultContext): Promise<{ victim: WorkerProcess; pgids: number[] } | null> {
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     const byWorker = new Map<string, number[]>();
     for (const task of context.queue.list({ status: 'running', queue: SHELL_QUEUE, limit: 1000 })) {

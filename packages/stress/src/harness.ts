@@ -83,6 +83,9 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
 
   const perEnqueuer = Math.ceil(options.tasks / options.enqueuers);
   const idsFiles: string[] = [];
+  // Tasks a fault enqueues (orphans) are recorded like an enqueuer's, after their commit.
+  const faultIds = join(logs, 'ids-faults.txt');
+  idsFiles.push(faultIds);
   const enqueuers: ResultPromise[] = [];
   for (let i = 0; i < options.enqueuers; i += 1) {
     const count = Math.min(perEnqueuer, options.tasks - i * perEnqueuer);
@@ -122,7 +125,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       for (const fault of options.faults) {
         await new Promise((r) => setTimeout(r, faultsUntil === 0 ? random.int(200, 800) : random.int(2000, 8000)));
         if (faultsUntil !== 0 && Date.now() > faultsUntil) break;
-        faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem, queue: observer, kills }));
+        faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem, queue: observer, kills, idsFile: faultIds }));
       }
     } while (options.faults.length > 0 && Date.now() < faultsUntil);
   })();
