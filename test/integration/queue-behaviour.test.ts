@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { Worker, backoffDelayMs, DEFAULT_BACKOFF, type TaskContext } from '@tasklock/core';
 import { closeQueues, openTempQueue, replayStatus } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
@@ -283,5 +285,48 @@ describe('Worker (in process)', () => {
     }, { untilEmpty: true });
     await worker.start();
     expect(queue.get(task.id)).toMatchObject({ status: 'succeeded', progress: { percent: 50 }, result: 'done' });
+  });
+});
+
+describe('the workers table', () => {
+  it('the sweep marks a dead worker crashed (when, by whom), keeps ended rows for the retention, then prunes them', async () => {
+    const queue = await openTempQueue();
+    // Written directly: a worker of this host whose process is gone, and one of another host
+    // that crashed long ago but still holds a running task (its lease decides, not the prune).
+    const deadPid = spawnSync('true').pid!;
+    const insert = queue.db.connection.prepare(
+      `INSERT INTO workers (id, pid, host, process_start, queue, started_at, last_seen, crashed_at, crashed_by)
+       VALUES (@id, @pid, @host, '1', 'default', 0, 0, @crashedAt, @crashedBy)`,
+    );
+    insert.run({ id: 'gone', pid: deadPid, host: hostname(), crashedAt: null, crashedBy: null });
+    insert.run({ id: 'holder', pid: 1, host: 'elsewhere', crashedAt: 1, crashedBy: 'someone' });
+    await queue.enqueue('job', {});
+    await queue.claim({ workerId: 'holder', leaseMs: 60_000 });
+    await queue.registerWorker({ id: 'graceful', queue: 'default', types: null });
+    await queue.stopWorker('graceful');
+
+    const first = await queue.recover({ by: 'sweeper' });
+    expect(first).toMatchObject({ deadWorkers: ['gone'], pruned: 0 });
+    const rows = new Map(queue.workers().map((w) => [w.id, w]));
+    expect(rows.get('gone')).toMatchObject({ crashed_by: 'sweeper', stopped_at: null, alive: false });
+    expect(rows.get('gone')?.crashed_at).toBeGreaterThan(0);
+    expect(rows.get('graceful')).toMatchObject({ crashed_at: null, crashed_by: null, alive: false });
+    expect(rows.get('graceful')?.stopped_at).toBeGreaterThan(0);
+
+    expect((await queue.recover({ workerRetentionMs: 60_000 })).pruned).toBe(0);
+    expect(queue.workers()).toHaveLength(3);
+    const second = await queue.recover({ workerRetentionMs: 0 });
+    expect(second.pruned).toBe(2);
+    expect(queue.workers().map((w) => w.id)).toEqual(['holder']);
+    // Nothing left to prune: the sweep's fast path writes nothing.
+    expect(await queue.recover({ workerRetentionMs: 0 })).toMatchObject({ pruned: 0, expired: 0, deadOwner: 0 });
+  });
+
+  it('a worker re-registered under the same id is live again', async () => {
+    const queue = await openTempQueue();
+    await queue.registerWorker({ id: 'w', queue: 'default', types: null });
+    await queue.stopWorker('w');
+    await queue.registerWorker({ id: 'w', queue: 'default', types: null });
+    expect(queue.workers()).toMatchObject([{ id: 'w', stopped_at: null, crashed_at: null, alive: true }]);
   });
 });
