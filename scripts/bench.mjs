@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // tasklock's benchmark suite (`pnpm bench`): lock cost, the throughput matrix, the SQL ceiling,
-// peers, bulk enqueue, the idle worker, memory and recovery from a dead worker, each figure
+// peers, bulk enqueue, the idle worker, memory, recovery from a dead worker and the handler
+// processes of a worker killed alone, each figure
 // beside a baseline measured in the same run. Every database lives in its own temp dir and is
 // touched only by child processes (scripts/bench/children/); this process spawns them, samples
 // /proc and stat(), and reports.
@@ -17,13 +18,14 @@ import { runCeiling } from './bench/sections/ceiling.mjs';
 import { runIdle } from './bench/sections/idle.mjs';
 import { runLock } from './bench/sections/lock.mjs';
 import { runMemory } from './bench/sections/memory.mjs';
+import { runOrphans } from './bench/sections/orphans.mjs';
 import { runRecovery } from './bench/sections/recovery.mjs';
 import { runPeers } from './bench/sections/peers.mjs';
 import { runThroughput } from './bench/sections/throughput.mjs';
 import { evaluateTargets } from './bench/targets.mjs';
 
 // In run order: the ceiling before the matrix that is reported against it; the rest in report order.
-const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery };
+const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery, orphans: runOrphans };
 
 const options = parseOptions(process.argv.slice(2));
 installCleanup();

@@ -1,7 +1,7 @@
 // Command line and workload sizes. `--quick` is a smoke run (≲ 1 min); the default run is sized
 // for ≲ 10 min on a 2-core machine.
 
-export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery'];
+export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery', 'orphans'];
 
 const USAGE = `usage: node scripts/bench.mjs [--quick] [--only ${SECTIONS.join(',')}] [--json FILE]
                              [--write-readme] [--memory-seconds S] [--max-load L] [--load-wait S]`;

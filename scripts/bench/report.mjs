@@ -20,6 +20,7 @@ export function renderMarkdown(run) {
   if (results.idle) parts.push(idleTable(results.idle, byId));
   if (results.memory) parts.push(memoryTable(results.memory, byId));
   if (results.recovery) parts.push(recoveryTable(results.recovery, byId));
+  if (results.orphans) parts.push(orphansTable(results.orphans, results.recovery, byId));
   parts.push(targetsTable(targets));
   parts.push(notes(run));
   return `${parts.join('\n\n')}\n`;
@@ -249,6 +250,28 @@ function recoveryTable(rec, t) {
     ['… the first of them', `median ${fmt(median(rec.runs.map((r) => r.firstMs)), 0)} ms`, `recovery sweep every ${fmt(rec.sweepMs, 0)} ms; killed just after one (the worst phase)`, '', '', ''],
   ];
   return `### 8. Recovery from a dead worker (flock, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
+}
+
+function orphansTable(orph, rec, t) {
+  const rows = [
+    [
+      `every process of the ${orph.tasks} commands (each with a grandchild, all ignoring SIGTERM) of a worker SIGKILLed by its pid alone gone`,
+      `median ${fmt(orph.medianGoneMs, 1)} ms, max ${fmt(orph.maxGoneMs, 1)} ms (${orph.runs.length} runs)`,
+      'no sweep involved: the supervisor\'s pipe from the dead worker closes',
+      '',
+      '≤ 100 ms',
+      mark(t.orphans.met),
+    ],
+    [
+      `all ${orph.tasks} tasks started again on an idle --exec worker of the same host`,
+      `median ${fmt(orph.medianRestartMs, 0)} ms, max ${fmt(orph.maxRestartMs, 0)} ms`,
+      rec ? `section 8, in-process handlers: median ${fmt(rec.medianLastMs, 0)} ms` : 'section 8 not run',
+      rec ? fmtRatio(ratio(orph.medianRestartMs, rec.medianLastMs)) : '',
+      '',
+      '',
+    ],
+  ];
+  return `### 9. Handler processes of a worker killed alone (worker --exec, flock, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
 }
 
 function targetsTable(targets) {

@@ -49,6 +49,8 @@ export function evaluateTargets(results) {
   add('handover', 'flock hand-over after SIGKILL ≤ 10 ms', flockHandover, () => `median ${fmt(flockHandover.medianKillMs, 0)} ms, max ${fmt(flockHandover.maxKillMs, 0)} ms`, () => flockHandover.maxKillMs <= 10);
   const recovery = results.recovery;
   add('recovery', "a dead worker's tasks running again within 1 s (same host)", recovery, () => `median ${fmt(recovery.medianLastMs, 0)} ms, max ${fmt(recovery.maxLastMs, 0)} ms`, () => recovery.maxLastMs <= 1000);
+  const orphans = results.orphans;
+  add('orphans', "a worker killed alone: its --exec handler processes gone within 100 ms", orphans, () => `median ${fmt(orphans.medianGoneMs, 1)} ms, max ${fmt(orphans.maxGoneMs, 1)} ms`, () => orphans.maxGoneMs <= 100);
   const bulk = results.bulk;
   add('bulk', 'bulk enqueue ≥ 200k tasks/s', bulk, () => `${fmt(bulk.tasklockPerS)} tasks/s`, () => bulk.tasklockPerS >= 200_000);
   const idle = results.idle;

@@ -1,25 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { liveGroupMembers } from '../../packages/stress/dist/process-groups.js';
 
-/**
- * Members of a process group that still run (not zombies), read straight from /proc: the tests
- * judge the queue's kill-and-wait with their own eyes, not with the code under test.
- */
-export function liveMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited between the listing and the read
-    }
-    // pid (comm) state ppid pgrp …: count from the last ')' (comm may hold anything)
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(Number(entry));
-  }
-  return members;
-}
+/** Live members of a process group, from /proc (the stress harness's reader, not the code under test). */
+export const liveMembers = liveGroupMembers;
 
 /** Polls until none of the groups has a live member; the time it took, or throws after `timeoutMs`. */
 export async function waitUntilGroupsGone(pgids: readonly number[], timeoutMs: number): Promise<number> {

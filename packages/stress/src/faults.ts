@@ -97,11 +97,11 @@ export async function inject(fault: Fault, context: FaultContext): Promise<Fault
       context.fleet.kill(victim);
       context.kills.set(victim.id, victim.killedAt!);
       const killedAt = performance.now();
-      while (pgids.some((pgid) => liveGroupMembers(pgid) > 0) && performance.now() - killedAt < 5000) {
+      while (pgids.some((pgid) => liveGroupMembers(pgid).length > 0) && performance.now() - killedAt < 5000) {
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
       const goneMs = performance.now() - killedAt;
-      const left = pgids.filter((pgid) => liveGroupMembers(pgid) > 0);
+      const left = pgids.filter((pgid) => liveGroupMembers(pgid).length > 0);
       context.fleet.start('shell');
       if (left.length > 0) throw new Error(`orphans fault: handler groups ${left.join(', ')} of ${victim.id} still ran 5 s after its SIGKILL`);
       return { fault, at, detail: `${victim.id} SIGKILLed alone with ${pgids.length} command(s) running: their process groups gone after ${goneMs.toFixed(1)} ms`, goneMs };
