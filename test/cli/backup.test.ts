@@ -1,11 +1,12 @@
 import { execa } from 'execa';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
 import { CLI_MAIN, cli, cliJson, initDb } from '../utils/cli.js';
 import { Database, type RawConnection } from '../utils/core-deps.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+import { unprivilegedRunner } from '../utils/unprivileged.js';
 
 // Each test has its own database, so the tests of this file run concurrently.
 afterAll(() => removeTempDirs());
@@ -112,21 +113,20 @@ describe.concurrent('tasklock backup', () => {
     expect((await cliJson<{ tasks: unknown[] }>(db, ['list'])).tasks).toHaveLength(2);
   });
 
-  const asNobody = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
-  const canDropPrivileges = process.getuid?.() === 0 && execa('setpriv', ['--version'], { reject: false }).then((r) => r.exitCode === 0);
+  const runner = unprivilegedRunner();
 
   it('an unwritable destination directory is refused with code read-only (exit 1, one line)', async (context) => {
-    if (!(await canDropPrivileges)) {
-      console.log('SKIPPED unwritable directory test: needs root and setpriv(1) (root ignores directory modes)');
+    if ('skip' in runner) {
+      console.log(`SKIPPED unwritable directory test: ${runner.skip}`);
       context.skip();
+      return;
     }
     const { dir, db } = await initDb();
-    chownSync(dir, 65534, 65534);
-    for (const name of readdirSync(dir)) chownSync(join(dir, name), 65534, 65534);
     const readOnly = join(dir, 'ro');
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o555);
-    const result = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, CLI_MAIN, '--db', db, 'backup', join(readOnly, 'q.bak')], {
+    const command = [...runner.prefix, process.execPath, CLI_MAIN, '--db', db, 'backup', join(readOnly, 'q.bak')];
+    const result = await execa(command[0]!, command.slice(1), {
       reject: false,
       env: { TASKLOCK_DB: undefined },
       timeout: 30_000,

@@ -127,10 +127,13 @@ describe('--exec handlers die with their worker', () => {
 describe('the recovery sweep and a recorded handler group', () => {
   const ORPHANING_WORKER = fileURLToPath(new URL('../fixtures/orphaning-worker.mjs', import.meta.url));
 
-  it('a dead owner\'s task is handed on only after its handler group is killed and gone; the event says so', async () => {
+  it.each([
+    ['', '60000'],
+    [' (its lease expired too: one candidate, reclaimed as the dead owner\'s)', '200'],
+  ])('a dead owner\'s task is handed on only after its handler group is killed and gone; the event says so%s', async (_title, leaseMs) => {
     const { db } = await initDb();
     const id = await enqueue(db, 'spawns');
-    const owner = execa(process.execPath, [ORPHANING_WORKER, db, 'owner'], { reject: false, buffer: false });
+    const owner = execa(process.execPath, [ORPHANING_WORKER, db, 'owner', leaseMs], { reject: false, buffer: false });
     const ready = await new Promise<{ taskId: number; pgid: number }>((resolve, reject) => {
       owner.stdout!.once('data', (chunk: Buffer) => resolve(JSON.parse(String(chunk)) as { taskId: number; pgid: number }));
       void owner.then((r) => reject(new Error(`fixture exited: ${String(r.stderr)}`)));
@@ -142,6 +145,7 @@ describe('the recovery sweep and a recorded handler group', () => {
     // No lifeline here: the group outlives its worker (the shell, its sleep, the subshell and its sleep).
     await vi.waitFor(() => expect(liveMembers(ready.pgid).length).toBeGreaterThanOrEqual(3), { timeout: 5000, interval: 20 });
     const members = liveMembers(ready.pgid).length;
+    if (leaseMs === '200') await vi.waitFor(async () => expect((await cliJson<{ overdueLeases: number }>(db, ['stats'])).overdueLeases).toBe(1), { timeout: 5000, interval: 50 });
     const swept = await cliJson<{ deadOwner: number; killedGroups: { taskId: number; pgid: number; members: number }[] }>(db, ['recover']);
     expect(swept.deadOwner).toBe(1);
     expect(swept.killedGroups).toMatchObject([{ taskId: id, pgid: ready.pgid, members }]);

@@ -313,10 +313,13 @@ export class Queue {
     // The common case, nothing to do, costs three indexed reads and no write transaction.
     if (deadIds.length === 0 && this.sql.read.overdueLeases(Date.now()) === 0 && !this.sql.workers.anyPrunable(pruneBefore)) return result;
 
-    const candidates = (now: number) => [
-      ...deadIds.flatMap((id) => this.sql.reclaim.ownedBy(id).map((task) => ({ task, why: 'worker process is gone' }))),
-      ...this.sql.reclaim.expired(now, RECLAIM_BATCH).map((task) => ({ task, why: 'lease expired' })),
-    ];
+    // A dead worker's task whose lease also expired is one candidate, reclaimed as the dead owner's.
+    const candidates = (now: number) => {
+      const byId = new Map<number, { task: HeldTask; why: string }>();
+      for (const id of deadIds) for (const task of this.sql.reclaim.ownedBy(id)) byId.set(task.id, { task, why: 'worker process is gone' });
+      for (const task of this.sql.reclaim.expired(now, RECLAIM_BATCH)) if (!byId.has(task.id)) byId.set(task.id, { task, why: 'lease expired' });
+      return [...byId.values()];
+    };
     const localGroup = (task: HeldTask): ProcessGroup | null =>
       task.handler_pgid !== null && task.handler_host === me.host ? { pgid: task.handler_pgid, start: task.handler_start ?? '' } : null;
     // Per attempt (task id + lease token) with a handler group here: null while the group
