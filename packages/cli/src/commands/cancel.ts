@@ -7,8 +7,8 @@ import { taskIds } from '../options.js';
 export function registerCancel(program: Command): void {
   const command = program
     .command('cancel')
-    .description('cancel pending or running tasks, by id or by filter (a running handler is aborted at its next heartbeat)')
-    .addArgument(new Argument('[ids...]', 'task ids').argParser(taskIds))
+    .description('cancel pending or running tasks, by id or by filter, 500 per transaction (a running handler is aborted at its next heartbeat)')
+    .addArgument(new Argument('[ids...]', 'task ids (or a filter instead: --status, --type, --queue, --older-than)').argParser(taskIds))
     .option('--reason <text>', 'recorded with each cancel event');
   addBulkOptions(command, 'pending, scheduled, running; default all three').action(
     async (ids: number[] | undefined, flags: BulkFlags & { reason?: string }, command: Command) => {

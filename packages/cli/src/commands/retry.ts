@@ -7,8 +7,8 @@ import { taskIds } from '../options.js';
 export function registerRetry(program: Command): void {
   const command = program
     .command('retry')
-    .description('put failed or cancelled tasks back to pending, by id or by filter, each with at least one more attempt')
-    .addArgument(new Argument('[ids...]', 'task ids').argParser(taskIds));
+    .description('put failed or cancelled tasks back to pending, by id or by filter, 500 per transaction, each with at least one more attempt')
+    .addArgument(new Argument('[ids...]', 'task ids (or a filter instead: --status, --type, --queue, --older-than)').argParser(taskIds));
   addBulkOptions(command, 'failed, cancelled; default both').action(async (ids: number[] | undefined, flags: BulkFlags, command: Command) => {
     const globals = globalOptions(command);
     const target = bulkTarget(ids ?? [], flags);
