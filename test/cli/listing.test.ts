@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliJson, enqueue, initDb } from '../utils/cli.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
@@ -45,6 +46,11 @@ describe.concurrent('scheduled apart from pending (CLI)', () => {
     await enqueue(db, 'flaky', {}, ['--max-attempts', '2']);
     const left = await cli(['--db', db, '--json', 'worker', '--exec', 'cat > /dev/null; exit 3', '--until-empty', '--until-empty-wait', '0']);
     expect(JSON.parse(left.stdout).stats).toMatchObject({ claimed: 1, retried: 1, scheduled: 1 });
+
+    const alone = await cli(['--db', `${db}-not-there`, 'worker', '--exec', 'true', '--until-empty-wait', '1s']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toBe('tasklock: --until-empty-wait needs --until-empty\n');
+    expect(existsSync(`${db}-not-there`)).toBe(false);
   });
 });
 

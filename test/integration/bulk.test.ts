@@ -78,6 +78,16 @@ describe('cancelMany / retryMany', () => {
     expect(queue.get(done.task.id).status).toBe('succeeded');
   });
 
+  it('a page is re-checked in its transaction: a task that left the filter after it was found is not moved', async () => {
+    const queue = await openTempQueue();
+    const ids = (await queue.enqueueMany([1, 2, 3].map((n) => ({ type: 'x', payload: n })))).map((t) => t.id);
+    // cancelMany reads its first page before it waits for the write lock; this lands in between.
+    const cancelling = queue.cancelMany({ type: 'x' });
+    queue.db.connection.prepare("UPDATE tasks SET type = 'y' WHERE id = ?").run(ids[1]);
+    expect((await cancelling).changed).toEqual([ids[0], ids[2]]);
+    expect(queue.get(ids[1]!).status).toBe('pending');
+  });
+
   it('olderThanMs: only tasks last updated at least that long ago', async () => {
     const queue = await openTempQueue();
     const old = await queue.enqueue('job', {});

@@ -22,8 +22,10 @@ export async function watchStats(queue: Queue, options: WatchOptions): Promise<v
   const onSignal = () => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that went away (`| head -3`) ends the view too, whoever handles the write error.
+  process.stdout.on('close', onSignal);
   try {
-    while (!stop.signal.aborted) {
+    while (!stop.signal.aborted && !process.stdout.destroyed) {
       const sample = monitor.sample();
       if (options.json) printLine(JSON.stringify(sampleJson(sample)));
       else if (screen) printLine(`${CLEAR_AND_HOME}${drawScreen(sample, queue.db.path, options.intervalMs)}`);
@@ -33,6 +35,7 @@ export async function watchStats(queue: Queue, options: WatchOptions): Promise<v
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.stdout.off('close', onSignal);
   }
 }
 

@@ -9,9 +9,10 @@
  *    the move does not start from is skipped with its reason, and the others still move.
  *  - a filter: its statuses are narrowed to those the move starts from (asking for others is bad
  *    input), and the walk covers the tasks that exist when it starts (ids up to the largest then),
- *    page by page in id order. Each page is selected inside its own transaction, so what it moves
- *    matches the filter at that moment.
- * A dry run reads the same pages outside any transaction and changes nothing.
+ *    page by page in id order. A page is found by a read (no lock: finding 500 failed tasks among
+ *    millions of succeeded ones may scan), then re-checked by id inside its transaction, so what
+ *    moves matches the filter at that moment and the lock is held for the page alone.
+ * A dry run reads the same pages and changes nothing.
  */
 import type { TasklockDatabase } from './database.js';
 import { BadInputError } from './errors.js';
@@ -54,12 +55,21 @@ export const DEFAULT_BULK_BATCH = 500;
 interface Page {
   changed: number[];
   skipped: BulkSkip[];
-  /** The largest id looked at (the filter walk's next cursor). */
-  last: number;
 }
 
 /** Moves one task that the move may start from; false if the conditional UPDATE refused. */
 export type ApplyMove = (task: CandidateRow, now: number) => boolean;
+
+/** One bulk move under way: what it applies, how, and what it did so far. */
+interface Walk {
+  db: TasklockDatabase;
+  admin: AdminStatements;
+  move: BulkMove;
+  dryRun: boolean;
+  batchSize: number;
+  apply: ApplyMove;
+  result: BulkResult;
+}
 
 export async function bulkMove(
   db: TasklockDatabase,
@@ -74,54 +84,61 @@ export async function bulkMove(
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     throw new BadInputError(`${move}: batchSize must be an integer from 1 to 10000, got ${String(batchSize)}`);
   }
-  const result: BulkResult = { dryRun, changed: [], skipped: [], transactions: 0 };
-  // Each page is one transaction (or, dry, one read); its body returns what it did rather than
-  // recording it, since a transaction retried after SQLITE_BUSY runs its body again.
-  const run = async (page: () => Page): Promise<Page> => {
-    if (dryRun) return page();
-    const done = await db.write(page, { label: `${move} (bulk)` });
-    result.transactions += 1;
-    return done;
-  };
-  const take = (page: Page) => {
-    result.changed.push(...page.changed);
-    result.skipped.push(...page.skipped);
-  };
+  const walk: Walk = { db, admin, move, dryRun, batchSize, apply, result: { dryRun, changed: [], skipped: [], transactions: 0 } };
+  if (Array.isArray(target)) await byIds(walk, validIds(move, target as readonly number[]));
+  else await byFilter(walk, narrowed(move, validateFilter(target as TaskFilter, Date.now())));
+  return walk.result;
+}
 
-  if (Array.isArray(target)) {
-    const ids = validIds(move, target as readonly number[]);
-    for (let start = 0; start < ids.length; start += batchSize) {
-      take(await run(() => idsPage(admin, move, ids.slice(start, start + batchSize), dryRun, apply)));
-    }
-    return result;
+/**
+ * Runs one page: a write transaction (or, dry, a plain call). The body returns what it did rather
+ * than recording it, since a transaction retried after SQLITE_BUSY runs its body again.
+ */
+async function commit(walk: Walk, body: () => Page): Promise<void> {
+  const page = walk.dryRun ? body() : await walk.db.write(body, { label: `${walk.move} (bulk)` });
+  if (!walk.dryRun) walk.result.transactions += 1;
+  walk.result.changed.push(...page.changed);
+  walk.result.skipped.push(...page.skipped);
+}
+
+async function byIds(walk: Walk, ids: readonly number[]): Promise<void> {
+  for (let start = 0; start < ids.length; start += walk.batchSize) {
+    const slice = ids.slice(start, start + walk.batchSize);
+    await commit(walk, () => idsPage(walk, slice));
   }
-  const filter = narrowed(move, validateFilter(target as TaskFilter, Date.now()));
-  const maxId = admin.maxId();
+}
+
+async function byFilter(walk: Walk, filter: FilterInput): Promise<void> {
+  const maxId = walk.admin.maxId();
   for (let after = 0; ; ) {
-    const page = await run(() => {
+    // Found by a read, outside any transaction: on a big table the filter may walk many rows
+    // to fill a page, and the write lock must not be held for that.
+    const found = walk.admin.candidates(filterParams(filter, Date.now()), after, maxId, walk.batchSize).map((row) => row.id);
+    if (found.length === 0) return;
+    await commit(walk, () => {
+      if (walk.dryRun) return { changed: found, skipped: [] };
       const now = Date.now();
-      const rows = admin.candidates(filterParams(filter, now), after, maxId, batchSize);
-      const page: Page = { changed: [], skipped: [], last: rows.length === batchSize ? rows[rows.length - 1]!.id : Number.POSITIVE_INFINITY };
-      for (const row of rows) {
-        if (dryRun || apply(row, now)) page.changed.push(row.id);
+      const page: Page = { changed: [], skipped: [] };
+      // Re-read in the transaction: a task that left the filter meanwhile is not moved.
+      for (const row of walk.admin.recheck(filterParams(filter, now), found)) {
+        if (walk.apply(row, now)) page.changed.push(row.id);
         else page.skipped.push({ id: row.id, reason: 'invalid-transition', status: row.status });
       }
       return page;
     });
-    take(page);
-    if (!Number.isFinite(page.last)) return result;
-    after = page.last;
+    if (found.length < walk.batchSize) return;
+    after = found[found.length - 1]!;
   }
 }
 
-function idsPage(admin: AdminStatements, move: BulkMove, ids: readonly number[], dryRun: boolean, apply: ApplyMove): Page {
+function idsPage(walk: Walk, ids: readonly number[]): Page {
   const now = Date.now();
-  const page: Page = { changed: [], skipped: [], last: 0 };
+  const page: Page = { changed: [], skipped: [] };
   for (const id of ids) {
-    const current = admin.current(id);
+    const current = walk.admin.current(id);
     if (current === undefined) page.skipped.push({ id, reason: 'not-found', status: null });
-    else if (!canTransition(move, current.status)) page.skipped.push({ id, reason: 'invalid-transition', status: current.status });
-    else if (dryRun || apply({ id, ...current }, now)) page.changed.push(id);
+    else if (!canTransition(walk.move, current.status)) page.skipped.push({ id, reason: 'invalid-transition', status: current.status });
+    else if (walk.dryRun || walk.apply({ id, ...current }, now)) page.changed.push(id);
     // Cannot happen inside the transaction that just read the status; never assumed.
     else page.skipped.push({ id, reason: 'invalid-transition', status: current.status });
   }

@@ -50,6 +50,7 @@ export function registerWorker(program: Command): void {
       if ((flags.exec === undefined) === (flags.handler === undefined)) {
         throw new BadInputError('give exactly one of --exec <command> or --handler <module>');
       }
+      if (flags.untilEmptyWait !== undefined && !flags.untilEmpty) throw new BadInputError('--until-empty-wait needs --until-empty');
       const signals = new ShutdownSignals(flags.grace ?? 10_000);
       try {
         const inner = flags.exec !== undefined ? await execHandler(flags.exec, resolve(globals.db)) : await loadModuleHandler(flags.handler!);

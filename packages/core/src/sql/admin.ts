@@ -5,7 +5,8 @@
  *   retry   failed | cancelled → pending now, with at least one attempt left
  *   purge   terminal tasks last updated at or before a cutoff are deleted with their runs and events
  * Bulk cancel/retry (bulk.ts) page through `candidates` (the shared filter, ids in (after, maxId],
- * in id order) and move each task with the same `cancel`/`retry` as a single task: one write path.
+ * in id order; a read), `recheck` each page inside its transaction, and move each task with the
+ * same `cancel`/`retry` as a single task: one write path.
  */
 import type Database from 'better-sqlite3';
 import type { TaskStatus } from '../task-state.js';
@@ -41,6 +42,13 @@ export function prepareAdmin(db: Database.Database, runs: RunStatements, events:
      WHERE id > @after AND id <= @maxId AND ${TASK_FILTER_SQL}
      ORDER BY id LIMIT @limit`,
   );
+  // The same filter over a page of ids, by primary key: inside a write transaction it costs the
+  // page, never the scan that found it.
+  const recheck = db.prepare<FilterParams & { ids: string }, CandidateRow>(
+    `SELECT id, status, attempts, locked_by FROM tasks
+     WHERE id IN (SELECT value FROM json_each(@ids)) AND ${TASK_FILTER_SQL}
+     ORDER BY id`,
+  );
   const maxId = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM tasks');
   const purge = db.prepare<{ statuses: string; cutoff: number }>(
     `DELETE FROM tasks
@@ -54,6 +62,10 @@ export function prepareAdmin(db: Database.Database, runs: RunStatements, events:
     /** Up to `limit` tasks matching the filter with after < id ≤ maxId, in id order. */
     candidates(filter: FilterParams, after: number, maxId: number, limit: number): CandidateRow[] {
       return candidates.all({ ...filter, after, maxId, limit });
+    },
+    /** Those of `ids` that still match the filter. */
+    recheck(filter: FilterParams, ids: readonly number[]): CandidateRow[] {
+      return recheck.all({ ...filter, ids: JSON.stringify(ids) });
     },
     maxId(): number {
       return maxId.get()?.id ?? 0;
