@@ -127,7 +127,7 @@ export function validateClaim(options: ClaimOptions): { workerId: string; queue:
 
 function listOf<T>(value: T | readonly T[] | undefined, what: string, check: (item: unknown) => boolean, expected: string): T[] | null {
   if (value === undefined) return null;
-  const items = (Array.isArray(value) ? [...(value as readonly T[])] : [value as T]);
+  const items = Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
   if (items.length === 0) throw new BadInputError(`${what}: give at least one, or leave it out`);
   for (const item of items) if (!check(item)) throw new BadInputError(`${what}: ${JSON.stringify(item)} is not ${expected}`);
   return [...new Set(items)];
