@@ -49,7 +49,7 @@ describe.concurrent('tasklock backup', () => {
       const result = await cli(['--db', db, 'backup', dest]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toBe('');
-      const line = /^backup of (.+) → (.+): \d+ pages \(\d+\.\d KiB\) in \d+ ms, integrity ok\n$/.exec(result.stdout);
+      const line = /^backup of (.+) → (.+): \d+ pages \(\d+\.\d KiB\) in (?:\d+ms|\d+(?:\.\d)?s), integrity ok\n$/.exec(result.stdout);
       expect(line?.slice(1), result.stdout).toEqual([db, dest]);
       expect(modeOf(dest)).toBe(0o600);
       expect(tasksIn(dest)).toBe(50);

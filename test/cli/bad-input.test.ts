@@ -84,7 +84,7 @@ describe('bad input: exit 2, one line, database unchanged', () => {
     await expectUsageError(['enqueue', 'job', '--priority', 'abc'], /option '--priority <int>' argument 'abc' is invalid/);
     await expectUsageError(['enqueue', 'job', '--priority', '1.5'], /--priority/);
     await expectUsageError(['enqueue', 'job', '--max-attempts', '0'], /--max-attempts <n>.*≥ 1/);
-    await expectUsageError(['enqueue', 'job', '--delay', 'soon'], /--delay <ms>.*invalid duration/);
+    await expectUsageError(['enqueue', 'job', '--delay', 'soon'], /--delay <duration>' argument 'soon' is invalid\. expected a number and a unit/);
     await expectUsageError(['list', '--limit', '10x'], /--limit/);
     await expectUsageError(['purge', '--older-than', '7 days'], /--older-than/);
     await expectUsageError(['purge'], /required option '--older-than <duration>' not specified/);

@@ -63,7 +63,7 @@ describe.concurrent('tasklock enqueue', () => {
     expect(task).toMatchObject({ type: 'email', queue: 'mail', status: 'pending', priority: -5, maxAttempts: 4, uniqueKey: 'welcome-a', timeoutMs: 5000, payload: { to: 'a@example.com' } });
     expect(Date.parse(task.runAt as string) - Date.parse(task.createdAt as string)).toBe(60_000);
     // Same unique key while the first is live: the same task, not a new one.
-    expect(await cliJson(db, ['enqueue', 'email', '{}', '--unique-key', 'welcome-a'])).toEqual({ ids: [1] });
+    expect(await cliJson(db, ['enqueue', 'email', '{}', '--unique-key', 'welcome-a'])).toEqual({ ids: [1], created: [false] });
   });
 
   it('payload defaults to null; --run-at takes an ISO time', async () => {
@@ -78,7 +78,7 @@ describe.concurrent('tasklock enqueue', () => {
     const { db } = await initDb();
     const lines = ['{"type":"a","payload":1}', '', '  ', '{"type":"b","payload":{"x":2},"priority":7,"backoff":{"baseMs":50},"maxAttempts":2}', '{"type":"c"}'];
     const out = await cliJson<{ ids: number[] }>(db, ['enqueue', '--file', '-', '--queue', 'bulk'], { input: `${lines.join('\n')}\n` });
-    expect(out).toEqual({ ids: [1, 2, 3] });
+    expect(out).toEqual({ ids: [1, 2, 3], created: [true, true, true] });
     const { tasks } = await cliJson<{ tasks: Record<string, unknown>[] }>(db, ['list']);
     expect(tasks.map((t) => [t.type, t.queue, t.priority, t.payload, t.maxAttempts])).toEqual([
       ['a', 'bulk', 0, 1, 3],

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { checkFileMode, isStatusView, isTaskStatus, STATUS_VIEWS, TASK_STATUSES, type StatusView, type TaskStatus } from '@tasklock/core';
-import { parseDuration } from './duration.js';
+import { DURATION_EXAMPLES, readDuration } from './duration.js';
 
 const INTEGER = /^-?\d+$/;
 
@@ -25,13 +25,11 @@ export function taskId(text: string): number {
   return positiveInteger(text);
 }
 
-/** Milliseconds, or a duration with a unit ("30s", "2h"). */
+/** A duration ("250ms", "1m30s", "2h", or bare milliseconds) → milliseconds; see duration.ts. */
 export function duration(text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    throw new InvalidArgumentError(`${(error as Error).message}.`);
-  }
+  const parsed = readDuration(text);
+  if ('why' in parsed) throw new InvalidArgumentError(`${parsed.why} (${DURATION_EXAMPLES}).`);
+  return parsed.ms;
 }
 
 /** An ISO 8601 time (or anything Date.parse accepts) → epoch ms. */

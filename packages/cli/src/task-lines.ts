@@ -1,7 +1,7 @@
 /**
  * `enqueue --file`: one JSON task per line, `{"type", "payload", ...EnqueueOptions}`. Blank
  * lines are skipped; the first bad line fails the whole file, naming its line number, before
- * anything is written.
+ * anything is written. Also where that text comes from: a file or stdin, decoded.
  */
 import { readFile } from 'node:fs/promises';
 import { BadInputError, type EnqueueItem } from '@tasklock/core';
@@ -13,17 +13,36 @@ export interface TaskLine {
   item: EnqueueItem;
 }
 
+/** The text of a file, or of stdin for "-", as UTF-8 without a byte-order mark. */
 export async function readInput(path: string): Promise<string> {
   if (path !== '-') {
     try {
-      return await readFile(path, 'utf8');
+      return decodeInput(await readFile(path), path);
     } catch (error) {
+      if (error instanceof BadInputError) throw error;
       throw new BadInputError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeInput(Buffer.concat(chunks), 'stdin');
+}
+
+/**
+ * UTF-8 text. Editors on Windows often start a file with a byte-order mark, which JSON.parse
+ * rejects as an invisible "unexpected token": it is dropped. UTF-16 (PowerShell's `>`) would
+ * decode to noise and fail on every line, so it is refused by name instead.
+ */
+export function decodeInput(bytes: Buffer, source: string): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new BadInputError(`${source} is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8`);
+  }
+  return stripBom(bytes.toString('utf8'));
+}
+
+/** Text without a leading U+FEFF (a UTF-8 byte-order mark, or one pasted into an argument). */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 export function parseTaskLines(text: string, source: string): TaskLine[] {

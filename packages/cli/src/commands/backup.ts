@@ -19,7 +19,7 @@ export function registerBackup(program: Command): void {
         printJson({ source, ...result });
         return;
       }
-      const took = result.durationMs < 1000 ? `${result.durationMs} ms` : formatDuration(result.durationMs);
+      const took = formatDuration(result.durationMs);
       printLine(`backup of ${globals.db} → ${dest}: ${result.pages} pages (${formatBytes(result.bytes)}) in ${took}, integrity ${result.integrity}`);
     });
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { BadInputError, TasklockError, type EnqueueItem, type EnqueueOptions } from '@tasklock/core';
+import { BadInputError, TasklockError, type EnqueuedTask, type EnqueueItem, type EnqueueOptions } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
-import { parseTaskLines, readInput } from '../task-lines.js';
-import { printJson, printLine } from '../output.js';
+import { parseTaskLines, readInput, stripBom } from '../task-lines.js';
+import { logLine, printJson, printLine } from '../output.js';
 import { duration, integer, isoTime, positiveInteger } from '../options.js';
 
 interface EnqueueFlags {
@@ -19,17 +19,19 @@ interface EnqueueFlags {
 export function registerEnqueue(program: Command): void {
   program
     .command('enqueue')
-    .description('add a task (or, with --file, many in one transaction); prints the new ids')
+    .description(
+      'add a task (or, with --file, many in one transaction); prints their ids, and says on stderr which already existed (--unique-key)',
+    )
     .argument('[type]', 'task type')
-    .argument('[payload]', 'payload as JSON (default null)')
+    .argument('[payload]', 'payload as JSON (default null); "-" reads it from stdin')
     .option('--file <path>', 'one JSON task per line ({"type","payload",...options}); "-" reads stdin')
     .option('--queue <name>', 'queue name (default "default")')
     .option('--priority <int>', 'higher runs first (default 0)', integer())
-    .option('--delay <ms>', 'not before this long from now (ms, or 30s, 5m…)', duration)
+    .option('--delay <duration>', 'not before this long from now (250ms, 1.5s, 1m30s, 2h, 7d; a bare number is ms)', duration)
     .option('--run-at <time>', 'not before this ISO time', isoTime)
     .option('--max-attempts <n>', 'attempts in all, including the first (default 3)', positiveInteger)
-    .option('--unique-key <key>', 'idempotency key among pending/running tasks')
-    .option('--timeout <ms>', 'a worker aborts an attempt running longer than this (ms, or 30s…)', duration)
+    .option('--unique-key <key>', 'idempotency key: while a pending/running task has it, that task is the answer (created: false)')
+    .option('--timeout <duration>', 'a worker aborts an attempt running longer than this (30s, 5m…)', duration)
     .action(async (type: string | undefined, payloadText: string | undefined, flags: EnqueueFlags, command: Command) => {
       const globals = globalOptions(command);
       const defaults = optionsOf(flags);
@@ -42,7 +44,8 @@ export function registerEnqueue(program: Command): void {
         lineOf = (index) => parsed[index]?.line;
       } else {
         if (type === undefined) throw new BadInputError('missing task type (or use --file)');
-        items = [{ ...defaults, type, payload: parsePayload(payloadText) }];
+        const payload = payloadText === '-' ? parsePayload(await readInput('-'), 'payload on stdin') : parsePayload(payloadText, 'payload');
+        items = [{ ...defaults, type, payload }];
       }
       const tasks = await withQueue(
         globals,
@@ -55,9 +58,25 @@ export function registerEnqueue(program: Command): void {
         },
         { create: true },
       );
-      if (globals.json) printJson({ ids: tasks.map((task) => task.id) });
-      else for (const task of tasks) printLine(String(task.id));
+      if (globals.json) printJson({ ids: tasks.map((task) => task.id), created: tasks.map((task) => task.created) });
+      else printIds(tasks, flags.file !== undefined);
     });
+}
+
+/**
+ * Text: stdout keeps exactly one id per task, in input order, whether created or found (so
+ * `id=$(tasklock enqueue …)` and `| xargs` go on working); what was found already goes to
+ * stderr for the person reading. Finding one is the point of a unique key, not an error: exit 0.
+ */
+function printIds(tasks: readonly EnqueuedTask[], fromFile: boolean): void {
+  for (const task of tasks) printLine(String(task.id));
+  const existing = tasks.filter((task) => !task.created);
+  if (!fromFile) {
+    for (const task of existing) logLine(`task ${task.id} already exists (unique key ${task.uniqueKey})`);
+    return;
+  }
+  const created = tasks.length - existing.length;
+  logLine(`enqueued ${created} task(s)${existing.length > 0 ? `, ${existing.length} already existed (unique key)` : ''}`);
 }
 
 function optionsOf(flags: EnqueueFlags): EnqueueOptions {
@@ -72,12 +91,14 @@ function optionsOf(flags: EnqueueFlags): EnqueueOptions {
   return options;
 }
 
-function parsePayload(text: string | undefined): unknown {
+/** `what` names the source in the error: "payload" or "payload on stdin". */
+function parsePayload(text: string | undefined, what: string): unknown {
   if (text === undefined) return null;
+  if (text.trim() === '') throw new BadInputError(`${what} is empty (give JSON, e.g. null or {})`);
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(stripBom(text)) as unknown;
   } catch (error) {
-    throw new BadInputError(`payload is not valid JSON: ${(error as Error).message}`);
+    throw new BadInputError(`${what} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
