@@ -88,7 +88,7 @@ describe('bad input: exit 2, one line, database unchanged', () => {
     await expectUsageError(['list', '--limit', '10x'], /--limit/);
     await expectUsageError(['purge', '--older-than', '7 days'], /--older-than/);
     await expectUsageError(['purge'], /required option '--older-than <duration>' not specified/);
-    await expectUsageError(['list', '--status', 'done'], /must be one of pending, running, succeeded, failed, cancelled/);
+    await expectUsageError(['list', '--status', 'done'], /must be one of pending, scheduled, running, succeeded, failed, cancelled/);
   });
 
   it('--lock bogus', async () => {

@@ -142,7 +142,7 @@ describe.concurrent('tasklock list / show / stats', () => {
     await enqueue(db, 'b');
     const stats = await cliJson<Record<string, unknown>>(db, ['stats']);
     expect(stats).toMatchObject({
-      counts: { pending: 2, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
+      counts: { pending: 2, scheduled: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
       lock: { strategy: 'flock', path: `${db}.lock` },
       schemaVersion: 2,
       overdueLeases: 0,
@@ -151,7 +151,7 @@ describe.concurrent('tasklock list / show / stats', () => {
     expect(stats.oldestPendingAgeMs).toEqual(expect.any(Number));
     expect(stats.writes).toMatchObject({ transactions: expect.any(Number), lockWaitMs: expect.any(Object), lockHoldMs: expect.any(Object) });
     const human = await cli(['--db', db, 'stats']);
-    expect(human.stdout).toMatch(/^pending 2, running 0, succeeded 0, failed 0, cancelled 0$/m);
+    expect(human.stdout).toMatch(/^pending 2, scheduled 0, running 0, succeeded 0, failed 0, cancelled 0$/m);
     expect(human.stdout).toMatch(/^lock\s+flock/m);
   });
 });

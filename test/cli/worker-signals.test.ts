@@ -142,6 +142,6 @@ describe('several workers on one database', () => {
     expect(executed).toHaveLength(count);
     expect(new Set(executed).size).toBe(count);
     const stats = await cliJson<{ counts: Record<string, number> }>(db, ['stats']);
-    expect(stats.counts).toEqual({ pending: 0, running: 0, succeeded: count, failed: 0, cancelled: 0 });
+    expect(stats.counts).toEqual({ pending: 0, scheduled: 0, running: 0, succeeded: count, failed: 0, cancelled: 0 });
   });
 });

@@ -53,7 +53,7 @@ describe('every transition from every status, through the queue', () => {
       await expect(move.run(queue, ghost)).rejects.toMatchObject({ code: 'task-not-found', taskId: 424242 });
     }
     expect(() => queue.get(424242)).toThrow(/does not exist/);
-    expect(queue.stats().counts).toEqual({ pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 });
+    expect(queue.stats().counts).toEqual({ pending: 0, scheduled: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 });
   });
 
   it('claim takes only pending tasks whose run_at has come', async () => {

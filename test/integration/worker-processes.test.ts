@@ -40,7 +40,7 @@ describe('worker processes on one database', () => {
       const conn = queue.db.connection;
       expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(conn.pragma('foreign_key_check')).toEqual([]);
-      expect(queue.stats().counts).toEqual({ pending: 0, running: 0, succeeded: 10_000, failed: 0, cancelled: 0 });
+      expect(queue.stats().counts).toEqual({ pending: 0, scheduled: 0, running: 0, succeeded: 10_000, failed: 0, cancelled: 0 });
       expect(conn.prepare('SELECT count(*) AS n FROM task_runs').get()).toEqual({ n: 10_000 });
       expect(conn.prepare("SELECT count(*) AS n FROM tasks WHERE attempts != 1").get()).toEqual({ n: 0 });
       const executions = effectsOf(effects);

@@ -4,7 +4,7 @@
  * (exit 2) whose message names the option.
  */
 import { InvalidArgumentError } from 'commander';
-import { checkFileMode, isTaskStatus, TASK_STATUSES, type TaskStatus } from '@tasklock/core';
+import { checkFileMode, isStatusView, isTaskStatus, STATUS_VIEWS, TASK_STATUSES, type StatusView, type TaskStatus } from '@tasklock/core';
 import { DURATION_EXAMPLES, readDuration } from './duration.js';
 
 const INTEGER = /^-?\d+$/;
@@ -54,6 +54,30 @@ export function commaList(text: string): string[] {
 
 export function statusList(text: string): TaskStatus[] {
   return commaList(text).map(status);
+}
+
+/** A stored status or `scheduled` (pending, not yet due): what list, cancel and retry filter on. */
+export function statusView(text: string): StatusView {
+  if (!isStatusView(text)) throw new InvalidArgumentError(`must be one of ${STATUS_VIEWS.join(', ')} (comma-separated).`);
+  return text;
+}
+
+export function statusViewList(text: string): StatusView[] {
+  const statuses = commaList(text).map(statusView);
+  if (statuses.length === 0) throw new InvalidArgumentError(`must name at least one of ${STATUS_VIEWS.join(', ')}.`);
+  return statuses;
+}
+
+/** Names (types, queues), comma-separated: at least one. */
+export function nameList(text: string): string[] {
+  const names = commaList(text);
+  if (names.length === 0) throw new InvalidArgumentError('must name at least one (comma-separated).');
+  return names;
+}
+
+/** Variadic task ids: commander calls this once per argument with what it gathered so far. */
+export function taskIds(text: string, previous: number[] | undefined): number[] {
+  return [...(previous ?? []), taskId(text)];
 }
 
 const OCTAL_MODE = /^(0o?)?[0-7]{3}$/;

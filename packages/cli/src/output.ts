@@ -18,22 +18,82 @@ export function logLine(line: string): void {
 
 export type Cell = string | number | null | undefined;
 
+export interface TableOptions {
+  /**
+   * Fit each line into this many columns: the widest columns give way first, down to their
+   * header's width, and a cut cell ends in "…". Undefined: no limit (piped output keeps it all).
+   */
+  width?: number | undefined;
+  /** Columns never cut (ids, statuses: a cut one would mislead). */
+  fixed?: readonly number[] | undefined;
+  /** Colours a data cell, given its text already cut and padded (escapes take no width). */
+  paint?: ((text: string, column: number, row: readonly Cell[]) => string) | undefined;
+}
+
+const GAP = 2;
+
 /** Columns padded to their widest cell; the last column is never padded. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
+export function formatTable(headers: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
   const text = [headers, ...rows].map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
   const widths = headers.map((_, column) => Math.max(...text.map((row) => row[column]?.length ?? 0)));
+  if (options.width !== undefined) fitWidths(widths, headers, options.width, options.fixed ?? []);
   return text
-    .map((row) =>
+    .map((row, index) =>
       row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
-        .join('  ')
+        .map((cell, column) => {
+          const width = widths[column]!;
+          const cut = cell.length > width ? `${cell.slice(0, Math.max(0, width - 1))}…` : cell;
+          const padded = column === row.length - 1 ? cut : cut.padEnd(width);
+          return index > 0 && options.paint ? options.paint(padded, column, rows[index - 1]!) : padded;
+        })
+        .join(' '.repeat(GAP))
         .trimEnd(),
     )
     .join('\n');
 }
 
-export function printTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): void {
-  printLine(formatTable(headers, rows));
+/** Shrinks the widest column by one until the line fits or every column is at its floor. */
+function fitWidths(widths: number[], headers: readonly string[], limit: number, fixed: readonly number[]): void {
+  const floors = widths.map((width, column) => (fixed.includes(column) ? width : Math.min(width, Math.max(3, headers[column]!.length))));
+  let total = widths.reduce((sum, width) => sum + width, 0) + GAP * (widths.length - 1);
+  while (total > limit) {
+    let widest = -1;
+    for (let column = 0; column < widths.length; column += 1) {
+      if (widths[column]! > floors[column]! && (widest < 0 || widths[column]! >= widths[widest]!)) widest = column;
+    }
+    if (widest < 0) return;
+    widths[widest]! -= 1;
+    total -= 1;
+  }
+}
+
+export function printTable(headers: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): void {
+  printLine(formatTable(headers, rows, options));
+}
+
+/** The width a table on stdout should fit: the terminal's, or undefined when stdout is not one. */
+export function terminalWidth(): number | undefined {
+  return process.stdout.isTTY === true && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
+/** Colour is for a person at a terminal: never in JSON, in a pipe or a file, or with NO_COLOR set (no-color.org). */
+export function useColour(json: boolean): boolean {
+  return !json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+}
+
+const STATUS_COLOURS: Record<string, string> = {
+  pending: '33', // yellow
+  scheduled: '34', // blue
+  running: '36', // cyan
+  succeeded: '32', // green
+  failed: '31', // red
+  cancelled: '90', // grey
+};
+
+/** `text` in its status's colour (text is the status, possibly padded or cut); unchanged for anything else. */
+export function paintStatus(text: string, status: string = text.trim()): string {
+  const code = STATUS_COLOURS[status];
+  return code === undefined ? text : `\x1b[${code}m${text}\x1b[0m`;
 }
 
 export function iso(ms: number | null): string | null {

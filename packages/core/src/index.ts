@@ -8,17 +8,21 @@ export { LOCK_STRATEGIES } from './lock/lock-backend.js';
 export { WriteLock, type WriteLockOptions } from './lock/write-lock.js';
 export { DEFAULT_RETRY, type RetryPolicy, type WriteOptions } from './write-transaction.js';
 export { Histogram, type LatencySummary, type WriteMetricsSnapshot } from './metrics.js';
-export { Queue, type QueueOptions, type QueueStats, type EnqueuedTask, type Lease, type Outcome, type RecoverResult, type RecoverOptions, DEFAULT_WORKER_RETENTION_MS } from './queue.js';
+export { Queue, type QueueOptions, type QueueStats, type TaskPage, type EnqueuedTask, type Lease, type Outcome, type RecoverResult, type RecoverOptions, DEFAULT_WORKER_RETENTION_MS } from './queue.js';
 export type { BackupOptions, BackupResult } from './db/backup.js';
 export { Worker, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
-export type { EnqueueOptions, EnqueueItem, ClaimOptions } from './validate.js';
+export type { EnqueueOptions, EnqueueItem, ClaimOptions, TaskFilter, ListFilter } from './validate.js';
+export { STATUS_VIEWS, isStatusView, statusViewOf, type StatusView } from './status-view.js';
+export { DEFAULT_BULK_BATCH, type BulkOptions, type BulkResult, type BulkSkip, type BulkTarget } from './bulk.js';
 export { TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, assertTransition, canTransition, isTaskStatus, isTerminal, transitionTableMarkdown, type TaskStatus, type TransitionName, type Transition } from './task-state.js';
 export { DEFAULT_BACKOFF, backoffDelayMs, type Backoff, type Task, type ClaimedTask } from './task.js';
 export type { TaskEventRow } from './sql/events.js';
 export type { TaskRunRow, RunOutcome } from './sql/runs.js';
 export type { WorkerRow } from './sql/workers.js';
-export type { ListFilter } from './sql/read.js';
+export type { Backlog } from './sql/read.js';
 export { CLAIM_CANDIDATES_SQL } from './sql/claim.js';
+export { QueueMonitor, type MonitorSample } from './monitor.js';
+export { MONITOR_SQL } from './sql/monitor.js';
 export {
   currentProcess,
   isAliveByStat,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TasklockDatabase } from './database.js';
 import { openDatabase, type OpenOptions } from './db/open.js';
+import { bulkMove, type BulkOptions, type BulkResult, type BulkTarget } from './bulk.js';
 import { BadInputError, LeaseLostError, TaskNotFoundError, TasklockError } from './errors.js';
 import { killGroupAndWait, isForeignGroup, type ProcessGroup } from './process-group.js';
 import { currentProcess, isProcessAlive, processStart } from './process-identity.js';
@@ -10,14 +11,16 @@ import { prepareEnqueue, type NewTask } from './sql/enqueue.js';
 import { prepareEvents, type TaskEventRow } from './sql/events.js';
 import { prepareFinish } from './sql/finish.js';
 import { prepareHeartbeat } from './sql/heartbeat.js';
-import { prepareRead, type ListFilter } from './sql/read.js';
+import { prepareRead, type Backlog } from './sql/read.js';
 import { prepareReclaim, type HeldTask } from './sql/reclaim.js';
 import { prepareRuns, type TaskRunRow } from './sql/runs.js';
 import { prepareTaskLookup } from './sql/task-lookup.js';
 import { prepareWorkers, type WorkerRow } from './sql/workers.js';
-import { assertTransition, isTaskStatus, TASK_STATUSES, TERMINAL_STATUSES, type TaskStatus } from './task-state.js';
+import { filterParams } from './sql/task-filter.js';
+import { zeroCounts, type StatusView } from './status-view.js';
+import { assertTransition, TERMINAL_STATUSES, type TaskStatus } from './task-state.js';
 import { DEFAULT_BACKOFF, toClaimedTask, toJsonText, toTask, type Backoff, type ClaimedTask, type Task } from './task.js';
-import { validateEnqueue, validateClaim, type ClaimOptions, type EnqueueItem, type EnqueueOptions } from './validate.js';
+import { validateEnqueue, validateClaim, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
 import type { WriteMetricsSnapshot } from './metrics.js';
 import type { BackupOptions, BackupResult } from './db/backup.js';
 
@@ -42,10 +45,11 @@ export type Outcome =
   | { kind: 'release'; lease: Lease; workerId: string };
 
 export interface QueueStats {
-  counts: Record<TaskStatus, number>;
-  byQueue: Record<string, Record<TaskStatus, number>>;
-  byType: Record<string, Record<TaskStatus, number>>;
-  /** How long the oldest runnable pending task has waited, ms (0 when none). */
+  /** By status, with pending split: `pending` is due now, `scheduled` waits for its run_at (status-view.ts). */
+  counts: Record<StatusView, number>;
+  byQueue: Record<string, Record<StatusView, number>>;
+  byType: Record<string, Record<StatusView, number>>;
+  /** How long the oldest due pending task has waited, ms (0 when none). */
   oldestPendingAgeMs: number;
   /** Running tasks whose lease has expired (recover or any worker will reclaim them). */
   overdueLeases: number;
@@ -54,6 +58,12 @@ export interface QueueStats {
   /** This process's own writes: lock wait/hold, BUSY retries, failures. */
   writes: WriteMetricsSnapshot;
   workers: { live: number; total: number };
+}
+
+/** One page of `listPage`: `next` is the cursor (afterId) of the following page, null on the last. */
+export interface TaskPage {
+  tasks: Task[];
+  next: number | null;
 }
 
 export interface RecoverResult {
@@ -248,6 +258,22 @@ export class Queue {
     return this.get(id);
   }
 
+  /**
+   * Cancels tasks named by id or by a filter (see bulk.ts): each as cancel() would, in
+   * transactions of `batchSize`; ids that cannot be cancelled are reported, not thrown.
+   */
+  async cancelMany(target: BulkTarget, options: BulkOptions & { reason?: string | null } = {}): Promise<BulkResult> {
+    const reason = options.reason ?? null;
+    return bulkMove(this.db, this.sql.admin, 'cancel', target, options, (task, now) =>
+      this.sql.admin.cancel(task.id, task.status, task.attempts, task.locked_by, now, reason),
+    );
+  }
+
+  /** Retries tasks named by id or by a filter (see bulk.ts), each as retry() would. */
+  async retryMany(target: BulkTarget, options: BulkOptions = {}): Promise<BulkResult> {
+    return bulkMove(this.db, this.sql.admin, 'retry', target, options, (task, now) => this.sql.admin.retry(task.id, task.status, task.attempts, now));
+  }
+
   /** Deletes terminal tasks not updated for `olderThanMs`; returns how many. */
   async purge(options: { olderThanMs: number; statuses?: readonly TaskStatus[] }): Promise<number> {
     if (!Number.isFinite(options.olderThanMs) || options.olderThanMs < 0) {
@@ -383,13 +409,21 @@ export class Queue {
   }
 
   list(filter: ListFilter = {}): Task[] {
-    if (filter.status !== undefined && !isTaskStatus(filter.status)) {
-      throw new BadInputError(`unknown status ${String(filter.status)} (one of ${TASK_STATUSES.join(', ')})`);
-    }
-    if (filter.limit !== undefined && (!Number.isInteger(filter.limit) || filter.limit < 1)) {
-      throw new BadInputError('limit must be a positive integer');
-    }
-    return this.sql.read.list(filter).map(toTask);
+    return this.listPage(filter).tasks;
+  }
+
+  /**
+   * Tasks by id, ascending or descending, `limit` at a time: pass a page's `next` back as
+   * `afterId` for the following one. The cursor is an id, so pages neither repeat nor skip a
+   * task whatever is written in between (new tasks show up on later ascending pages only).
+   */
+  listPage(filter: ListFilter = {}): TaskPage {
+    const now = Date.now();
+    const input = validateList(filter, now);
+    // One more than asked: whether a next page exists, without a count.
+    const rows = this.sql.read.list(filterParams(input.filter, now), input.order, input.afterId, input.limit + 1);
+    const tasks = rows.slice(0, input.limit).map(toTask);
+    return { tasks, next: rows.length > input.limit ? tasks[tasks.length - 1]!.id : null };
   }
 
   events(id: number): TaskEventRow[] {
@@ -422,14 +456,13 @@ export class Queue {
 
   stats(): QueueStats {
     const now = Date.now();
-    const zero = (): Record<TaskStatus, number> => ({ pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 });
-    const counts = zero();
-    const byQueue: Record<string, Record<TaskStatus, number>> = {};
-    const byType: Record<string, Record<TaskStatus, number>> = {};
-    for (const row of this.sql.read.counts()) {
+    const counts = zeroCounts();
+    const byQueue: Record<string, Record<StatusView, number>> = {};
+    const byType: Record<string, Record<StatusView, number>> = {};
+    for (const row of this.sql.read.counts(now)) {
       counts[row.status] += row.count;
-      (byQueue[row.queue] ??= zero())[row.status] += row.count;
-      (byType[row.type] ??= zero())[row.status] += row.count;
+      (byQueue[row.queue] ??= zeroCounts())[row.status] += row.count;
+      (byType[row.type] ??= zeroCounts())[row.status] += row.count;
     }
     const oldest = this.sql.read.oldestPendingRunAt(now);
     const workers = this.workers();
@@ -456,9 +489,14 @@ export class Queue {
     return this.sql.read.hasDue(queue, types === null ? null : JSON.stringify(types), Date.now());
   }
 
-  /** Pending + running tasks of this queue/types. */
+  /** Pending (due or scheduled) + running tasks of this queue/types. */
   liveCount(queue: string, types: readonly string[] | null): number {
     return this.sql.read.liveCount(queue, types === null ? null : JSON.stringify(types));
+  }
+
+  /** Due, running (by anyone) and scheduled tasks of this queue/types, and the next run_at: a read, no lock. */
+  backlog(queue: string, types: readonly string[] | null): Backlog {
+    return this.sql.read.backlog(queue, types === null ? null : JSON.stringify(types), Date.now());
   }
 
   private async finishOne(outcome: Outcome): Promise<void> {

@@ -1,5 +1,7 @@
 import { BadInputError } from './errors.js';
 import type { NewTask } from './sql/enqueue.js';
+import type { FilterInput } from './sql/task-filter.js';
+import { isStatusView, STATUS_VIEWS, type StatusView } from './status-view.js';
 import { DEFAULT_BACKOFF, toJsonText, type Backoff } from './task.js';
 
 export interface EnqueueOptions {
@@ -29,6 +31,32 @@ export interface ClaimOptions {
   types?: readonly string[] | null;
   limit?: number;
   leaseMs?: number;
+}
+
+/** Which tasks: every field given narrows the set; a list means any of its values. */
+export interface TaskFilter {
+  /** Status views: `pending` is due, `scheduled` is pending with run_at in the future. */
+  status?: StatusView | readonly StatusView[] | undefined;
+  type?: string | readonly string[] | undefined;
+  queue?: string | readonly string[] | undefined;
+  /** Only tasks last updated at least this long ago (ms), as purge's olderThanMs. */
+  olderThanMs?: number | undefined;
+}
+
+export interface ListFilter extends TaskFilter {
+  /** The cursor: only tasks after this id in the listing order (a page's `next`). */
+  afterId?: number | undefined;
+  /** At most this many (default 100). */
+  limit?: number | undefined;
+  /** By id: `asc` oldest first (default), `desc` newest first. */
+  order?: 'asc' | 'desc' | undefined;
+}
+
+export interface ListInput {
+  filter: FilterInput;
+  afterId: number | null;
+  limit: number;
+  order: 'asc' | 'desc';
 }
 
 const NAME = /^[\w.:/@-]{1,200}$/;
@@ -95,4 +123,37 @@ export function validateClaim(options: ClaimOptions): { workerId: string; queue:
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 100) throw new BadInputError(`claim: leaseMs must be an integer ≥ 100, got ${String(leaseMs)}`);
   const types = options.types == null || options.types.length === 0 ? null : JSON.stringify([...options.types]);
   return { workerId, queue, types, limit, leaseMs };
+}
+
+function listOf<T>(value: T | readonly T[] | undefined, what: string, check: (item: unknown) => boolean, expected: string): T[] | null {
+  if (value === undefined) return null;
+  const items = Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
+  if (items.length === 0) throw new BadInputError(`${what}: give at least one, or leave it out`);
+  for (const item of items) if (!check(item)) throw new BadInputError(`${what}: ${JSON.stringify(item)} is not ${expected}`);
+  return [...new Set(items)];
+}
+
+export function validateFilter(filter: TaskFilter, now: number): FilterInput {
+  if (typeof filter !== 'object' || filter === null) throw new BadInputError('filter must be an object');
+  const name = (item: unknown) => typeof item === 'string' && NAME.test(item);
+  const olderThanMs = filter.olderThanMs;
+  if (olderThanMs !== undefined && (!Number.isFinite(olderThanMs) || olderThanMs < 0)) {
+    throw new BadInputError(`olderThanMs must be a non-negative number, got ${String(olderThanMs)}`);
+  }
+  return {
+    statuses: listOf(filter.status, 'status', isStatusView, `a status (one of ${STATUS_VIEWS.join(', ')})`),
+    types: listOf(filter.type, 'type', name, 'a task type'),
+    queues: listOf(filter.queue, 'queue', name, 'a queue name'),
+    updatedBefore: olderThanMs === undefined ? null : now - olderThanMs,
+  };
+}
+
+export function validateList(filter: ListFilter, now: number): ListInput {
+  const limit = filter.limit ?? 100;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new BadInputError('limit must be a positive integer');
+  const order = filter.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc') throw new BadInputError(`order must be asc or desc, got ${String(order)}`);
+  const afterId = filter.afterId ?? null;
+  if (afterId !== null && (!Number.isSafeInteger(afterId) || afterId < 0)) throw new BadInputError('afterId must be a non-negative integer');
+  return { filter: validateFilter(filter, now), afterId, limit, order };
 }

@@ -49,8 +49,16 @@ export interface WorkerOptions {
   workerRetentionMs?: number;
   /** Stop after claiming this many tasks. */
   maxTasks?: number;
-  /** Stop once no pending or running task of this queue/types is left. */
+  /**
+   * Stop once nothing of this queue/types is due or running, and nothing scheduled comes due
+   * within untilEmptyWaitMs. Tasks scheduled later are left pending and counted in `scheduled`.
+   */
   untilEmpty?: boolean;
+  /**
+   * With untilEmpty: wait for scheduled tasks due within this long (default 30 s): a retry in its
+   * backoff is part of draining, a task delayed by hours is not. 0: stop as soon as nothing is due.
+   */
+  untilEmptyWaitMs?: number;
   /** How long a graceful stop waits for running handlers before handing their tasks back. */
   graceMs?: number;
   log?: WorkerLog;
@@ -69,6 +77,8 @@ export interface WorkerStats {
   recovered: number;
   /** Transactions that failed to persist outcomes (each retried). */
   persistFailures: number;
+  /** untilEmpty: tasks of this queue/types left scheduled (not due within the wait) when it stopped. */
+  scheduled: number;
 }
 
 interface Running {
@@ -96,6 +106,7 @@ export class Worker {
   private readonly wake: WakeSignal;
   private readonly counters: WorkerStats = {
     claimed: 0, succeeded: 0, failed: 0, retried: 0, released: 0, rejected: 0, aborted: 0, recovered: 0, persistFailures: 0,
+    scheduled: 0,
   };
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
@@ -124,6 +135,7 @@ export class Worker {
       workerRetentionMs: options.workerRetentionMs ?? DEFAULT_WORKER_RETENTION_MS,
       maxTasks: options.maxTasks ?? Number.POSITIVE_INFINITY,
       untilEmpty: options.untilEmpty ?? false,
+      untilEmptyWaitMs: options.untilEmptyWaitMs ?? 30_000,
       graceMs: options.graceMs ?? 10_000,
     };
     for (const [name, value, min] of [
@@ -133,6 +145,7 @@ export class Worker {
       ['heartbeatMs', this.options.heartbeatMs, 10],
       ['graceMs', this.options.graceMs, 0],
       ['workerRetentionMs', this.options.workerRetentionMs, 0],
+      ['untilEmptyWaitMs', this.options.untilEmptyWaitMs, 0],
     ] as const) {
       if (!Number.isSafeInteger(value) || value < min) throw new BadInputError(`worker ${name} must be an integer ≥ ${min}, got ${String(value)}`);
     }
@@ -226,8 +239,7 @@ export class Worker {
         continue;
       }
       if (!this.worthClaiming()) {
-        if (this.options.untilEmpty && this.running.size === 0 && this.finisher.size === 0 &&
-            this.queue.liveCount(this.options.queue, this.options.types) === 0) return;
+        if (this.options.untilEmpty && this.running.size === 0 && this.finisher.size === 0 && this.drained()) return;
         // A wake-up comes with the WAL write, a moment before the commit is visible (with
         // synchronous=FULL, an fsync later): after one, look again soon and then less and less
         // often; without one, back off towards maxPollMs.
@@ -247,6 +259,26 @@ export class Worker {
       this.counters.claimed += tasks.length;
       for (const task of tasks) this.begin(task);
     }
+  }
+
+  /**
+   * untilEmpty's stop condition: nothing of this queue/types due, nothing running anywhere (a
+   * running task may fail and come back), and nothing scheduled due within untilEmptyWaitMs. A
+   * scheduled task is not work left undone: a task for 2030 must not keep a drain alive for years.
+   */
+  private drained(): boolean {
+    const backlog = this.queue.backlog(this.options.queue, this.options.types);
+    if (backlog.due > 0 || backlog.running > 0) return false;
+    if (backlog.nextRunAt !== null && backlog.nextRunAt - Date.now() <= this.options.untilEmptyWaitMs) return false;
+    this.counters.scheduled = backlog.scheduled;
+    this.log(
+      'info',
+      backlog.nextRunAt === null
+        ? 'queue empty: nothing due, running or scheduled'
+        : `queue empty: nothing due or running; ${backlog.scheduled} task(s) scheduled later are left (next at ${new Date(backlog.nextRunAt).toISOString()})`,
+      { scheduled: backlog.scheduled },
+    );
+    return true;
   }
 
   /** A read-only look (no lock) before paying for a write transaction. */

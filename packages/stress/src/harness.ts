@@ -179,7 +179,8 @@ const LOCKFILE_STALE_MS = 10_000;
 
 function drained(queue: Queue): boolean {
   const counts = queue.stats().counts;
-  return counts.pending === 0 && counts.running === 0;
+  // Scheduled ones too: a retry waiting out its backoff is work still to be done.
+  return counts.pending === 0 && counts.scheduled === 0 && counts.running === 0;
 }
 
 function prepareDirectory(options: StressOptions): { dir: string; logs: string; db: string; smallFilesystem: boolean } {

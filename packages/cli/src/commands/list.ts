@@ -1,53 +1,69 @@
-import type { Command } from 'commander';
-import type { TaskStatus } from '@tasklock/core';
+import { Option, type Command } from 'commander';
+import { statusViewOf, type StatusView } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
-import { clip, iso, printJson, printLine, printTable, taskJson } from '../output.js';
-import { positiveInteger, status, taskId } from '../options.js';
+import { clip, iso, paintStatus, printJson, printLine, printTable, taskJson, terminalWidth, useColour } from '../output.js';
+import { nameList, positiveInteger, statusViewList, taskId } from '../options.js';
 
 interface ListFlags {
-  status?: TaskStatus;
-  type?: string;
-  queue?: string;
+  status?: StatusView[];
+  type?: string[];
+  queue?: string[];
   limit: number;
+  order: 'asc' | 'desc';
   after?: number;
+  wide?: boolean;
 }
 
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list tasks in id order')
-    .option('--status <status>', 'only tasks in this status (pending, running, succeeded, failed, cancelled)', status)
-    .option('--type <type>', 'only tasks of this type')
-    .option('--queue <name>', 'only tasks of this queue')
+    .description('list tasks by id, a page at a time (--json: {"tasks": [...], "next": <cursor or null>})')
+    .option(
+      '--status <statuses>',
+      'only these statuses, comma-separated: pending (due now), scheduled (pending, due later), running, succeeded, failed, cancelled',
+      statusViewList,
+    )
+    .option('--type <types>', 'only these task types, comma-separated', nameList)
+    .option('--queue <names>', 'only these queues, comma-separated', nameList)
     .option('--limit <n>', 'at most this many tasks', positiveInteger, 100)
-    .option('--after <id>', 'only tasks with a larger id (to page through)', taskId)
+    .addOption(new Option('--order <order>', 'by id: asc (oldest first) or desc (newest first)').choices(['asc', 'desc']).default('asc'))
+    .option('--after <id>', 'the next page: tasks after this id in the listing order (the "next" cursor)', taskId)
+    .option('--wide', 'on a terminal, show long cells whole instead of cutting them to its width')
     .action(async (flags: ListFlags, command: Command) => {
       const globals = globalOptions(command);
-      const tasks = await withQueue(globals, (queue) =>
-        queue.list({ status: flags.status, type: flags.type, queue: flags.queue, limit: flags.limit, afterId: flags.after }),
-      );
+      const { page, now } = await withQueue(globals, (queue) => ({
+        page: queue.listPage({ status: flags.status, type: flags.type, queue: flags.queue, limit: flags.limit, afterId: flags.after, order: flags.order }),
+        now: Date.now(),
+      }));
       if (globals.json) {
-        printJson({ tasks: tasks.map(taskJson) });
+        printJson({ tasks: page.tasks.map(taskJson), next: page.next });
         return;
       }
-      if (tasks.length === 0) {
+      if (page.tasks.length === 0) {
         printLine('no tasks');
         return;
       }
+      const colour = useColour(globals.json);
       printTable(
         ['ID', 'STATUS', 'TYPE', 'QUEUE', 'PRI', 'ATTEMPTS', 'RUN AT', 'UPDATED', 'LAST ERROR'],
-        tasks.map((task) => [
+        page.tasks.map((task) => [
           task.id,
-          task.status,
+          statusViewOf(task, now),
           task.type,
           task.queue,
           task.priority,
           `${task.attempts - task.releasedAttempts}/${task.maxAttempts}`,
           iso(task.runAt),
           iso(task.updatedAt),
-          clip(task.lastError, 50),
+          // The first line (class and message); `show` prints the whole error.
+          clip(task.lastError === null ? null : task.lastError.split('\n')[0]!, 200),
         ]),
+        {
+          width: flags.wide ? undefined : terminalWidth(),
+          fixed: [0, 1, 4, 5],
+          paint: colour ? (text, column, row) => (column === 1 ? paintStatus(text, String(row[1])) : text) : undefined,
+        },
       );
-      if (tasks.length === flags.limit) printLine(`(first ${flags.limit}; next page: --after ${tasks[tasks.length - 1]!.id})`);
+      if (page.next !== null) printLine(`(more: --after ${page.next}${flags.order === 'desc' ? ' --order desc' : ''})`);
     });
 }

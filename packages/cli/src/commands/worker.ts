@@ -19,6 +19,7 @@ interface WorkerFlags {
   batch?: number;
   maxTasks?: number;
   untilEmpty?: boolean;
+  untilEmptyWait?: number;
   workerId?: string;
   grace?: number;
   timeout?: number;
@@ -38,7 +39,8 @@ export function registerWorker(program: Command): void {
     .option('--heartbeat <ms>', 'heartbeat period (default lease / 3)', duration)
     .option('--batch <n>', 'tasks claimed per transaction (default = concurrency)', positiveInteger)
     .option('--max-tasks <n>', 'stop after claiming this many tasks', positiveInteger)
-    .option('--until-empty', 'stop once no pending or running task of this queue/types is left')
+    .option('--until-empty', 'stop once nothing of this queue/types is due or running (tasks scheduled later than --until-empty-wait are left and counted)')
+    .option('--until-empty-wait <duration>', 'with --until-empty: wait for scheduled tasks (retries in backoff, delayed tasks) due within this (default 30s; 0: do not wait)', duration)
     .option('--worker-id <id>', 'worker id (default host:pid:random)')
     .option('--grace <ms>', 'on stop, how long running tasks may finish before they are handed back (default 10s)', duration)
     .option('--timeout <ms>', 'default per-task timeout for tasks that have none', duration)
@@ -48,6 +50,7 @@ export function registerWorker(program: Command): void {
       if ((flags.exec === undefined) === (flags.handler === undefined)) {
         throw new BadInputError('give exactly one of --exec <command> or --handler <module>');
       }
+      if (flags.untilEmptyWait !== undefined && !flags.untilEmpty) throw new BadInputError('--until-empty-wait needs --until-empty');
       const signals = new ShutdownSignals(flags.grace ?? 10_000);
       try {
         const inner = flags.exec !== undefined ? await execHandler(flags.exec, resolve(globals.db)) : await loadModuleHandler(flags.handler!);
@@ -87,6 +90,7 @@ function workerOptions(flags: WorkerFlags, globals: GlobalOptions): WorkerOption
   if (flags.heartbeat !== undefined) options.heartbeatMs = flags.heartbeat;
   if (flags.maxTasks !== undefined) options.maxTasks = flags.maxTasks;
   if (flags.untilEmpty) options.untilEmpty = true;
+  if (flags.untilEmptyWait !== undefined) options.untilEmptyWaitMs = flags.untilEmptyWait;
   if (flags.grace !== undefined) options.graceMs = flags.grace;
   if (flags.workerRetention !== undefined) options.workerRetentionMs = flags.workerRetention;
   return options;

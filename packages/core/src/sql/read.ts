@@ -3,34 +3,42 @@
  * and never block writers.
  */
 import type Database from 'better-sqlite3';
-import type { TaskStatus } from '../task-state.js';
+import type { StatusView } from '../status-view.js';
 import type { TaskRow } from '../task.js';
-
-export interface ListFilter {
-  status?: TaskStatus | undefined;
-  type?: string | undefined;
-  queue?: string | undefined;
-  /** Return tasks with id greater than this (pagination cursor). */
-  afterId?: number | undefined;
-  limit?: number | undefined;
-}
+import { TASK_FILTER_SQL, type FilterParams } from './task-filter.js';
 
 export interface CountRow {
   queue: string;
   type: string;
-  status: TaskStatus;
+  /** The stored status, with pending split into due `pending` and future `scheduled`. */
+  status: StatusView;
   count: number;
+}
+
+/** A draining worker's question: what of its queue/types is left, and when it comes due. */
+export interface Backlog {
+  /** Pending with run_at ≤ now. */
+  due: number;
+  /** Running, by any worker (it may fail and come back). */
+  running: number;
+  /** Pending with run_at > now. */
+  scheduled: number;
+  /** Earliest run_at among the scheduled ones; null when none. */
+  nextRunAt: number | null;
 }
 
 export function prepareRead(db: Database.Database) {
   const get = db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ?');
-  const list = db.prepare<Required<Omit<ListFilter, 'status' | 'type' | 'queue'>> & { status: string | null; type: string | null; queue: string | null }, TaskRow>(
-    `SELECT * FROM tasks
-     WHERE (@status IS NULL OR status = @status) AND (@type IS NULL OR type = @type)
-       AND (@queue IS NULL OR queue = @queue) AND id > @afterId
-     ORDER BY id LIMIT @limit`,
+  // Keyset pages by id in either direction: the cursor is the last id shown, so a page never
+  // repeats or skips a task whatever was written between two pages.
+  type ListParams = FilterParams & { cursor: number; limit: number };
+  const listAsc = db.prepare<ListParams, TaskRow>(`SELECT * FROM tasks WHERE id > @cursor AND ${TASK_FILTER_SQL} ORDER BY id LIMIT @limit`);
+  const listDesc = db.prepare<ListParams, TaskRow>(`SELECT * FROM tasks WHERE id < @cursor AND ${TASK_FILTER_SQL} ORDER BY id DESC LIMIT @limit`);
+  // A full scan (stats is an occasional look, not a loop: the live view reads monitor.ts instead).
+  const counts = db.prepare<{ now: number }, CountRow>(
+    `SELECT queue, type, CASE WHEN status = 'pending' AND run_at > @now THEN 'scheduled' ELSE status END AS status, count(*) AS count
+     FROM tasks GROUP BY queue, type, 3`,
   );
-  const counts = db.prepare<[], CountRow>('SELECT queue, type, status, count(*) AS count FROM tasks GROUP BY queue, type, status');
   const oldestPending = db.prepare<[number], { run_at: number | null }>(
     "SELECT min(run_at) AS run_at FROM tasks WHERE status = 'pending' AND run_at <= ?",
   );
@@ -52,24 +60,34 @@ export function prepareRead(db: Database.Database) {
           + (SELECT count(*) FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running' AND queue = @queue
                AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))) AS count`,
   );
+  // Walks the queue's pending entries in tasks_claimable and its running ones: the live set only.
+  const backlog = db.prepare<{ queue: string; types: string | null; now: number }, Backlog>(
+    `SELECT p.due, r.running, p.scheduled, p.next_run_at AS nextRunAt FROM
+       (SELECT count(*) FILTER (WHERE run_at <= @now) AS due, count(*) FILTER (WHERE run_at > @now) AS scheduled,
+               min(run_at) FILTER (WHERE run_at > @now) AS next_run_at
+        FROM tasks WHERE status = 'pending' AND queue = @queue
+          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))) AS p,
+       (SELECT count(*) AS running FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running' AND queue = @queue
+          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))) AS r`,
+  );
   return {
     get: (id: number) => get.get(id),
-    list: (filter: ListFilter) =>
-      list.all({
-        status: filter.status ?? null,
-        type: filter.type ?? null,
-        queue: filter.queue ?? null,
-        afterId: filter.afterId ?? 0,
-        limit: filter.limit ?? 100,
-      }),
-    counts: () => counts.all(),
+    /** Up to `limit` tasks after the cursor id in the given order (no cursor: from the start). */
+    list: (filter: FilterParams, order: 'asc' | 'desc', cursor: number | null, limit: number) =>
+      order === 'asc'
+        ? listAsc.all({ ...filter, cursor: cursor ?? 0, limit })
+        : listDesc.all({ ...filter, cursor: cursor ?? Number.MAX_SAFE_INTEGER, limit }),
+    counts: (now: number) => counts.all({ now }),
     oldestPendingRunAt: (now: number) => oldestPending.get(now)?.run_at ?? null,
     overdueLeases: (now: number) => overdue.get(now)?.count ?? 0,
     /** Is a task of this queue/types claimable now? (Stops at the first: served by tasks_claimable.) */
     hasDue: (queue: string, types: string | null, now: number) => due.get({ queue, types, now }) !== undefined,
     /** Earliest run_at among pending tasks of a queue/types (in the future or not); null if none. Idle path only. */
     nextRunAt: (queue: string, types: string | null) => nextRunAt.get({ queue, types })?.run_at ?? null,
-    /** Pending + running tasks of a queue/types: zero means a draining worker may stop. */
+    /** Pending (due or scheduled) + running tasks of a queue/types. */
     liveCount: (queue: string, types: string | null) => live.get({ queue, types })?.count ?? 0,
+    /** Due, running and scheduled tasks of a queue/types: when a draining worker may stop. */
+    backlog: (queue: string, types: string | null, now: number): Backlog =>
+      backlog.get({ queue, types, now }) ?? { due: 0, running: 0, scheduled: 0, nextRunAt: null },
   };
 }

@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MONITOR_SQL, QueueMonitor, type Queue } from '@tasklock/core';
+import { closeQueues, openTempQueue } from '../utils/lifecycle.js';
+import { removeTempDirs } from '../utils/temp-dir.js';
+
+afterEach(() => {
+  closeQueues();
+  removeTempDirs();
+});
+
+async function finish(queue: Queue, type: string, how: 'complete' | 'fail', options: { maxAttempts?: number } = {}): Promise<number> {
+  const task = await queue.enqueue(type, {}, { queue: `q-${type}-${how}-${Math.random()}`, backoff: { baseMs: 3_600_000 }, ...options });
+  const [lease] = await queue.claim({ workerId: 'w-1', queue: task.queue });
+  if (how === 'complete') await queue.complete(lease!, null);
+  else await queue.fail(lease!, 'boom');
+  return task.id;
+}
+
+describe('QueueMonitor (stats --watch)', () => {
+  it('reads only the live set and new events each interval (EXPLAIN QUERY PLAN)', async () => {
+    const queue = await openTempQueue();
+    const plan = (sql: string, params: unknown) =>
+      (queue.db.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params as never) as { detail: string }[]).map((row) => row.detail);
+    expect(plan(MONITOR_SQL.live, { now: 0 })).toEqual(['SCAN tasks USING INDEX tasks_claimable', 'USE TEMP B-TREE FOR GROUP BY']);
+    expect(plan(MONITOR_SQL.running, {})).toEqual(['SCAN tasks USING INDEX tasks_running_by_lease', 'USE TEMP B-TREE FOR GROUP BY']);
+    expect(plan(MONITOR_SQL.events, { after: 0, upto: 1 })).toEqual([
+      'SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)',
+      'SEARCH t USING INTEGER PRIMARY KEY (rowid=?)',
+      'USE TEMP B-TREE FOR GROUP BY',
+    ]);
+    expect(plan(MONITOR_SQL.eventAt, [1])).toEqual(['SEARCH task_events USING INTEGER PRIMARY KEY (rowid>?)']);
+  });
+
+  it('keeps counts equal to stats() while tasks move, finish, retry and are purged', async () => {
+    const queue = await openTempQueue();
+    const monitor = new QueueMonitor(queue.db, 60_000);
+    await queue.enqueue('a', {});
+    await queue.enqueue('b', {}, { delayMs: 3_600_000 });
+    const first = monitor.sample();
+    expect(first.counts).toEqual(queue.stats().counts);
+    expect(first.finishedPerSecond).toBeNull();
+
+    await finish(queue, 'a', 'complete');
+    await finish(queue, 'a', 'complete');
+    const failed = await finish(queue, 'b', 'fail', { maxAttempts: 1 });
+    await finish(queue, 'b', 'fail');
+    const [lease] = await queue.claim({ workerId: 'w-2' });
+    const second = monitor.sample();
+    expect(second.counts).toEqual(queue.stats().counts);
+    expect(second.byType).toEqual(queue.stats().byType);
+    expect(second.counts).toMatchObject({ pending: 0, scheduled: 2, running: 1, succeeded: 2, failed: 1 });
+    expect(second.finished).toBe(3);
+    expect(second.finishedPerSecond).toBeGreaterThan(0);
+    expect(second.runningByWorker).toEqual({ 'w-2': 1 });
+    expect(second.failuresLastMinute).toEqual({ attempts: 2, final: 1 });
+
+    await queue.complete(lease!, null);
+    await queue.retry(failed);
+    await queue.cancel(failed);
+    const third = monitor.sample();
+    expect(third.counts).toEqual(queue.stats().counts);
+    expect(third.finished).toBe(1);
+    expect(third.runningByWorker).toEqual({});
+
+    // A purge writes no event: the next re-base (here due at every sample) recounts finished tasks.
+    const rebasing = new QueueMonitor(queue.db, 0);
+    rebasing.sample();
+    expect(await queue.purge({ olderThanMs: 0 })).toBe(4);
+    expect(rebasing.sample().counts).toEqual(queue.stats().counts);
+  });
+
+  it('a monitor started later finds the last minute of failures, and none older', async () => {
+    const queue = await openTempQueue();
+    const old = await finish(queue, 'x', 'fail', { maxAttempts: 1 });
+    queue.db.connection.prepare('UPDATE task_events SET at = at - 120000 WHERE task_id = ?').run(old);
+    await finish(queue, 'x', 'fail', { maxAttempts: 1 });
+    await finish(queue, 'x', 'fail');
+    await finish(queue, 'x', 'complete');
+    const sample = new QueueMonitor(queue.db).sample();
+    expect(sample.failuresLastMinute).toEqual({ attempts: 2, final: 1 });
+    expect(sample.counts).toMatchObject({ failed: 2, succeeded: 1, scheduled: 1 });
+  });
+
+  it('reports the oldest due pending task, not a scheduled one', async () => {
+    const queue = await openTempQueue();
+    await queue.enqueue('later', {}, { runAt: Date.parse('2030-01-01T00:00:00Z') });
+    expect(new QueueMonitor(queue.db).sample().oldestDueAgeMs).toBe(0);
+    await queue.enqueue('now', {}, { runAt: Date.now() - 5000 });
+    expect(new QueueMonitor(queue.db).sample().oldestDueAgeMs).toBeGreaterThanOrEqual(5000);
+  });
+});
