@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Queue } from '@tasklock/core';
 import { CLI_MAIN, cliFixture, initDb, show } from '../utils/cli.js';
@@ -87,6 +88,25 @@ describe('a closed stdout ends a command quietly: exit 0, nothing on stderr', ()
   it('an error still exits with its code when stderr is closed too (no crash on the error line)', async () => {
     const result = await runClosing(['--db', db, 'show', '999999'], { closeStderr: true });
     expect(result).toMatchObject({ code: 2, signal: null });
+  });
+});
+
+describe('a write that fails for another reason is still an error', () => {
+  it.skipIf(!existsSync('/dev/full'))('list > /dev/full (ENOSPC): exit 1, one line saying so, for text and --json', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      for (const json of [false, true]) {
+        const child = spawn(process.execPath, [CLI_MAIN, '--db', db, ...(json ? ['--json'] : []), 'list'], { stdio: ['ignore', full, 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect(code, stderr).toBe(1);
+        if (json) expect(JSON.parse(stderr)).toEqual({ error: { code: 'failed', message: 'cannot write to stdout: ENOSPC: no space left on device, write' } });
+        else expect(stderr).toBe('tasklock: cannot write to stdout: ENOSPC: no space left on device, write\n');
+      }
+    } finally {
+      closeSync(full);
+    }
   });
 });
 

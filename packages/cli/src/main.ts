@@ -26,7 +26,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import { DEFAULT_DB } from './context.js';
 import { fileMode } from './options.js';
-import { guardOutputStreams, logLine, OutputClosedError } from './output.js';
+import { guardOutputStreams, logLine, OutputClosedError, stdoutWriteFailure } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -37,7 +37,7 @@ const USAGE_CODES: ReadonlySet<TasklockErrorCode> = new Set(['bad-input', 'task-
 const COMMANDER_DONE = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof OutputClosedError) return 0;
+  if (error instanceof OutputClosedError) return error.readerGone ? 0 : 1;
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
   if (error instanceof TasklockError) return USAGE_CODES.has(error.code) ? 2 : 1;
   return 1;
@@ -124,11 +124,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
+    // A result write that failed after its call returned (ENOSPC on a slow large write).
+    const failed = stdoutWriteFailure();
+    if (failed !== null) throw failed;
     return 0;
   } catch (error) {
     if (error instanceof CommanderError && COMMANDER_DONE.has(error.code)) return exitCodeOf(error);
     // stdout closed (`| head`): the reader has what it wanted; nothing to say, nothing failed.
-    if (error instanceof OutputClosedError) return 0;
+    if (error instanceof OutputClosedError && error.readerGone) return 0;
     // Before parsing succeeded, program.opts() may not know --json or --verbose yet.
     const opts = program.opts<{ json?: boolean; verbose?: boolean }>();
     reportError(error, opts.json ?? argv.includes('--json'), opts.verbose ?? argv.includes('--verbose'));

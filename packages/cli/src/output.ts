@@ -5,7 +5,9 @@
  * A closed stdout (`tasklock list | head -1`: the reader is gone, writes fail with EPIPE) ends
  * the command quietly: the next result write throws OutputClosedError, which unwinds the
  * command through its `finally` blocks (the queue is closed, a worker has already stopped) and
- * which main() turns into exit 0 without a word. Log writes to a closed stderr are dropped and
+ * which main() turns into exit 0 without a word. Any other failed write (ENOSPC on
+ * `> /dev/full`, EIO) is a real failure: the same unwinding, then one error line and exit 1.
+ * Log writes to a closed stderr are dropped and
  * never throw: a worker keeps working when its log reader goes away (as daemons do, and as
  * systemd's IgnoreSIGPIPE= intends); it stops when it is told to, not because of a log pipe.
  */
@@ -18,12 +20,32 @@ import type { Task, TaskEventRow, TaskRunRow, WorkerRow } from '@tasklock/core';
 const writeStdout: (text: string) => boolean = process.stdout.write.bind(process.stdout);
 const writeStderr: (text: string) => boolean = process.stderr.write.bind(process.stderr);
 
-/** Thrown by result writes once stdout is closed; main() exits 0 on it, printing nothing. */
+/** The reader went away: nobody is left to tell anything, and nothing failed. */
+function readerGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/**
+ * Thrown by result writes once stdout cannot take more. `readerGone` (EPIPE): main() exits 0
+ * and prints nothing; otherwise (ENOSPC, EIO…) it is an error like any other, exit 1.
+ */
 export class OutputClosedError extends Error {
-  constructor(readonly stream: 'stdout' | 'stderr', cause?: unknown) {
-    super(`${stream} is closed`, cause === undefined ? undefined : { cause });
+  readonly readerGone: boolean;
+  constructor(cause: unknown) {
+    super(`cannot write to stdout: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'OutputClosedError';
+    this.readerGone = readerGone(cause);
   }
+}
+
+/**
+ * A write to stdout that failed after its call returned (a large write finishing later) and
+ * was not the reader going away: main() checks this before it reports success.
+ */
+export function stdoutWriteFailure(): OutputClosedError | null {
+  const error = process.stdout.errored;
+  return error == null || readerGone(error) ? null : new OutputClosedError(error);
 }
 
 /**
@@ -49,9 +71,9 @@ export function stdoutClosed(): boolean {
 }
 
 function writeResult(text: string): void {
-  if (closed(process.stdout)) throw new OutputClosedError('stdout', process.stdout.errored ?? undefined);
+  if (closed(process.stdout)) throw new OutputClosedError(process.stdout.errored ?? new Error('stdout is closed'));
   writeStdout(text);
-  if (closed(process.stdout)) throw new OutputClosedError('stdout', process.stdout.errored ?? undefined);
+  if (closed(process.stdout)) throw new OutputClosedError(process.stdout.errored ?? new Error('stdout is closed'));
 }
 
 export function printJson(value: unknown): void {
