@@ -79,5 +79,9 @@ describe('failures in full', () => {
     const runsTable = shown.stdout.slice(shown.stdout.indexOf('\nruns\n'), shown.stdout.indexOf('\nevents\n'));
     expect(runsTable.trim().split('\n')).toHaveLength(3);
     expect(runsTable).toMatch(/failed +- +TypeError: multi\n/);
+    // list's LAST ERROR cell: the first line, marked as continuing.
+    const listed = await cli(['--db', db, 'list']);
+    expect(listed.stdout).toMatch(/ TypeError: multi …\n/);
+    expect(listed.stdout).not.toContain('line error');
   });
 });

@@ -148,11 +148,16 @@ export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** One line, at most `max` characters: for table cells holding errors and payloads. */
+/**
+ * One line, at most `max` characters: for table cells holding errors and payloads. A stored
+ * error runs over many lines (message, stack): the cell shows its first, `show` the whole.
+ */
 export function clip(text: string | null, max = 60): string | null {
   if (text === null) return null;
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const line = (lines[0] ?? '').replace(/\s+/g, ' ').trim();
+  if (line.length > max) return `${line.slice(0, max - 1)}…`;
+  return lines.length > 1 ? `${line.slice(0, max - 2)} …` : line;
 }
 
 /** A task as --json prints it: the API's Task with times as ISO strings. */
