@@ -125,6 +125,23 @@ describe('a worker whose stdout or stderr closes', () => {
     for (let id = 1; id <= 5; id += 1) expect((await show(workerDb, id)).task.status).toBe('succeeded');
   });
 
+  it('keeps working with its JSON log (pino) closed from the start: every task done, exit 0', async () => {
+    const { db: workerDb } = await initDb();
+    const queue = await Queue.open(workerDb);
+    try {
+      await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'echo', payload: i })));
+    } finally {
+      queue.close();
+    }
+    const result = await runClosing(['--db', workerDb, 'worker', '--handler', cliFixture('chatty-handler.mjs'), '--until-empty', '--log-format', 'json'], {
+      stdout: 'open',
+      closeStderr: true,
+    });
+    expect(result).toMatchObject({ code: 0, signal: null });
+    expect(result.stdout).toMatch(/^worker \S+: 5 claimed, 5 succeeded/);
+    for (let id = 1; id <= 5; id += 1) expect((await show(workerDb, id)).task.status).toBe('succeeded');
+  });
+
   it('with stdout and stderr closed, SIGTERM still stops it gracefully: the running task is handed back, exit 0', async () => {
     const { db: workerDb } = await initDb();
     const queue = await Queue.open(workerDb);

@@ -84,6 +84,11 @@ export function printLine(line = ''): void {
   writeResult(`${line}\n`);
 }
 
+/** Result text as it is (no newline added): a terminal redraw's escape sequences, say. */
+export function printText(text: string): void {
+  writeResult(text);
+}
+
 /** A line on stderr; dropped once stderr is closed (never throws: see the top of this file). */
 export function logLine(line: string): void {
   writeLog(`${line}\n`);
