@@ -148,7 +148,7 @@ export class Worker {
       settled: (outcome, error) => this.settled(outcome, error),
       persistFailed: (error, count) => {
         this.counters.persistFailures += 1;
-        this.log('error', `could not persist ${count} outcome(s), retrying: ${errorSummary(error)}`, { code: codeOf(error) });
+        this.log('error', `could not persist ${count} outcome(s), retrying: ${describe(error)}`, { code: codeOf(error) });
       },
     });
   }
@@ -208,7 +208,7 @@ export class Worker {
       } catch (error) {
         if (!isTransientWriteError(error)) throw error;
         const delayMs = Math.min(2000, 20 * 2 ** Math.min(failures, 7));
-        this.log('error', `register worker failed, retrying in ${delayMs} ms: ${errorSummary(error)}`, { code: codeOf(error) });
+        this.log('error', `register worker failed, retrying in ${delayMs} ms: ${describe(error)}`, { code: codeOf(error) });
         // stop() notifies the wake signal; other processes' writes do too, so wait out the rest.
         const until = Date.now() + delayMs;
         while (!this.stopping && Date.now() < until) await this.wake.wait(until - Date.now());
@@ -240,7 +240,7 @@ export class Worker {
       try {
         tasks = await this.queue.claim({ workerId: this.id, queue: this.options.queue, types: this.options.types, limit: Math.min(batch, free), leaseMs });
       } catch (error) {
-        this.log('error', `claim failed: ${errorSummary(error)}`, { code: codeOf(error) });
+        this.log('error', `claim failed: ${describe(error)}`, { code: codeOf(error) });
         await this.wake.wait(maxPollMs);
         continue;
       }
@@ -318,7 +318,7 @@ export class Worker {
       } catch (error) {
         if (!isTransientWriteError(error) || signal.aborted) throw error;
         const delayMs = backoffMs(DEFAULT_RETRY, attempt);
-        this.log('warn', `task ${lease.id}: could not record its handler's process group, retrying in ${Math.round(delayMs)} ms: ${errorSummary(error)}`, { taskId: lease.id, code: codeOf(error) });
+        this.log('warn', `task ${lease.id}: could not record its handler's process group, retrying in ${Math.round(delayMs)} ms: ${describe(error)}`, { taskId: lease.id, code: codeOf(error) });
         await sleep(delayMs, undefined, { signal }).catch(() => undefined);
         signal.throwIfAborted();
       }
@@ -381,7 +381,7 @@ export class Worker {
         this.markLost(entry, status === 'cancelled' ? 'task was cancelled' : `lease lost (task is now ${status})`);
       }
     } catch (error) {
-      this.log('error', `heartbeat failed: ${errorSummary(error)}`, { code: codeOf(error) });
+      this.log('error', `heartbeat failed: ${describe(error)}`, { code: codeOf(error) });
     } finally {
       this.beating = false;
     }
@@ -427,7 +427,7 @@ export class Worker {
       }
       if (result.pruned > 0) this.log('info', `pruned ${result.pruned} ended worker row(s) past the retention`);
     } catch (error) {
-      this.log('error', `recovery sweep failed: ${errorSummary(error)}`, { code: codeOf(error) });
+      this.log('error', `recovery sweep failed: ${describe(error)}`, { code: codeOf(error) });
     } finally {
       this.recovering = false;
     }
@@ -462,7 +462,7 @@ export class Worker {
     try {
       await this.queue.stopWorker(this.id);
     } catch (error) {
-      this.log('error', `could not mark worker stopped: ${errorSummary(error)}`, { code: codeOf(error) });
+      this.log('error', `could not mark worker stopped: ${describe(error)}`, { code: codeOf(error) });
     }
     this.log('info', `worker ${this.id} stopped`, { ...this.counters });
   }
@@ -481,6 +481,9 @@ function unstorableResult(result: unknown, maxBytes: number, taskId: number): st
     return errorText(error, { detail: 'message' });
   }
 }
+
+/** One line for a log: the error's first line (error-text.ts describes errors; this only names it). */
+const describe = errorSummary;
 
 /** Why an aborted attempt ended (a timeout, a cancel, a lost lease, a shutdown): its message says it all. */
 function abortText(reason: unknown): string {

@@ -56,19 +56,24 @@ export function registerWorker(program: Command): void {
         throw new BadInputError('give exactly one of --exec <command> or --handler <module>');
       }
       const workerId = flags.workerId ?? defaultWorkerId();
-      const logger = await createWorkerLogger(flags.logFormat, workerId, globals.verbose);
-      // stdout carries the summary and nothing else (`worker --json | jq` must parse): from here
-      // on, what handler code prints — at import or per task — goes to the log, on stderr.
-      const restoreConsole = handlerOutputToLog(logger);
-      const signals = new ShutdownSignals(flags.grace ?? 10_000, logger.log);
+      // Signals first (a SIGTERM while pino loads must stop the worker, not kill it); their
+      // lines go to the logger once it exists.
+      let logger: WorkerLogger | undefined;
+      const signals = new ShutdownSignals(flags.grace ?? 10_000, (level, message, fields) => logger?.log(level, message, fields));
+      let restoreConsole = (): void => undefined;
       let result;
       try {
+        const log = await createWorkerLogger(flags.logFormat, workerId, globals.verbose);
+        logger = log;
+        // stdout carries the summary and nothing else (`worker --json | jq` must parse): from
+        // here on, what handler code prints — at import or per task — goes to the log.
+        restoreConsole = handlerOutputToLog(log);
         const inner = flags.exec !== undefined ? await execHandler(flags.exec, resolve(globals.db)) : await loadModuleHandler(flags.handler!);
         const handler = bounded(inner, flags.timeout);
         result = await withQueue(
           globals,
           async (queue) => {
-            const worker = new Worker(queue, handler, workerOptions(flags, workerId, logger));
+            const worker = new Worker(queue, handler, workerOptions(flags, workerId, log));
             const stats = await signals.run(worker);
             // This process's lock wait/hold and BUSY figures, for operators and the stress harness.
             return { stats, writes: queue.db.metricsSnapshot() };
