@@ -144,6 +144,7 @@ describe('databases tasklock cannot use: one line, exit 1', () => {
     const result = await cli(['--db', db, '--verbose', 'show', '999']);
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe('tasklock: task 999 does not exist');
-    expect(result.stderr).toMatch(/TaskNotFoundError: task 999 does not exist\n\s+at /);
+    // In the form a task's stored error takes: class [code]: message, then the frames.
+    expect(result.stderr).toMatch(/\nTaskNotFoundError \[task-not-found\]: task 999 does not exist\n\s+at /);
   });
 });

@@ -217,7 +217,8 @@ describe.concurrent('tasklock doctor / workers', () => {
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
     expect(report.ok).toBe(false);
     expect(report.checks.find((c) => c.name === 'leases')).toMatchObject({ ok: false, detail: expect.stringContaining('tasklock recover') });
-    expect(result.stderr).toBe('tasklock: doctor: 1 check(s) failed: leases\n');
+    // With --json the error is JSON too: one object on stderr.
+    expect(JSON.parse(result.stderr)).toEqual({ error: { code: 'failed', message: 'doctor: 1 check(s) failed: leases' } });
   });
 
   it('workers lists live workers; --all also a worker that ran and stopped', async () => {

@@ -8,7 +8,7 @@ const CONTRACT: Record<string, string[]> = {
   '': ['--db', '--lock', '--lock-required', '--file-mode', '--json', '--verbose'],
   init: ['--reset-lock-strategy'],
   enqueue: ['--file', '--queue', '--priority', '--delay', '--run-at', '--max-attempts', '--unique-key', '--timeout'],
-  worker: ['--exec', '--handler', '--concurrency', '--types', '--queue', '--lease', '--heartbeat', '--batch', '--max-tasks', '--until-empty', '--until-empty-wait', '--worker-id', '--grace', '--timeout', '--worker-retention'],
+  worker: ['--exec', '--handler', '--concurrency', '--types', '--queue', '--lease', '--heartbeat', '--batch', '--max-tasks', '--until-empty', '--until-empty-wait', '--worker-id', '--grace', '--timeout', '--worker-retention', '--log-format'],
   list: ['--status', '--type', '--queue', '--limit', '--order', '--after', '--wide'],
   show: [],
   stats: ['--watch', '--interval'],

@@ -57,8 +57,11 @@ describe('worker --exec', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/0 succeeded, 1 failed, 1 retried/);
     const { task, runs } = await show(db, 1);
-    expect(task).toMatchObject({ status: 'failed', attempts: 2, lastError: 'command exited with code 3: line one | it broke' });
+    expect(task).toMatchObject({ status: 'failed', attempts: 2, lastError: 'command exited with code 3: line one\nit broke' });
     expect(runs.map((r) => r.outcome)).toEqual(['retry', 'failed']);
+    // Each failed attempt is logged at the default level, in one line.
+    expect(run.stderr).toMatch(/ warn task 1 \(bad\) attempt 1 failed, will retry: command exited with code 3: line one\n/);
+    expect(run.stderr).toMatch(/ error task 1 \(bad\) attempt 2 failed for good: command exited with code 3: line one\n/);
   });
 
   it('--timeout kills the command and everything it started (its process group)', async () => {

@@ -85,7 +85,7 @@ describe('worker signals', () => {
     const exit = await worker.exited;
     expect(exit.code).toBe(143);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(exit.stderr).toContain('tasklock: SIGTERM again: exiting now');
+    expect(exit.stderr).toMatch(/ warn SIGTERM again: exiting now/);
     await vi.waitFor(() => expect(isGone(pid)).toBe(true), { timeout: 5000, interval: 50 });
   });
 

@@ -161,7 +161,8 @@ describe('Worker (in process)', () => {
     expect(stats).toMatchObject({ claimed: 24, succeeded: 21, retried: 2, failed: 1, rejected: 0 });
     expect(queue.stats().counts).toMatchObject({ pending: 0, running: 0, succeeded: 21, failed: 1 });
     expect(queue.list({ type: 'ok', limit: 1 })[0]!.result).toEqual({ doubled: 0 });
-    expect(queue.list({ type: 'doomed' })[0]!.lastError).toBe('always fails');
+    // A handler's error is stored whole: class, message, stack.
+    expect(queue.list({ type: 'doomed' })[0]!.lastError).toMatch(/^Error: always fails\n {4}at .*queue-behaviour\.test\.ts/);
   });
 
   it('aborts a running handler when its task is cancelled, and writes nothing for it', async () => {

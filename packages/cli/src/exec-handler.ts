@@ -4,7 +4,7 @@
  *   env     TASKLOCK_TASK_ID, TASKLOCK_TASK_TYPE, TASKLOCK_ATTEMPT, TASKLOCK_DB
  *   exit 0  the task succeeds with stdout as its result: parsed JSON if it parses, else the text
  *           (stdout is capped at 1 MiB, the result limit; more fails the attempt)
- *   else    the attempt fails with the last ~2 KB of stderr as its error
+ *   else    the attempt fails with the last ~4 KB of stderr, its lines kept, as its error
  * On the handler's abort (cancel, lease lost, timeout, shutdown past grace) the whole process
  * group is SIGKILLed: a shell's children die with it, and nothing keeps running for a task
  * this worker no longer owns.
@@ -25,7 +25,7 @@
  * (setsid, or a shell with job control) escapes both.
  */
 import type { Writable } from 'node:stream';
-import type { TaskContext, TaskHandler } from '@tasklock/core';
+import { TaskFailure, type TaskContext, type TaskHandler } from '@tasklock/core';
 
 type Execa = typeof import('execa').execa;
 
@@ -39,7 +39,8 @@ const SUPERVISOR = `IFS= read -r go <&3 && [ "$go" = go ] || exit 125
 sh -c "$1" 3<&-`;
 
 export const STDOUT_LIMIT_BYTES = 1024 * 1024;
-const STDERR_TAIL_BYTES = 2048;
+/** Half the stored error's 8 KiB: what a command said last is what usually explains it. */
+const STDERR_TAIL_BYTES = 4096;
 
 /** Process group ids of commands running now, for a forced exit. */
 const running = new Set<number>();
@@ -94,6 +95,7 @@ async function runCommand(execa: Execa, command: string, payload: unknown, conte
   let stdoutBytes = 0;
   let overflow = false;
   let stderrTail = Buffer.alloc(0);
+  let stderrCut = false;
   child.stdout?.on('data', (chunk: Buffer | string) => {
     const bytes = Buffer.from(chunk);
     stdoutBytes += bytes.length;
@@ -105,13 +107,14 @@ async function runCommand(execa: Execa, command: string, payload: unknown, conte
   });
   child.stderr?.on('data', (chunk: Buffer | string) => {
     const joined = Buffer.concat([stderrTail, Buffer.from(chunk)]);
+    if (joined.length > STDERR_TAIL_BYTES) stderrCut = true;
     stderrTail = joined.subarray(Math.max(0, joined.length - STDERR_TAIL_BYTES));
   });
   const onAbort = (): void => killGroup(pgid);
   context.signal.addEventListener('abort', onAbort, { once: true });
   let result;
   try {
-    if (pgid === undefined) throw new Error(`could not start /bin/sh for the command`);
+    if (pgid === undefined) throw new TaskFailure(`could not start /bin/sh for the command`);
     try {
       await context.registerProcessGroup(pgid);
     } catch (error) {
@@ -126,22 +129,25 @@ async function runCommand(execa: Execa, command: string, payload: unknown, conte
     if (pgid !== undefined) running.delete(pgid);
   }
   if (context.signal.aborted) throw context.signal.reason;
-  if (overflow) throw new Error(`command wrote more than ${STDOUT_LIMIT_BYTES} bytes to stdout (the result limit)`);
+  if (overflow) throw new TaskFailure(`command wrote more than ${STDOUT_LIMIT_BYTES} bytes to stdout (the result limit)`);
   if (result.exitCode !== 0) {
     const how = result.exitCode === undefined ? (result.signal ? `killed by ${result.signal}` : result.shortMessage) : `exited with code ${result.exitCode}`;
-    const tail = oneLine(stderrTail.toString('utf8'));
-    throw new Error(tail === '' ? `command ${how}` : `command ${how}: ${tail}`);
+    const tail = stderrText(stderrTail, stderrCut);
+    // A TaskFailure is stored as its message alone: the command's words, not this file's stack.
+    throw new TaskFailure(tail === '' ? `command ${how}` : `command ${how}: ${tail}`);
   }
   return resultOf(Buffer.concat(stdout).toString('utf8'));
 }
 
-/** The worker keeps only an error's first line, so stderr's lines are joined with " | ". */
-function oneLine(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0)
-    .join(' | ');
+/**
+ * stderr's last lines as the command wrote them (blank lines and trailing spaces dropped). When
+ * the tail starts mid-stream, its first, partial line goes and "…" says lines came before.
+ */
+function stderrText(tail: Buffer, cut: boolean): string {
+  const lines = tail.toString('utf8').split('\n');
+  if (cut) lines.shift();
+  const kept = lines.map((line) => line.trimEnd()).filter((line) => line.trim().length > 0);
+  return cut && kept.length > 0 ? ['…', ...kept].join('\n') : kept.join('\n');
 }
 
 function resultOf(stdout: string): unknown {
@@ -154,6 +160,6 @@ function resultOf(stdout: string): unknown {
   }
   // A string grows when JSON-escaped; the stored result must still fit the limit.
   const bytes = Buffer.byteLength(JSON.stringify(value));
-  if (bytes > STDOUT_LIMIT_BYTES) throw new Error(`command output is ${bytes} bytes as JSON, over the ${STDOUT_LIMIT_BYTES}-byte result limit`);
+  if (bytes > STDOUT_LIMIT_BYTES) throw new TaskFailure(`command output is ${bytes} bytes as JSON, over the ${STDOUT_LIMIT_BYTES}-byte result limit`);
   return value;
 }

@@ -1,12 +1,18 @@
 /**
  * The handler a `tasklock worker` runs: a module's default export (`--handler`) or a shell
  * command (`--exec`, see exec-handler.ts), bounded by the worker's default `--timeout` and
- * settled as soon as its signal aborts.
+ * settled as soon as its signal aborts. Each attempt runs inside `currentTask`, so that what a
+ * handler prints can be told apart by task in the worker's log.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BadInputError, type TaskContext, type TaskHandler } from '@tasklock/core';
+import { BadInputError, TaskFailure, type TaskContext, type TaskHandler } from '@tasklock/core';
+import { describeLoadError } from './module-load-error.js';
+
+/** The id of the task whose attempt is running in this async context, if any. */
+export const currentTask = new AsyncLocalStorage<number>();
 
 /** Loads `default export async (payload, ctx) => result` from a module path relative to cwd. */
 export async function loadModuleHandler(spec: string): Promise<TaskHandler> {
@@ -16,7 +22,8 @@ export async function loadModuleHandler(spec: string): Promise<TaskHandler> {
   try {
     loaded = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    throw new BadInputError(`cannot load handler module ${path}: ${(error as Error).message}`, { cause: error });
+    // "file:line:column: SyntaxError: …": where it failed, even in a module it imports.
+    throw new BadInputError(`cannot load handler module ${path}: ${await describeLoadError(error, path)}`, { cause: error });
   }
   if (typeof loaded.default !== 'function') {
     throw new BadInputError(`handler module ${path} has no default export function (export default async (payload, ctx) => result)`);
@@ -39,10 +46,10 @@ export function bounded(handler: TaskHandler, defaultTimeoutMs: number | undefin
     else context.signal.addEventListener('abort', forward, { once: true });
     const timer =
       defaultTimeoutMs !== undefined && context.task.timeoutMs === null
-        ? setTimeout(() => controller.abort(new Error(`timed out after ${defaultTimeoutMs} ms (worker --timeout)`)), defaultTimeoutMs)
+        ? setTimeout(() => controller.abort(new TaskFailure(`timed out after ${defaultTimeoutMs} ms (worker --timeout)`)), defaultTimeoutMs)
         : undefined;
     try {
-      const attempt = Promise.resolve().then(() => handler(payload, { ...context, signal: controller.signal }));
+      const attempt = currentTask.run(context.id, () => Promise.resolve().then(() => handler(payload, { ...context, signal: controller.signal })));
       return await settleOnAbort(attempt, controller.signal);
     } finally {
       clearTimeout(timer);

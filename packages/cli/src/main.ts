@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
  * The tasklock command: parses the command line, runs one command, and maps whatever it
- * threw to an exit code and ONE line on stderr. Commands are thin; the library does the work.
+ * threw to an exit code and ONE line on stderr (with --json, one JSON object:
+ * `{"error":{"code","message"}}`). Commands are thin; the library does the work.
+ * A closed stdout ends a command quietly with exit 0 (see output.ts).
  *
  * Exit codes: 0 success; 2 the input can never succeed as given (usage error, malformed JSON,
  * unknown task, invalid transition); 1 anything else (locks, I/O, a database that is not ours…).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { TasklockError, type TasklockErrorCode } from '@tasklock/core';
+import { errorText, TasklockError, type TasklockErrorCode } from '@tasklock/core';
 import { registerBackup } from './commands/backup.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -24,6 +26,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import { DEFAULT_DB } from './context.js';
 import { fileMode } from './options.js';
+import { guardOutputStreams, logLine, OutputClosedError, stdoutWriteFailure } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -34,6 +37,7 @@ const USAGE_CODES: ReadonlySet<TasklockErrorCode> = new Set(['bad-input', 'task-
 const COMMANDER_DONE = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
 export function exitCodeOf(error: unknown): number {
+  if (error instanceof OutputClosedError) return error.readerGone ? 0 : 1;
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
   if (error instanceof TasklockError) return USAGE_CODES.has(error.code) ? 2 : 1;
   return 1;
@@ -54,11 +58,14 @@ export function buildProgram(): Command {
       'mode of the database and lock files tasklock creates (default: $TASKLOCK_FILE_MODE, else 0600; 0660 shares them with the group)',
       fileMode,
     )
-    .option('--json', 'print one JSON document on stdout (logs go to stderr)')
+    .option('--json', 'print one JSON document on stdout (logs go to stderr; errors too, as {"error":{"code","message"}})')
     .option('--verbose', 'print stack traces with errors')
     // Errors are printed once, by main(), as one line; commander must not print or exit itself.
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
+    // `tasklock list --help` lists --db, --json… too: they work after the command as well.
+    // Inherited by every command registered below.
+    .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true);
   for (const register of [
     registerInit,
@@ -80,26 +87,54 @@ export function buildProgram(): Command {
   return program;
 }
 
-function errorLine(error: unknown): string {
+/** The error's message on one line. */
+function messageOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // Commander says "error: unknown option '--x'\n(Did you mean --y?)": keep it to one line.
-  return `tasklock: ${message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}`;
+  return message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * The stable code of an error as --json reports it: a TasklockError's own code, `usage` for
+ * what commander refused (unknown option or command, a malformed value), `failed` for the rest
+ * (`doctor` finding a problem, an I/O error outside the library).
+ */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof TasklockError) return error.code;
+  if (error instanceof CommanderError) return 'usage';
+  return 'failed';
+}
+
+function reportError(error: unknown, json: boolean, verbose: boolean): void {
+  const detailed = verbose && error instanceof Error && !(error instanceof CommanderError);
+  if (json) {
+    const body: Record<string, unknown> = { code: errorCodeOf(error), message: messageOf(error) };
+    if (error instanceof TasklockError && error.taskId !== undefined) body.taskId = error.taskId;
+    if (detailed) body.stack = errorText(error);
+    logLine(JSON.stringify({ error: body }));
+    return;
+  }
+  logLine(`tasklock: ${messageOf(error)}`);
+  // Class, message, stack and each cause, in the format of a task's stored error.
+  if (detailed) logLine(errorText(error));
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  guardOutputStreams();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
+    // A result write that failed after its call returned (ENOSPC on a slow large write).
+    const failed = stdoutWriteFailure();
+    if (failed !== null) throw failed;
     return 0;
   } catch (error) {
     if (error instanceof CommanderError && COMMANDER_DONE.has(error.code)) return exitCodeOf(error);
-    process.stderr.write(`${errorLine(error)}\n`);
-    // Before parsing succeeded, program.opts() may not know --verbose yet.
-    const verbose = program.opts<{ verbose?: boolean }>().verbose ?? argv.includes('--verbose');
-    if (verbose && error instanceof Error && !(error instanceof CommanderError)) {
-      process.stderr.write(`${error.stack ?? ''}\n`);
-      if (error.cause !== undefined) process.stderr.write(`caused by: ${String((error.cause as Error).stack ?? error.cause)}\n`);
-    }
+    // stdout closed (`| head`): the reader has what it wanted; nothing to say, nothing failed.
+    if (error instanceof OutputClosedError && error.readerGone) return 0;
+    // Before parsing succeeded, program.opts() may not know --json or --verbose yet.
+    const opts = program.opts<{ json?: boolean; verbose?: boolean }>();
+    reportError(error, opts.json ?? argv.includes('--json'), opts.verbose ?? argv.includes('--verbose'));
     return exitCodeOf(error);
   }
 }

@@ -1,19 +1,132 @@
 /**
  * Everything commands print. Results go to stdout: one JSON document with --json, otherwise
  * plain lines and aligned tables. Logs and errors go to stderr, so `--json | jq` always works.
+ *
+ * A closed stdout (`tasklock list | head -1`: the reader is gone, writes fail with EPIPE) ends
+ * the command quietly: the next result write throws OutputClosedError, which unwinds the
+ * command through its `finally` blocks (the queue is closed, a worker has already stopped) and
+ * which main() turns into exit 0 without a word. Any other failed write (ENOSPC on
+ * `> /dev/full`, EIO) is a real failure: the same unwinding, then one error line and exit 1.
+ * Log writes to a closed stderr are dropped and
+ * never throw: a worker keeps working when its log reader goes away (as daemons do, and as
+ * systemd's IgnoreSIGPIPE= intends); it stops when it is told to, not because of a log pipe.
  */
 import type { Task, TaskEventRow, TaskRunRow, WorkerRow } from '@tasklock/core';
 
+/**
+ * The real stdout, captured before anything can redirect `process.stdout.write` (a worker sends
+ * its handlers' console output to stderr): results are written through this one only.
+ */
+const writeStdout: (text: string) => boolean = process.stdout.write.bind(process.stdout);
+const writeStderr: (text: string) => boolean = process.stderr.write.bind(process.stderr);
+
+/** The reader went away: nobody is left to tell anything, and nothing failed. */
+function readerGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/**
+ * Thrown by result writes once stdout cannot take more. `readerGone` (EPIPE): main() exits 0
+ * and prints nothing; otherwise (ENOSPC, EIO…) it is an error like any other, exit 1.
+ */
+export class OutputClosedError extends Error {
+  readonly readerGone: boolean;
+  constructor(cause: unknown) {
+    super(`cannot write to stdout: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'OutputClosedError';
+    this.readerGone = readerGone(cause);
+  }
+}
+
+/**
+ * A write to stdout that failed after its call returned (a large write finishing later) and
+ * was not the reader going away: main() checks this before it reports success.
+ */
+export function stdoutWriteFailure(): OutputClosedError | null {
+  const error = process.stdout.errored;
+  return error == null || readerGone(error) ? null : new OutputClosedError(error);
+}
+
+/**
+ * Keeps a failed write to stdout or stderr from becoming an uncaught 'error' event (Node prints
+ * a stack trace and exits 1): the stream just counts as closed from then on. Call once, first.
+ */
+export function guardOutputStreams(): void {
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+}
+
+/**
+ * Closed: a write failed (EPIPE, or any other error: nothing more can be written). Node sets
+ * `errored` synchronously when the write itself fails, so the very write that hit EPIPE is
+ * noticed before the next line is formatted.
+ */
+function closed(stream: NodeJS.WriteStream): boolean {
+  return stream.destroyed || stream.errored != null || !stream.writable;
+}
+
+export function stdoutClosed(): boolean {
+  return closed(process.stdout);
+}
+
+function writeResult(text: string): void {
+  if (closed(process.stdout)) throw new OutputClosedError(process.stdout.errored ?? new Error('stdout is closed'));
+  writeStdout(text);
+  if (closed(process.stdout)) throw new OutputClosedError(process.stdout.errored ?? new Error('stdout is closed'));
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  writeResult(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function printLine(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  writeResult(`${line}\n`);
 }
 
+/** Result text as it is (no newline added): a terminal redraw's escape sequences, say. */
+export function printText(text: string): void {
+  writeResult(text);
+}
+
+/** A line on stderr; dropped once stderr is closed (never throws: see the top of this file). */
 export function logLine(line: string): void {
-  process.stderr.write(`${line}\n`);
+  writeLog(`${line}\n`);
+}
+
+/** Raw text on the real stderr (a redirected handler's output, a log line); dropped once closed. */
+export function writeLog(text: string): void {
+  if (!closed(process.stderr)) writeStderr(text);
+}
+
+/**
+ * Sends everything written through `process.stdout.write` — a handler's `console.log`,
+ * `console.info`, `process.stdout.write` — to `sink` instead, until the returned function is
+ * called; results still reach the real stdout (printLine/printJson use the captured writer).
+ * `process.stderr.write` is redirected too when `stderrSink` is given (JSON logs wrap it).
+ * A child process started with inherited stdio writes to fd 1 itself: this cannot catch it.
+ */
+export function redirectConsoleOutput(stdoutSink: (text: string) => void, stderrSink?: (text: string) => void): () => void {
+  const original = { stdout: process.stdout.write, stderr: process.stderr.write };
+  process.stdout.write = redirected(stdoutSink);
+  if (stderrSink !== undefined) process.stderr.write = redirected(stderrSink);
+  return () => {
+    process.stdout.write = original.stdout;
+    process.stderr.write = original.stderr;
+  };
+}
+
+type WriteFn = NodeJS.WriteStream['write'];
+
+function redirected(sink: (text: string) => void): WriteFn {
+  return ((chunk: string | Uint8Array, encodingOrCallback?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void): boolean => {
+    const encoding = typeof encodingOrCallback === 'string' ? encodingOrCallback : 'utf8';
+    const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+    // Bytes are text in UTF-8; a string comes with its encoding (console always writes strings).
+    sink(typeof chunk === 'string' ? Buffer.from(chunk, encoding).toString('utf8') : Buffer.from(chunk).toString('utf8'));
+    if (done) process.nextTick(done, null);
+    return true;
+  }) as WriteFn;
 }
 
 export type Cell = string | number | null | undefined;
@@ -100,11 +213,16 @@ export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** One line, at most `max` characters: for table cells holding errors and payloads. */
+/**
+ * One line, at most `max` characters: for table cells holding errors and payloads. A stored
+ * error runs over many lines (message, stack): the cell shows its first, `show` the whole.
+ */
 export function clip(text: string | null, max = 60): string | null {
   if (text === null) return null;
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const line = (lines[0] ?? '').replace(/\s+/g, ' ').trim();
+  if (line.length > max) return `${line.slice(0, max - 1)}…`;
+  return lines.length > 1 ? `${line.slice(0, max - 2)} …` : line;
 }
 
 /** A task as --json prints it: the API's Task with times as ISO strings. */

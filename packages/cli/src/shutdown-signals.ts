@@ -1,6 +1,5 @@
-import type { Worker, WorkerStats } from '@tasklock/core';
+import type { Worker, WorkerLog, WorkerStats } from '@tasklock/core';
 import { killAllCommands } from './exec-handler.js';
-import { logLine } from './output.js';
 
 const EXIT_ON_SECOND_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -15,7 +14,11 @@ export class ShutdownSignals {
   private received = 0;
   private readonly onSignal = (signal: NodeJS.Signals): void => this.handle(signal);
 
-  constructor(private readonly graceMs: number) {
+  /** `log`: the worker's logger, so these lines are in its format (text or json). */
+  constructor(
+    private readonly graceMs: number,
+    private readonly log: WorkerLog,
+  ) {
     process.on('SIGTERM', this.onSignal);
     process.on('SIGINT', this.onSignal);
   }
@@ -35,11 +38,11 @@ export class ShutdownSignals {
   private handle(signal: NodeJS.Signals): void {
     this.received += 1;
     if (this.received > 1) {
-      logLine(`tasklock: ${signal} again: exiting now (leases of running tasks are reclaimed by other workers)`);
+      this.log('warn', `${signal} again: exiting now (leases of running tasks are reclaimed by other workers)`, { signal });
       killAllCommands();
       process.exit(EXIT_ON_SECOND_SIGNAL[signal] ?? 1);
     }
-    logLine(`${new Date().toISOString()} info ${signal}: stopping (running tasks get ${this.graceMs} ms); send it again to exit at once`);
+    this.log('info', `${signal}: stopping (running tasks get ${this.graceMs} ms); send it again to exit at once`, { signal });
     void this.worker?.stop();
   }
 }

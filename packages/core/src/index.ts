@@ -2,6 +2,7 @@ export { openDatabase, type OpenOptions, type SynchronousMode } from './db/open.
 export { SCHEMA_VERSION, MIGRATIONS } from './db/migrate.js';
 export { TasklockDatabase } from './database.js';
 export * from './errors.js';
+export { MAX_ERROR_BYTES, TaskFailure, errorSummary, errorText, firstLine, type ErrorTextOptions } from './error-text.js';
 export { DEFAULT_FILE_MODE, checkFileMode, formatFileMode } from './file-mode.js';
 export type { LockStrategy, LockStrategyOption } from './lock/lock-backend.js';
 export { LOCK_STRATEGIES } from './lock/lock-backend.js';
@@ -10,7 +11,7 @@ export { DEFAULT_RETRY, type RetryPolicy, type WriteOptions } from './write-tran
 export { Histogram, type LatencySummary, type WriteMetricsSnapshot } from './metrics.js';
 export { Queue, type QueueOptions, type QueueStats, type TaskPage, type EnqueuedTask, type Lease, type Outcome, type RecoverResult, type RecoverOptions, DEFAULT_WORKER_RETENTION_MS } from './queue.js';
 export type { BackupOptions, BackupResult } from './db/backup.js';
-export { Worker, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
+export { Worker, defaultWorkerId, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
 export type { EnqueueOptions, EnqueueItem, ClaimOptions, TaskFilter, ListFilter } from './validate.js';
 export { STATUS_VIEWS, isStatusView, statusViewOf, type StatusView } from './status-view.js';
 export { DEFAULT_BULK_BATCH, type BulkOptions, type BulkResult, type BulkSkip, type BulkTarget } from './bulk.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorSummary, errorText, firstLine } from './error-text.js';
 import { BadInputError, isTransientWriteError, TasklockError } from './errors.js';
 import { DEFAULT_WORKER_RETENTION_MS, type Lease, type Outcome, type Queue } from './queue.js';
 import { backoffMs, DEFAULT_RETRY } from './write-transaction.js';
@@ -153,7 +154,7 @@ export class Worker {
     if (options.maxTasks !== undefined && (!Number.isSafeInteger(options.maxTasks) || options.maxTasks < 1)) {
       throw new BadInputError(`worker maxTasks must be a positive integer, got ${String(options.maxTasks)}`);
     }
-    this.id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.id = options.id ?? defaultWorkerId();
     this.log = options.log ?? (() => undefined);
     this.wake = new WakeSignal(`${queue.db.path}-wal`);
     this.finisher = new WorkerFinisher(queue, {
@@ -315,14 +316,16 @@ export class Worker {
     try {
       const result = await this.handler(task.payload, context);
       outcome = controller.signal.aborted
-        ? { kind: 'fail', lease, workerId: this.id, error: describe(controller.signal.reason) }
+        ? { kind: 'fail', lease, workerId: this.id, error: abortText(controller.signal.reason) }
         : { kind: 'complete', lease, workerId: this.id, result };
       // A result the queue cannot store (too big, not JSON) would make the whole group commit
       // throw, and be retried forever with every outcome batched beside it: fail the attempt.
       const unstorable = outcome.kind === 'complete' ? unstorableResult(result, this.queue.maxResultBytes, task.id) : null;
       if (unstorable !== null) outcome = { kind: 'fail', lease, workerId: this.id, error: unstorable };
     } catch (error) {
-      outcome = { kind: 'fail', lease, workerId: this.id, error: controller.signal.aborted ? describe(controller.signal.reason) : describe(error) };
+      // A handler's own error is kept whole (class, every line, stack); an aborted attempt's
+      // reason is the worker's (timeout, cancel, lost lease), which its message says in full.
+      outcome = { kind: 'fail', lease, workerId: this.id, error: controller.signal.aborted ? abortText(controller.signal.reason) : errorText(error) };
     } finally {
       if (timeout) clearTimeout(timeout);
     }
@@ -356,7 +359,8 @@ export class Worker {
 
   private settled(outcome: Outcome, error: TasklockError | null): void {
     const entry = this.running.get(outcome.lease.id);
-    if (entry && entry.task.leaseToken === outcome.lease.leaseToken) this.running.delete(outcome.lease.id);
+    const ours = entry !== undefined && entry.task.leaseToken === outcome.lease.leaseToken;
+    if (ours) this.running.delete(outcome.lease.id);
     this.wake.notify();
     if (error) {
       this.counters.rejected += 1;
@@ -366,9 +370,29 @@ export class Worker {
     if (outcome.kind === 'complete') this.counters.succeeded += 1;
     else if (outcome.kind === 'release') this.counters.released += 1;
     else {
-      if (this.statusOf(outcome.lease.id) === 'failed') this.counters.failed += 1;
+      const final = this.statusOf(outcome.lease.id) === 'failed';
+      if (final) this.counters.failed += 1;
       else this.counters.retried += 1;
+      this.logFailure(outcome.lease.id, ours ? entry.task : undefined, outcome.error, final);
     }
+  }
+
+  /**
+   * Every failed attempt, once it is stored, at a level shown by default: one line with the
+   * task, its type, the attempt and the error's first line (`show <id>` has the whole text).
+   */
+  private logFailure(id: number, task: ClaimedTask | undefined, error: string, final: boolean): void {
+    const type = task === undefined ? '' : ` (${task.type})`;
+    const attempt = task === undefined ? '' : ` attempt ${task.attempts}`;
+    const then = final ? 'failed for good' : 'failed, will retry';
+    this.log(final ? 'error' : 'warn', `task ${id}${type}${attempt} ${then}: ${firstLine(error)}`, {
+      taskId: id,
+      type: task?.type,
+      attempt: task?.attempts,
+      maxAttempts: task?.maxAttempts,
+      final,
+      error,
+    });
   }
 
   private background(work: Promise<void>): void {
@@ -476,18 +500,26 @@ export class Worker {
   }
 }
 
+/** host:pid:random — unique across hosts and restarts, and it says where to look. */
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
 function unstorableResult(result: unknown, maxBytes: number, taskId: number): string | null {
   try {
     toJsonText(result ?? null, 'result', maxBytes, taskId);
     return null;
   } catch (error) {
-    return describe(error);
+    return errorText(error, { detail: 'message' });
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
-  return String(error);
+/** One line for a log: the error's first line (error-text.ts describes errors; this only names it). */
+const describe = errorSummary;
+
+/** Why an aborted attempt ended (a timeout, a cancel, a lost lease, a shutdown): its message says it all. */
+function abortText(reason: unknown): string {
+  return errorText(reason, { detail: 'message' });
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import { Argument, type Command } from 'commander';
+import { firstLine } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
 import { eventJson, printJson, printLine, printTable, runJson, taskJson } from '../output.js';
 import { taskId } from '../options.js';
@@ -41,7 +42,7 @@ export function registerShow(program: Command): void {
         ['last error', task.lastError],
       ];
       for (const [name, value] of fields) {
-        if (value !== null && value !== undefined) printLine(`${name.padEnd(14)}${String(value)}`);
+        if (value !== null && value !== undefined) printLine(field(name, String(value)));
       }
       if (runs.length > 0) {
         printLine('\nruns');
@@ -54,14 +55,24 @@ export function registerShow(program: Command): void {
             run.finishedAt,
             run.outcome === 'released' ? 'released (not counted)' : run.outcome,
             run.handler === null ? null : `pgid ${run.handler.pgid}@${run.handler.host}`,
-            run.error,
+            run.error === null ? null : firstLine(run.error),
           ]),
         );
+        // An attempt's error whole, unless it is the last error printed above or fits its cell.
+        for (const run of runs) {
+          if (run.error === null || run.error === task.lastError || !run.error.includes('\n')) continue;
+          printLine(`\n${field(`attempt ${run.attempt}`, run.error)}`);
+        }
       }
       printLine('\nevents');
       printTable(
         ['AT', 'TRANSITION', 'FROM', 'TO', 'ATTEMPT', 'WORKER', 'DETAIL'],
-        events.map((event) => [event.at, event.transition, event.from, event.to, event.attempt, event.workerId, event.detail]),
+        events.map((event) => [event.at, event.transition, event.from, event.to, event.attempt, event.workerId, event.detail === null ? null : firstLine(event.detail)]),
       );
     });
+}
+
+/** `name` in a 14-column margin; the value's further lines (an error's) indented under its first. */
+function field(name: string, value: string): string {
+  return `${name.padEnd(13)} ${value.split('\n').join(`\n${' '.repeat(14)}`)}`;
 }

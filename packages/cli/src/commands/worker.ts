@@ -1,12 +1,13 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { BadInputError, Worker, type WorkerLogLevel, type WorkerOptions, type WorkerStats } from '@tasklock/core';
-import { globalOptions, withQueue, type GlobalOptions } from '../context.js';
+import { BadInputError, defaultWorkerId, Worker, type WorkerOptions, type WorkerStats } from '@tasklock/core';
+import { globalOptions, withQueue } from '../context.js';
 import { execHandler } from '../exec-handler.js';
-import { bounded, loadModuleHandler } from '../handlers.js';
+import { bounded, currentTask, loadModuleHandler } from '../handlers.js';
 import { commaList, duration, positiveInteger } from '../options.js';
-import { logLine, printJson, printLine } from '../output.js';
+import { printJson, printLine, redirectConsoleOutput } from '../output.js';
 import { ShutdownSignals } from '../shutdown-signals.js';
+import { createWorkerLogger, LOG_FORMATS, type LogFormat, type WorkerLogger } from '../worker-log.js';
 
 interface WorkerFlags {
   exec?: string;
@@ -24,6 +25,7 @@ interface WorkerFlags {
   grace?: number;
   timeout?: number;
   workerRetention?: number;
+  logFormat: LogFormat;
 }
 
 export function registerWorker(program: Command): void {
@@ -45,43 +47,64 @@ export function registerWorker(program: Command): void {
     .option('--grace <ms>', 'on stop, how long running tasks may finish before they are handed back (default 10s)', duration)
     .option('--timeout <ms>', 'default per-task timeout for tasks that have none', duration)
     .option('--worker-retention <duration>', 'the recovery sweep deletes rows of workers stopped or crashed longer ago than this (default 7d)', duration)
+    .addOption(
+      new Option('--log-format <format>', 'log lines on stderr: text, or json (one object per line: time, level, worker, taskId, msg)')
+        .choices(LOG_FORMATS)
+        .default('text'),
+    )
     .action(async (flags: WorkerFlags, command: Command) => {
       const globals = globalOptions(command);
       if ((flags.exec === undefined) === (flags.handler === undefined)) {
         throw new BadInputError('give exactly one of --exec <command> or --handler <module>');
       }
       if (flags.untilEmptyWait !== undefined && !flags.untilEmpty) throw new BadInputError('--until-empty-wait needs --until-empty');
-      const signals = new ShutdownSignals(flags.grace ?? 10_000);
+      const workerId = flags.workerId ?? defaultWorkerId();
+      // Signals first (a SIGTERM while pino loads must stop the worker, not kill it); their
+      // lines go to the logger once it exists.
+      let logger: WorkerLogger | undefined;
+      const signals = new ShutdownSignals(flags.grace ?? 10_000, (level, message, fields) => logger?.log(level, message, fields));
+      let restoreConsole = (): void => undefined;
+      let result;
       try {
+        const log = await createWorkerLogger(flags.logFormat, workerId, globals.verbose);
+        logger = log;
+        // stdout carries the summary and nothing else (`worker --json | jq` must parse): from
+        // here on, what handler code prints — at import or per task — goes to the log.
+        restoreConsole = handlerOutputToLog(log);
         const inner = flags.exec !== undefined ? await execHandler(flags.exec, resolve(globals.db)) : await loadModuleHandler(flags.handler!);
         const handler = bounded(inner, flags.timeout);
-        const { id, stats, writes } = await withQueue(
+        result = await withQueue(
           globals,
           async (queue) => {
-            const worker = new Worker(queue, handler, workerOptions(flags, globals));
+            const worker = new Worker(queue, handler, workerOptions(flags, workerId, log));
             const stats = await signals.run(worker);
             // This process's lock wait/hold and BUSY figures, for operators and the stress harness.
-            return { id: worker.id, stats, writes: queue.db.metricsSnapshot() };
+            return { stats, writes: queue.db.metricsSnapshot() };
           },
           { create: true },
         );
-        if (globals.json) printJson({ worker: id, stats, writes });
-        else printLine(`worker ${id}: ${summary(stats)}`);
       } finally {
         signals.dispose();
+        restoreConsole();
       }
+      if (globals.json) printJson({ worker: workerId, stats: result.stats, writes: result.writes });
+      else printLine(`worker ${workerId}: ${summary(result.stats)}`);
     });
 }
 
-function workerOptions(flags: WorkerFlags, globals: GlobalOptions): WorkerOptions {
-  const options: WorkerOptions = {
-    log: (level: WorkerLogLevel, message: string, fields?: Record<string, unknown>) => {
-      if (level === 'debug' && !globals.verbose) return;
-      const extra = globals.verbose && fields !== undefined ? ` ${JSON.stringify(fields)}` : '';
-      logLine(`${new Date().toISOString()} ${level} ${message}${extra}`);
-    },
-  };
-  if (flags.workerId !== undefined) options.id = flags.workerId;
+/**
+ * Handler output (console.*, process.stdout.write) into the worker's log. The text format passes
+ * stderr through untouched and moves stdout over to it; the json format turns both into records.
+ */
+function handlerOutputToLog(logger: WorkerLogger): () => void {
+  return redirectConsoleOutput(
+    (text) => logger.handlerOutput('stdout', text, currentTask.getStore()),
+    logger.format === 'json' ? (text) => logger.handlerOutput('stderr', text, currentTask.getStore()) : undefined,
+  );
+}
+
+function workerOptions(flags: WorkerFlags, workerId: string, logger: WorkerLogger): WorkerOptions {
+  const options: WorkerOptions = { id: workerId, log: logger.log };
   if (flags.queue !== undefined) options.queue = flags.queue;
   if (flags.types !== undefined) options.types = flags.types;
   if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;

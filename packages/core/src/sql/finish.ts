@@ -11,6 +11,7 @@
  * unknown; the caller raises the typed refusal and nothing was written.
  */
 import type Database from 'better-sqlite3';
+import { firstLine } from '../error-text.js';
 import type { TaskStatus } from '../task-state.js';
 import { backoffDelayMs, type Backoff } from '../task.js';
 import type { EventStatements } from './events.js';
@@ -57,7 +58,9 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
     if (row === undefined) return false;
     const outcome = transition === 'complete' ? 'succeeded' : transition === 'release' ? 'released' : row.status === 'failed' ? 'failed' : 'retry';
     runs.close(fence.id, row.attempts, fence.now, outcome, transition === 'fail' ? detail : null);
-    events.record({ taskId: fence.id, at: fence.now, transition, from: 'running', to: row.status, attempt: row.attempts, workerId, detail });
+    // The run row (and last_error) hold a failure whole, up to 8 KiB; the event log, a line
+    // per transition, keeps its first line rather than a third copy.
+    events.record({ taskId: fence.id, at: fence.now, transition, from: 'running', to: row.status, attempt: row.attempts, workerId, detail: detail === null ? null : firstLine(detail) });
     return true;
   }
 
