@@ -55,8 +55,8 @@ export function registerList(program: Command): void {
           `${task.attempts - task.releasedAttempts}/${task.maxAttempts}`,
           iso(task.runAt),
           iso(task.updatedAt),
-          // The first line (class and message); `show` prints the whole error.
-          clip(task.lastError === null ? null : task.lastError.split('\n')[0]!, 200),
+          // The first line (class and message), marked when more follow; `show` prints the whole error.
+          clip(task.lastError, 200),
         ]),
         {
           width: flags.wide ? undefined : terminalWidth(),
