@@ -1,4 +1,4 @@
-// The statements a tasklock claim and complete execute, copied from packages/core/src/sql/
+// The statements a tasklock claim and complete execute, copied from packages/core/src/storage/sqlite/sql/
 // (claim.ts, runs.ts, events.ts, finish.ts) so the ceiling runs exactly tasklock's SQL with none
 // of its code around it. `driftFromCore()` checks the copies against the built core, so a change
 // there shows up in the report instead of silently comparing against stale SQL.
@@ -56,7 +56,7 @@ export function driftFromCore() {
   const squash = (text) => text.replace(/\s+/g, ' ').trim();
   const drifted = [];
   for (const [name, [file, text]] of Object.entries(SOURCES)) {
-    const path = fileURLToPath(new URL(`../../packages/core/dist/sql/${file}`, import.meta.url));
+    const path = fileURLToPath(new URL(`../../packages/core/dist/storage/sqlite/sql/${file}`, import.meta.url));
     let source = '';
     try {
       source = readFileSync(path, 'utf8');

@@ -139,7 +139,7 @@ function ceilingTable(results, t) {
   rows.push(['tasklock, 4 workers, flock, batch 32', '32', b32 ? `${fmt(b32.n)} × ${b32.reps}` : '', b32 ? fmt(b32.tasksPerS) : 'not run', `ceiling full K=32: ${fmt(k32)}`, fmtRatio(ratio(b32?.tasksPerS, k32)), '≥ 0.5×', mark(t['batched-ceiling'].met)]);
   rows.push(['tasklock, 4 workers, flock, batch 1', '1', b1 ? `${fmt(b1.n)} × ${b1.reps}` : '', b1 ? fmt(b1.tasksPerS) : 'not run', `ceiling full K=1: ${fmt(k1)}`, fmtRatio(ratio(b1?.tasksPerS, k1)), '≥ 0.7×', mark(t['unbatched-ceiling'].met)]);
   const drift = ceiling.drift.length === 0
-    ? 'The copied statements match packages/core/dist/sql verbatim (checked at run time).'
+    ? 'The copied statements match packages/core/dist/storage/sqlite/sql verbatim (checked at run time).'
     : `⚠ The copied statements differ from the built core: ${ceiling.drift.join(', ')}. Update scripts/bench/ceiling-sql.mjs.`;
   return (
     '### 3. Ceiling: tasklock\'s claim + complete SQL, one process, raw better-sqlite3, no lock, no queue logic (synchronous=NORMAL)\n\n' +

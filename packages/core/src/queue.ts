@@ -1,28 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import type { TasklockDatabase } from './database.js';
-import { openDatabase, type OpenOptions } from './db/open.js';
-import { bulkMove, type BulkOptions, type BulkResult, type BulkTarget } from './bulk.js';
+import type { TasklockDatabase } from './storage/sqlite/database.js';
+import { openDatabase, type OpenOptions } from './storage/sqlite/db/open.js';
+import { bulkMove, type BulkOptions, type BulkResult, type BulkTarget } from './storage/sqlite/bulk.js';
 import { BadInputError, LeaseLostError, TaskNotFoundError, TasklockError } from './errors.js';
 import { killGroupAndWait, isForeignGroup, type ProcessGroup } from './process-group.js';
 import { currentProcess, isProcessAlive, processStart } from './process-identity.js';
-import { prepareAdmin } from './sql/admin.js';
-import { prepareClaim } from './sql/claim.js';
-import { prepareEnqueue, type NewTask } from './sql/enqueue.js';
-import { prepareEvents, type TaskEventRow } from './sql/events.js';
-import { prepareFinish } from './sql/finish.js';
-import { prepareHeartbeat } from './sql/heartbeat.js';
-import { prepareRead, type Backlog } from './sql/read.js';
-import { prepareReclaim, type HeldTask } from './sql/reclaim.js';
-import { prepareRuns, type TaskRunRow } from './sql/runs.js';
-import { prepareTaskLookup } from './sql/task-lookup.js';
-import { prepareWorkers, type WorkerRow } from './sql/workers.js';
-import { filterParams } from './sql/task-filter.js';
+import { prepareAdmin } from './storage/sqlite/sql/admin.js';
+import { prepareClaim } from './storage/sqlite/sql/claim.js';
+import { prepareEnqueue, type NewTask } from './storage/sqlite/sql/enqueue.js';
+import { prepareEvents, type TaskEventRow } from './storage/sqlite/sql/events.js';
+import { prepareFinish } from './storage/sqlite/sql/finish.js';
+import { prepareHeartbeat } from './storage/sqlite/sql/heartbeat.js';
+import { prepareRead, type Backlog } from './storage/sqlite/sql/read.js';
+import { prepareReclaim, type HeldTask } from './storage/sqlite/sql/reclaim.js';
+import { prepareRuns, type TaskRunRow } from './storage/sqlite/sql/runs.js';
+import { prepareTaskLookup } from './storage/sqlite/sql/task-lookup.js';
+import { prepareWorkers, type WorkerRow } from './storage/sqlite/sql/workers.js';
+import { filterParams } from './storage/sqlite/sql/task-filter.js';
 import { zeroCounts, type StatusView } from './status-view.js';
 import { assertTransition, TERMINAL_STATUSES, type TaskStatus } from './task-state.js';
 import { DEFAULT_BACKOFF, toClaimedTask, toJsonText, toTask, type Backoff, type ClaimedTask, type Task } from './task.js';
 import { validateEnqueue, validateClaim, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
-import type { WriteMetricsSnapshot } from './metrics.js';
-import type { BackupOptions, BackupResult } from './db/backup.js';
+import type { WriteMetricsSnapshot } from './storage/sqlite/metrics.js';
+import type { BackupOptions, BackupResult } from './storage/sqlite/db/backup.js';
 
 export interface QueueOptions extends OpenOptions {
   /** Largest payload accepted, in bytes of JSON (default 1 MiB). */

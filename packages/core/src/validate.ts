@@ -1,6 +1,6 @@
 import { BadInputError } from './errors.js';
-import type { NewTask } from './sql/enqueue.js';
-import type { FilterInput } from './sql/task-filter.js';
+import type { NewTask } from './storage/sqlite/sql/enqueue.js';
+import type { FilterInput } from './storage/sqlite/sql/task-filter.js';
 import { isStatusView, STATUS_VIEWS, type StatusView } from './status-view.js';
 import { DEFAULT_BACKOFF, toJsonText, type Backoff } from './task.js';
 

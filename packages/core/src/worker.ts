@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorSummary, errorText, firstLine } from './error-text.js';
 import { BadInputError, isTransientWriteError, TasklockError } from './errors.js';
 import { DEFAULT_WORKER_RETENTION_MS, type Lease, type Outcome, type Queue } from './queue.js';
-import { backoffMs, DEFAULT_RETRY } from './write-transaction.js';
+import { backoffMs, DEFAULT_RETRY } from './storage/sqlite/write-transaction.js';
 import { toJsonText, type ClaimedTask } from './task.js';
-import { WakeSignal } from './wake-signal.js';
+import { WakeSignal } from './storage/sqlite/wake-signal.js';
 import { WorkerFinisher } from './worker-finisher.js';
 
 export interface TaskContext {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { isBusy, PersistenceError, sqliteCodeOf, TasklockError, LockLostError } from './errors.js';
+import { isBusy, PersistenceError, sqliteCodeOf, TasklockError, LockLostError } from '../../errors.js';
 import type { WriteLock } from './lock/write-lock.js';
 import type { WriteMetrics } from './metrics.js';
 

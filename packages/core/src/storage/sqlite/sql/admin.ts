@@ -9,7 +9,7 @@
  * same `cancel`/`retry` as a single task: one write path.
  */
 import type Database from 'better-sqlite3';
-import type { TaskStatus } from '../task-state.js';
+import type { TaskStatus } from '../../../task-state.js';
 import type { EventStatements } from './events.js';
 import type { RunStatements } from './runs.js';
 import { TASK_FILTER_SQL, type FilterParams } from './task-filter.js';

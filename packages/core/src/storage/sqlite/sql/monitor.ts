@@ -12,7 +12,7 @@
  * The test suite asserts each per-interval statement's plan (EXPLAIN QUERY PLAN).
  */
 import type Database from 'better-sqlite3';
-import type { TaskStatus, TransitionName } from '../task-state.js';
+import type { TaskStatus, TransitionName } from '../../../task-state.js';
 
 export const MONITOR_SQL = {
   live: `SELECT type, CASE WHEN run_at > @now THEN 'scheduled' ELSE 'pending' END AS status, count(*) AS count,

@@ -1,4 +1,4 @@
-import { LockStrategyMismatchError, LockUnavailableError } from '../errors.js';
+import { LockStrategyMismatchError, LockUnavailableError } from '../../../errors.js';
 import { checkFileMode, DEFAULT_FILE_MODE } from '../file-mode.js';
 import type { LockBackend, LockStrategy, LockStrategyOption } from './lock-backend.js';
 import { LockAudit } from './lock-audit.js';

@@ -1,5 +1,5 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { isProcessAlive, processStart } from '../process-identity.js';
+import { isProcessAlive, processStart } from '../../../process-identity.js';
 
 /**
  * Independent check that the write lock excludes: with TASKLOCK_LOCK_AUDIT=<file> set, every

@@ -11,9 +11,9 @@
  * unknown; the caller raises the typed refusal and nothing was written.
  */
 import type Database from 'better-sqlite3';
-import { firstLine } from '../error-text.js';
-import type { TaskStatus } from '../task-state.js';
-import { backoffDelayMs, type Backoff } from '../task.js';
+import { firstLine } from '../../../error-text.js';
+import type { TaskStatus } from '../../../task-state.js';
+import { backoffDelayMs, type Backoff } from '../../../task.js';
 import type { EventStatements } from './events.js';
 import type { RunStatements } from './runs.js';
 

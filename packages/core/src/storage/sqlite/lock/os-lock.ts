@@ -1,6 +1,6 @@
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { LockTimeoutError, LockUnavailableError, ReadOnlyError } from '../errors.js';
+import { LockTimeoutError, LockUnavailableError, ReadOnlyError } from '../../../errors.js';
 import { createWithMode } from '../file-mode.js';
 import type { LockBackend } from './lock-backend.js';
 

@@ -3,9 +3,9 @@
  * UPDATE that changed nothing, so the answer describes the state that refused it.
  */
 import type Database from 'better-sqlite3';
-import { InvalidTransitionError, LeaseLostError, TaskNotFoundError } from '../errors.js';
-import type { TaskStatus, TransitionName } from '../task-state.js';
-import { TRANSITIONS } from '../task-state.js';
+import { InvalidTransitionError, LeaseLostError, TaskNotFoundError } from '../../../errors.js';
+import type { TaskStatus, TransitionName } from '../../../task-state.js';
+import { TRANSITIONS } from '../../../task-state.js';
 
 export function prepareTaskLookup(db: Database.Database) {
   const status = db.prepare<[number], { status: TaskStatus }>('SELECT status FROM tasks WHERE id = ?');

@@ -15,12 +15,12 @@
  * A dry run reads the same pages and changes nothing.
  */
 import type { TasklockDatabase } from './database.js';
-import { BadInputError } from './errors.js';
+import { BadInputError } from '../../errors.js';
 import type { AdminStatements, CandidateRow } from './sql/admin.js';
 import { filterParams, type FilterInput } from './sql/task-filter.js';
-import { STATUS_VIEWS, storedStatusOf, type StatusView } from './status-view.js';
-import { canTransition, TRANSITIONS, type TaskStatus } from './task-state.js';
-import { validateFilter, type TaskFilter } from './validate.js';
+import { STATUS_VIEWS, storedStatusOf, type StatusView } from '../../status-view.js';
+import { canTransition, TRANSITIONS, type TaskStatus } from '../../task-state.js';
+import { validateFilter, type TaskFilter } from '../../validate.js';
 
 export type BulkTarget = readonly number[] | TaskFilter;
 

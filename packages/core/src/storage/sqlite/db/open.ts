@@ -12,7 +12,7 @@ import {
   sqliteCodeOf,
   TasklockError,
   isBusy,
-} from '../errors.js';
+} from '../../../errors.js';
 import { checkFileMode, createWithMode, DEFAULT_FILE_MODE } from '../file-mode.js';
 import type { LockStrategy, LockStrategyOption } from '../lock/lock-backend.js';
 import { isLockStrategy, WriteLock } from '../lock/write-lock.js';

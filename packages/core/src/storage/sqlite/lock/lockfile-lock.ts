@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs';
 import { lstatSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
-import { LockLostError, LockTimeoutError, LockUnavailableError } from '../errors.js';
+import { LockLostError, LockTimeoutError, LockUnavailableError } from '../../../errors.js';
 import type { LockBackend } from './lock-backend.js';
 import { describeError } from './os-lock.js';
 

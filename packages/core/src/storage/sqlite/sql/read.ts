@@ -3,8 +3,8 @@
  * and never block writers.
  */
 import type Database from 'better-sqlite3';
-import type { StatusView } from '../status-view.js';
-import type { TaskRow } from '../task.js';
+import type { StatusView } from '../../../status-view.js';
+import type { TaskRow } from '../../../task.js';
 import { TASK_FILTER_SQL, type FilterParams } from './task-filter.js';
 
 export interface CountRow {

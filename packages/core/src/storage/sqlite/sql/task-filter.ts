@@ -6,7 +6,7 @@
  * (NULL: any); @updatedBefore (NULL: any age). Every clause is a constant; user values are
  * only ever bound.
  */
-import type { StatusView } from '../status-view.js';
+import type { StatusView } from '../../../status-view.js';
 
 export interface FilterInput {
   /** null: every status. */

@@ -15,7 +15,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BadInputError, PersistenceError, ReadOnlyError, sqliteCodeOf, TasklockError } from '../errors.js';
+import { BadInputError, PersistenceError, ReadOnlyError, sqliteCodeOf, TasklockError } from '../../../errors.js';
 import { vacuumInto } from '../sql/backup.js';
 
 export interface BackupOptions {

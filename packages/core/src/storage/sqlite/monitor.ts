@@ -17,8 +17,8 @@
  */
 import type { TasklockDatabase } from './database.js';
 import { prepareMonitor, type MonitorStatements } from './sql/monitor.js';
-import { zeroCounts, type StatusView } from './status-view.js';
-import { isTerminal, type TaskStatus } from './task-state.js';
+import { zeroCounts, type StatusView } from '../../status-view.js';
+import { isTerminal, type TaskStatus } from '../../task-state.js';
 
 export interface MonitorSample {
   at: number;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { backupDatabase, type BackupOptions, type BackupResult } from './db/backup.js';
-import { DatabaseClosedError } from './errors.js';
+import { DatabaseClosedError } from '../../errors.js';
 import type { LockStrategy } from './lock/lock-backend.js';
 import type { WriteLock } from './lock/write-lock.js';
 import { WriteMetrics, type WriteMetricsSnapshot } from './metrics.js';

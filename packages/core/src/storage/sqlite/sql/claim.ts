@@ -7,7 +7,7 @@
  * task_runs row and a claim event. Zero rows means nothing is claimable now, not an error.
  */
 import type Database from 'better-sqlite3';
-import type { TaskRow } from '../task.js';
+import type { TaskRow } from '../../../task.js';
 import type { EventStatements } from './events.js';
 import type { RunStatements } from './runs.js';
 

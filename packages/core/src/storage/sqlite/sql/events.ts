@@ -4,7 +4,7 @@
  * status. Never updated, deleted only with its task (purge, ON DELETE CASCADE).
  */
 import type Database from 'better-sqlite3';
-import type { TaskStatus, TransitionName } from '../task-state.js';
+import type { TaskStatus, TransitionName } from '../../../task-state.js';
 
 export interface EventInput {
   taskId: number;

@@ -1,4 +1,4 @@
-import { LockTimeoutError } from '../errors.js';
+import { LockTimeoutError } from '../../../errors.js';
 
 /**
  * FIFO mutex for the connections of one process that share a lock backend: the cross-process

@@ -1,5 +1,5 @@
 import { closeSync, constants, fchmodSync, openSync } from 'node:fs';
-import { BadInputError } from './errors.js';
+import { BadInputError } from '../../errors.js';
 
 /**
  * The permissions of the files tasklock creates: the database and the OS lock file. Payloads

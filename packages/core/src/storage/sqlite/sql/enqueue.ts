@@ -4,7 +4,7 @@
  * the partial unique index tasks_unique_live_key backs this up against any other writer.
  */
 import type Database from 'better-sqlite3';
-import type { TaskRow } from '../task.js';
+import type { TaskRow } from '../../../task.js';
 import type { EventStatements } from './events.js';
 
 export interface NewTask {

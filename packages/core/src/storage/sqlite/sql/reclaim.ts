@@ -9,7 +9,7 @@
  * caller decides, per task, whether that group is known to be gone before it hands the task on.
  */
 import type Database from 'better-sqlite3';
-import type { TaskStatus } from '../task-state.js';
+import type { TaskStatus } from '../../../task-state.js';
 import type { EventStatements } from './events.js';
 import type { RunStatements } from './runs.js';
 
