@@ -10,7 +10,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { errorText, TasklockError, type TasklockErrorCode } from '@tasklock/core';
+import { errorText, LOCK_STRATEGIES, TasklockError, type TasklockErrorCode } from '@tasklock/core';
 import { registerBackup } from './commands/backup.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -50,7 +50,7 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .option('--db <path>', `database file (default: $TASKLOCK_DB, else ${DEFAULT_DB})`)
     .addOption(
-      new Option('--lock <strategy>', 'write-lock strategy').choices(['auto', 'flock', 'lockfile', 'none']).default('auto'),
+      new Option('--lock <strategy>', 'write-lock strategy').choices(['auto', ...LOCK_STRATEGIES]).default('auto'),
     )
     .option('--lock-required', 'fail instead of falling back to a weaker lock strategy')
     .option(

@@ -1,5 +1,9 @@
+import { backoffMs } from './backoff.js';
 import type { Outcome, Queue } from './queue.js';
 import type { TasklockError } from './errors.js';
+
+/** Outcomes that failed to persist are tried again: 10 ms, doubling, up to 1 s. */
+const PERSIST_BACKOFF = { baseDelayMs: 10, maxDelayMs: 1000, jitter: false };
 
 export interface FinisherHooks {
   /** The outcome is in the database (error = null) or was refused (lease lost, task gone). */
@@ -63,7 +67,7 @@ export class WorkerFinisher {
   }
 
   private retryDelayMs(): number {
-    return Math.min(1000, 10 * 2 ** Math.min(this.failures, 7));
+    return backoffMs(PERSIST_BACKOFF, this.failures + 1);
   }
 
   private schedule(): void {

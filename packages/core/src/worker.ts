@@ -4,10 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorSummary, errorText, firstLine } from './error-text.js';
 import { BadInputError, isTransientWriteError, TasklockError } from './errors.js';
 import { DEFAULT_WORKER_RETENTION_MS, type Lease, type Outcome, type Queue } from './queue.js';
-import { backoffMs, DEFAULT_RETRY } from './storage/sqlite/write-transaction.js';
+import { backoffMs } from './backoff.js';
+import { DEFAULT_RETRY } from './storage/sqlite/write-transaction.js';
 import { toJsonText, type ClaimedTask } from './task.js';
 import { WakeSignal } from './storage/sqlite/wake-signal.js';
 import { WorkerFinisher } from './worker-finisher.js';
+
+/** A worker that cannot register yet (disk full, lock busy) tries again: 20 ms, doubling, up to 2 s. */
+const REGISTER_BACKOFF = { baseDelayMs: 20, maxDelayMs: 2000, jitter: false };
 
 export interface TaskContext {
   task: ClaimedTask;
@@ -220,7 +224,7 @@ export class Worker {
         return true;
       } catch (error) {
         if (!isTransientWriteError(error)) throw error;
-        const delayMs = Math.min(2000, 20 * 2 ** Math.min(failures, 7));
+        const delayMs = backoffMs(REGISTER_BACKOFF, failures + 1);
         this.log('error', `register worker failed, retrying in ${delayMs} ms: ${describe(error)}`, { code: codeOf(error) });
         // stop() notifies the wake signal; other processes' writes do too, so wait out the rest.
         const until = Date.now() + delayMs;

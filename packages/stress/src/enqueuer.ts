@@ -7,9 +7,12 @@
  * usage: enqueuer.js <db> <lock> <count> <seed> <idsFile> [spreadMs]
  */
 import { appendFileSync } from 'node:fs';
-import { Queue, TasklockError, type EnqueueItem } from '@tasklock/core';
+import { backoffMs, Queue, TasklockError, type EnqueueItem } from '@tasklock/core';
 import { Random } from './random.js';
 import { SHELL_QUEUE } from './shell-handler.js';
+
+/** A failed enqueue is sent again after 20 ms, doubling, up to 1 s. */
+const RETRY_BACKOFF = { baseDelayMs: 20, maxDelayMs: 1000, jitter: false };
 
 const [db, lock, countArg, seedArg, idsFile, spreadArg = '0'] = process.argv.slice(2) as [string, string, string, string, string, string?];
 const spreadMs = Number(spreadArg);
@@ -43,7 +46,7 @@ async function enqueueRetrying(items: EnqueueItem[]) {
     } catch (error) {
       const retryable = error instanceof TasklockError && (error.code === 'persistence' || error.code === 'lock-timeout');
       if (!retryable || attempt >= 60) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt)));
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(RETRY_BACKOFF, attempt)));
     }
   }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { LOCK_STRATEGIES } from '@tasklock/core';
 import { FAULTS, type Fault } from './faults.js';
 import { runStress, type Progress } from './harness.js';
 import { formatReport } from './report.js';
@@ -25,7 +26,7 @@ const program = new Command('tasklock-stress')
   .requiredOption('--writers <n>', 'worker processes', integer(1))
   .requiredOption('--tasks <n>', 'tasks to enqueue (by enqueuer processes, while workers run)', integer(1))
   .option('--duration <s>', 'spread the enqueueing over this long, chaos throughout, then drain', integer(1))
-  .option('--lock <strategy>', 'auto | flock | lockfile | none', 'auto')
+  .option('--lock <strategy>', ['auto', ...LOCK_STRATEGIES].join(' | '), 'auto')
   .option('--kill-every <ms>', 'SIGKILL a random worker about this often (and start a replacement)', integer(10))
   .option('--faults <list>', `comma-separated: ${FAULTS.join(', ')}`, faultList, [])
   .option('--seed <n>', 'seed for the workload and chaos schedule (default: random, printed)', integer(0))
@@ -47,8 +48,8 @@ const flags = program.opts<{
   db?: string; writers: number; tasks: number; duration?: number; lock: string; killEvery?: number; faults: Fault[];
   seed?: number; concurrency: number; lease: number; enqueuers: number; shellWorkers: number; json?: boolean;
 }>();
-if (!['auto', 'flock', 'lockfile', 'none'].includes(flags.lock)) {
-  process.stderr.write(`tasklock-stress: --lock must be auto, flock, lockfile or none\n`);
+if (!['auto', ...LOCK_STRATEGIES].includes(flags.lock)) {
+  process.stderr.write(`tasklock-stress: --lock must be one of ${['auto', ...LOCK_STRATEGIES].join(', ')}\n`);
   process.exit(2);
 }
 const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);

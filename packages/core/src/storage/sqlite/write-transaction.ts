@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs, type BackoffPolicy } from '../../backoff.js';
 import { isBusy, PersistenceError, sqliteCodeOf, TasklockError, LockLostError } from '../../errors.js';
 import type { WriteLock } from './lock/write-lock.js';
 import type { WriteMetrics } from './metrics.js';
 
-export interface RetryPolicy {
+export interface RetryPolicy extends BackoffPolicy {
   /** Tries in all for a transaction that hits SQLITE_BUSY / SQLITE_LOCKED (or loses the lock). */
   attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 10, maxDelayMs: 1000 };
@@ -104,16 +104,7 @@ function toTasklockError(error: unknown, options: WriteOptions, attempts: number
   });
 }
 
-/** Jittered exponential backoff: a delay in [ceiling/2, ceiling), ceiling doubling per attempt. */
-export function backoffMs(policy: RetryPolicy, attempt: number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
 function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -16,7 +16,9 @@ import {
 import { checkFileMode, createWithMode, DEFAULT_FILE_MODE } from '../file-mode.js';
 import type { LockStrategy, LockStrategyOption } from '../lock/lock-backend.js';
 import { isLockStrategy, WriteLock } from '../lock/write-lock.js';
-import { backoffMs, DEFAULT_RETRY, sleep, type RetryPolicy } from '../write-transaction.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs } from '../../../backoff.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../write-transaction.js';
 import { applyMigrations, SCHEMA_VERSION, schemaVersionOf } from './migrate.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';

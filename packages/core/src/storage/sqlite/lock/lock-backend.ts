@@ -1,6 +1,7 @@
 export type LockStrategy = 'flock' | 'lockfile' | 'none';
 export type LockStrategyOption = 'auto' | LockStrategy;
 
+/** Every strategy, strongest first: `auto` falls back along this order. */
 export const LOCK_STRATEGIES: readonly LockStrategy[] = ['flock', 'lockfile', 'none'];
 
 /**

@@ -1,5 +1,7 @@
 import * as nodeFs from 'node:fs';
 import { lstatSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs } from '../../../backoff.js';
 import lockfile from 'proper-lockfile';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from '../../../errors.js';
 import type { LockBackend } from './lock-backend.js';
@@ -61,7 +63,7 @@ export class LockfileLock implements LockBackend {
 
   async acquire(timeoutMs: number): Promise<void> {
     const started = performance.now();
-    let delayMs = 1;
+    let polls = 0;
     for (;;) {
       this.compromised = null;
       const attempt = ++this.attempt;
@@ -95,8 +97,8 @@ export class LockfileLock implements LockBackend {
       const waited = performance.now() - started;
       if (waited >= timeoutMs) throw new LockTimeoutError(this.path, waited);
       // proper-lockfile has no wake-up: poll with capped, jittered backoff.
-      await sleep(Math.min(delayMs * (0.5 + Math.random()), timeoutMs - waited));
-      delayMs = Math.min(delayMs * 2, 25);
+      polls += 1;
+      await sleep(Math.min(backoffMs(POLL_BACKOFF, polls), timeoutMs - waited));
     }
   }
 
@@ -203,9 +205,9 @@ export class LockfileLock implements LockBackend {
   }
 }
 
+/** How often a waiter looks again: from about 1 ms, doubling, up to 25 ms. */
+const POLL_BACKOFF = { baseDelayMs: 2, maxDelayMs: 25 };
+
 /** proper-lockfile's `stale`, chosen so that it never declares a lock stale by itself. */
 const NEVER_STALE_MS = 2 ** 31;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

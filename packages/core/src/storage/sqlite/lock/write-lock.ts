@@ -1,6 +1,6 @@
 import { LockStrategyMismatchError, LockUnavailableError } from '../../../errors.js';
 import { checkFileMode, DEFAULT_FILE_MODE } from '../file-mode.js';
-import type { LockBackend, LockStrategy, LockStrategyOption } from './lock-backend.js';
+import { LOCK_STRATEGIES, type LockBackend, type LockStrategy, type LockStrategyOption } from './lock-backend.js';
 import { LockAudit } from './lock-audit.js';
 import { LockfileLock } from './lockfile-lock.js';
 import { NoLock } from './no-lock.js';
@@ -125,7 +125,6 @@ interface SharedLock {
 
 const registry = new Map<string, SharedLock>();
 
-const FALLBACK_ORDER: readonly LockStrategy[] = ['flock', 'lockfile', 'none'];
 
 function chooseBackend(
   dbPath: string,
@@ -148,7 +147,7 @@ function chooseBackend(
   // that strategy, and a recorded one is what every other process uses.
   const canFallBack = wanted === 'auto' && recorded === null && !options.required;
   const reasons: string[] = [];
-  for (const strategy of FALLBACK_ORDER.slice(FALLBACK_ORDER.indexOf(first))) {
+  for (const strategy of LOCK_STRATEGIES.slice(LOCK_STRATEGIES.indexOf(first))) {
     try {
       const backend = createBackend(strategy, dbPath, lockPath, options);
       if (reasons.length > 0) {
