@@ -331,3 +331,24 @@ describe('the workers table', () => {
     expect(queue.workers()).toMatchObject([{ id: 'w', stopped_at: null, crashed_at: null, alive: true }]);
   });
 });
+
+describe('finishMany', () => {
+  it('answers each outcome with the task\'s new status, or the typed refusal of a stale lease', async () => {
+    const queue = await openTempQueue();
+    await queue.enqueue('a', {});
+    await queue.enqueue('b', {}, { maxAttempts: 2, backoff: { baseMs: 60_000 } });
+    await queue.enqueue('c', {}, { maxAttempts: 1 });
+    await queue.enqueue('d', {});
+    const [a, b, c, d] = await queue.claim({ workerId: 'w', leaseMs: 10_000, limit: 4 });
+    const lease = (t: typeof a) => ({ id: t!.id, leaseToken: t!.leaseToken });
+    await queue.cancel(d!.id);
+    const answers = await queue.finishMany([
+      { kind: 'complete', lease: lease(a), workerId: 'w', result: 1 },
+      { kind: 'fail', lease: lease(b), workerId: 'w', error: 'again' },
+      { kind: 'fail', lease: lease(c), workerId: 'w', error: 'for good' },
+      { kind: 'complete', lease: lease(d), workerId: 'w', result: 2 },
+    ]);
+    expect(answers.slice(0, 3)).toEqual(['succeeded', 'pending', 'failed']);
+    expect(answers[3]).toMatchObject({ code: 'lease-lost', taskId: d!.id });
+  });
+});

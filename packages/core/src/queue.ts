@@ -174,11 +174,10 @@ export class Queue {
   async heartbeat(lease: Lease, options: { leaseMs: number; progress?: unknown }): Promise<void> {
     const progress = options.progress === undefined ? null : toJsonText(options.progress, 'progress', this.maxResultBytes, lease.id);
     await this.db.write(
-      (conn) => {
+      () => {
         if (!this.sql.heartbeat.task(lease.id, lease.leaseToken, Date.now(), options.leaseMs, progress)) {
           throw this.sql.lookup.refusal(lease.id, 'heartbeat');
         }
-        void conn;
       },
       { label: 'heartbeat', taskId: lease.id },
     );
@@ -202,11 +201,12 @@ export class Queue {
   }
 
   /**
-   * Group commit: many outcomes in one transaction. Each is its own conditional write; one
-   * whose lease is gone gets its typed error in the returned array (index for index) and does
+   * Group commit: many outcomes in one transaction. Each is its own conditional write and
+   * answers, index for index, with the task's new status (a failure: `pending` when it will be
+   * retried, `failed` when it will not) or, when its lease is gone, its typed error, which does
    * not stop the others. If the transaction fails, the promise rejects and nothing was written.
    */
-  async finishMany(outcomes: readonly Outcome[]): Promise<(TasklockError | null)[]> {
+  async finishMany(outcomes: readonly Outcome[]): Promise<(TaskStatus | TasklockError)[]> {
     const prepared = outcomes.map((outcome) =>
       outcome.kind === 'complete'
         ? { outcome, result: toJsonText(outcome.result ?? null, 'result', this.maxResultBytes, outcome.lease.id) }
@@ -217,13 +217,13 @@ export class Queue {
         const now = Date.now();
         return prepared.map(({ outcome, result }) => {
           const fence = { id: outcome.lease.id, token: outcome.lease.leaseToken, now };
-          const held =
+          const status =
             outcome.kind === 'complete'
               ? this.sql.finish.complete(fence, outcome.workerId, result)
               : outcome.kind === 'fail'
                 ? this.sql.finish.fail(fence, outcome.workerId, outcome.error)
                 : this.sql.finish.release(fence, outcome.workerId);
-          return held ? null : (this.sql.lookup.refusal(fence.id, outcome.kind) as TasklockError);
+          return status ?? (this.sql.lookup.refusal(fence.id, outcome.kind) as TasklockError);
         });
       },
       { label: outcomes.length === 1 ? outcomes[0]!.kind : 'finish', taskId: outcomes.length === 1 ? outcomes[0]!.lease.id : undefined },
@@ -500,8 +500,8 @@ export class Queue {
   }
 
   private async finishOne(outcome: Outcome): Promise<void> {
-    const [error] = await this.finishMany([outcome]);
-    if (error) throw error;
+    const [status] = await this.finishMany([outcome]);
+    if (status instanceof TasklockError) throw status;
   }
 }
 

@@ -1,13 +1,14 @@
 import { backoffMs } from './backoff.js';
 import type { Outcome, Queue } from './queue.js';
 import type { TasklockError } from './errors.js';
+import type { TaskStatus } from './task-state.js';
 
 /** Outcomes that failed to persist are tried again: 10 ms, doubling, up to 1 s. */
 const PERSIST_BACKOFF = { baseDelayMs: 10, maxDelayMs: 1000, jitter: false };
 
 export interface FinisherHooks {
   /** The outcome is in the database (error = null) or was refused (lease lost, task gone). */
-  settled(outcome: Outcome, error: TasklockError | null): void;
+  settled(outcome: Outcome, status: TaskStatus | TasklockError): void;
   /** The transaction failed; the outcomes stay queued and are tried again. */
   persistFailed(error: unknown, count: number): void;
 }
@@ -85,9 +86,9 @@ export class WorkerFinisher {
     this.flushing = this.queue
       .finishMany(batch)
       .then(
-        (errors) => {
+        (statuses) => {
           this.failures = 0;
-          batch.forEach((outcome, i) => this.hooks.settled(outcome, errors[i] ?? null));
+          batch.forEach((outcome, i) => this.hooks.settled(outcome, statuses[i]!));
         },
         (error: unknown) => {
           this.failures += 1;

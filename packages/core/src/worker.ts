@@ -6,6 +6,7 @@ import { BadInputError, isTransientWriteError, TasklockError } from './errors.js
 import { DEFAULT_WORKER_RETENTION_MS, type Lease, type Outcome, type Queue } from './queue.js';
 import { backoffMs } from './backoff.js';
 import { DEFAULT_RETRY } from './storage/sqlite/write-transaction.js';
+import type { TaskStatus } from './task-state.js';
 import { toJsonText, type ClaimedTask } from './task.js';
 import { WakeSignal } from './storage/sqlite/wake-signal.js';
 import { WorkerFinisher } from './worker-finisher.js';
@@ -162,7 +163,7 @@ export class Worker {
     this.log = options.log ?? (() => undefined);
     this.wake = new WakeSignal(`${queue.db.path}-wal`);
     this.finisher = new WorkerFinisher(queue, {
-      settled: (outcome, error) => this.settled(outcome, error),
+      settled: (outcome, status) => this.settled(outcome, status),
       persistFailed: (error, count) => {
         this.counters.persistFailures += 1;
         this.log('error', `could not persist ${count} outcome(s), retrying: ${describe(error)}`, { code: codeOf(error) });
@@ -361,20 +362,20 @@ export class Worker {
     }
   }
 
-  private settled(outcome: Outcome, error: TasklockError | null): void {
+  private settled(outcome: Outcome, status: TaskStatus | TasklockError): void {
     const entry = this.running.get(outcome.lease.id);
     const ours = entry !== undefined && entry.task.leaseToken === outcome.lease.leaseToken;
     if (ours) this.running.delete(outcome.lease.id);
     this.wake.notify();
-    if (error) {
+    if (status instanceof TasklockError) {
       this.counters.rejected += 1;
-      this.log('warn', `task ${outcome.lease.id}: ${outcome.kind} rejected: ${error.message}`, { taskId: outcome.lease.id, code: error.code });
+      this.log('warn', `task ${outcome.lease.id}: ${outcome.kind} rejected: ${status.message}`, { taskId: outcome.lease.id, code: status.code });
       return;
     }
     if (outcome.kind === 'complete') this.counters.succeeded += 1;
     else if (outcome.kind === 'release') this.counters.released += 1;
     else {
-      const final = this.statusOf(outcome.lease.id) === 'failed';
+      const final = status === 'failed';
       if (final) this.counters.failed += 1;
       else this.counters.retried += 1;
       this.logFailure(outcome.lease.id, ours ? entry.task : undefined, outcome.error, final);

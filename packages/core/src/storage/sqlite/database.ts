@@ -36,10 +36,6 @@ export class TasklockDatabase {
     return this.db;
   }
 
-  get isOpen(): boolean {
-    return !this.closed;
-  }
-
   write<T>(fn: (db: Database.Database) => T, options?: WriteOptions): Promise<T> {
     if (this.closed) return Promise.reject(new DatabaseClosedError());
     this.writesInFlight += 1;

@@ -23,15 +23,13 @@ export class LockAudit {
   }
 
   private readonly start = processStart(process.pid) ?? '';
-  /** Markers of holders that died inside the lock, taken over without a violation. */
-  inherited = 0;
 
   enter(): void {
     const found = this.read();
     if (found !== '') {
       const [pid, start] = found.split(':');
+      // A holder that died inside the lock left its marker: taking it over is no violation.
       if (isProcessAlive({ pid: Number(pid), start: start ?? '' })) this.violation(`entered while ${found} held the lock`);
-      else this.inherited += 1;
     }
     this.holds += 1;
     this.marker = `${process.pid}:${this.start}:${this.holds}`;

@@ -54,33 +54,31 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
      RETURNING attempts, status, locked_by`,
   );
 
-  function ended(fence: Fence, workerId: string, row: Ended | undefined, transition: 'complete' | 'fail' | 'release', detail: string | null): boolean {
-    if (row === undefined) return false;
+  function ended(fence: Fence, workerId: string, row: Ended | undefined, transition: 'complete' | 'fail' | 'release', detail: string | null): TaskStatus | null {
+    if (row === undefined) return null;
     const outcome = transition === 'complete' ? 'succeeded' : transition === 'release' ? 'released' : row.status === 'failed' ? 'failed' : 'retry';
     runs.close(fence.id, row.attempts, fence.now, outcome, transition === 'fail' ? detail : null);
     // The run row (and last_error) hold a failure whole, up to 8 KiB; the event log, a line
     // per transition, keeps its first line rather than a third copy.
     events.record({ taskId: fence.id, at: fence.now, transition, from: 'running', to: row.status, attempt: row.attempts, workerId, detail: detail === null ? null : firstLine(detail) });
-    return true;
+    return row.status;
   }
 
   return {
-    /** false: the fence did not hold (nothing written). */
-    complete(fence: Fence, workerId: string, result: string): boolean {
+    /** Each returns the task's new status, or null: the fence did not hold (nothing written). */
+    complete(fence: Fence, workerId: string, result: string): TaskStatus | null {
       return ended(fence, workerId, complete.get({ ...fence, result }), 'complete', null);
     },
-    fail(fence: Fence, workerId: string, error: string): boolean {
+    fail(fence: Fence, workerId: string, error: string): TaskStatus | null {
       const task = held.get({ id: fence.id, token: fence.token });
-      if (task === undefined) return false;
+      if (task === undefined) return null;
       const retry = task.attempts - task.released < task.max_attempts;
       const runAt = retry ? fence.now + backoffDelayMs(JSON.parse(task.backoff) as Backoff, task.attempts) : fence.now;
       const row = fail.get({ ...fence, error, status: retry ? 'pending' : 'failed', runAt });
       return ended(fence, workerId, row, 'fail', error);
     },
-    release(fence: Fence, workerId: string): boolean {
+    release(fence: Fence, workerId: string): TaskStatus | null {
       return ended(fence, workerId, release.get(fence), 'release', 'worker shut down before the task finished');
     },
   };
 }
-
-export type FinishStatements = ReturnType<typeof prepareFinish>;

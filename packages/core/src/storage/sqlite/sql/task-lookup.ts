@@ -10,9 +10,6 @@ import { TRANSITIONS } from '../../../task-state.js';
 export function prepareTaskLookup(db: Database.Database) {
   const status = db.prepare<[number], { status: TaskStatus }>('SELECT status FROM tasks WHERE id = ?');
   return {
-    statusOf(taskId: number): TaskStatus | undefined {
-      return status.get(taskId)?.status;
-    },
     /** The typed error for a refused transition: unknown id, wrong status, or a stale lease. */
     refusal(taskId: number, transition: TransitionName): Error {
       const current = status.get(taskId)?.status;
@@ -22,5 +19,3 @@ export function prepareTaskLookup(db: Database.Database) {
     },
   };
 }
-
-export type TaskLookup = ReturnType<typeof prepareTaskLookup>;
