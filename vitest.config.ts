@@ -1,8 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Test files run one at a time: many of them fork real worker processes and time lock
 // hand-overs, and the machines have two cores.
+//
+// In-process code under test is the library's source (`@tasklock/core` → packages/core/src),
+// so a test sees an edit without a build; what tests start as processes (the `tasklock` binary,
+// fixtures, the stress harness) runs the build, which `pnpm test` makes first.
 export default defineConfig({
+  resolve: {
+    alias: { '@tasklock/core': fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     fileParallelism: false,
