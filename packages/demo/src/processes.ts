@@ -3,7 +3,8 @@ import { execa, type Result, type ResultPromise } from 'execa';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+/** The real `tasklock` binary, as users run it. */
+const MAIN = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 const HANDLER = fileURLToPath(new URL('./handler.js', import.meta.url));
 
 /** Runs `tasklock <args>` to completion; throws with its stderr if it fails. */

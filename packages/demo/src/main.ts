@@ -2,7 +2,7 @@
  * `pnpm demo`: several real worker processes drain a few thousand mixed tasks from one SQLite
  * file while one of them is SIGKILLed midway; then everything is checked.
  *
- *   node packages/cli/dist/demo/main.js [--db .tasklock/demo.db] [--workers 3] [--tasks 3000]
+ *   node packages/demo/dist/main.js [--db .tasklock/demo.db] [--workers 3] [--tasks 3000]
  *
  * Exits 1 if any task is not terminal, ends other than its payload says, was completed twice,
  * or the database fails its integrity check.
