@@ -119,7 +119,7 @@ async function crashBusiest(queue: Queue, workers: Workers, progress: Progress, 
 async function untilRegistered(queue: Queue, ids: readonly string[]): Promise<void> {
   const deadline = performance.now() + 15_000;
   while (performance.now() < deadline) {
-    const live = new Set(queue.workers().filter((w) => w.stopped_at === null).map((w) => w.id));
+    const live = new Set(queue.workers().filter((w) => w.stopped_at === null && w.crashed_at === null).map((w) => w.id));
     if (ids.every((id) => live.has(id))) return;
     await sleep(50);
   }

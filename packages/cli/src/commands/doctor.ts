@@ -172,14 +172,16 @@ function shellWord(text: string): string {
 function taskChecks(queue: Queue): Check[] {
   const stats = queue.stats();
   const workers = queue.workers();
-  const dead = workers.filter((w) => w.stopped_at === null && w.alive === false);
-  const live = workers.filter((w) => w.stopped_at === null && w.alive !== false);
+  // Stopped gracefully or already found crashed by a sweep: ended, nothing left to recover.
+  const running = workers.filter((w) => w.stopped_at === null && w.crashed_at === null);
+  const dead = running.filter((w) => w.alive === false);
+  const live = running.filter((w) => w.alive !== false);
   return [
     stats.overdueLeases === 0
       ? { name: 'leases', ok: true, detail: `no running task is past its lease (${stats.counts.running} running)` }
       : { name: 'leases', ok: false, detail: `${stats.overdueLeases} running task(s) past their lease — run tasklock recover (or start a worker: workers reclaim them)` },
     dead.length === 0
-      ? { name: 'workers', ok: true, detail: `${live.length} live, ${workers.length - live.length} stopped` }
+      ? { name: 'workers', ok: true, detail: `${live.length} live, ${workers.length - live.length} stopped or crashed and recovered` }
       : { name: 'workers', ok: false, detail: `${dead.length} dead worker(s) not yet recovered (${dead.map((w) => w.id).join(', ')}) — run tasklock recover` },
   ];
 }
