@@ -110,15 +110,21 @@ describe('a write that fails for another reason is still an error', () => {
   });
 });
 
+/** A fresh database holding `count` echo tasks. */
+async function dbWithEchoTasks(count: number): Promise<string> {
+  const { db } = await initDb();
+  const queue = await Queue.open(db);
+  try {
+    await queue.enqueueMany(Array.from({ length: count }, (_, i) => ({ type: 'echo', payload: i })));
+  } finally {
+    queue.close();
+  }
+  return db;
+}
+
 describe('a worker whose stdout or stderr closes', () => {
   it('keeps working with stdout closed from the start, then exits 0 quietly at its summary', async () => {
-    const { db: workerDb } = await initDb();
-    const queue = await Queue.open(workerDb);
-    try {
-      await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'echo', payload: i })));
-    } finally {
-      queue.close();
-    }
+    const workerDb = await dbWithEchoTasks(5);
     const result = await runClosing(['--db', workerDb, '--json', 'worker', '--handler', cliFixture('chatty-handler.mjs'), '--until-empty']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/EPIPE|Error|tasklock:/);
@@ -126,13 +132,7 @@ describe('a worker whose stdout or stderr closes', () => {
   });
 
   it('keeps working with its JSON log (pino) closed from the start: every task done, exit 0', async () => {
-    const { db: workerDb } = await initDb();
-    const queue = await Queue.open(workerDb);
-    try {
-      await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'echo', payload: i })));
-    } finally {
-      queue.close();
-    }
+    const workerDb = await dbWithEchoTasks(5);
     const result = await runClosing(['--db', workerDb, 'worker', '--handler', cliFixture('chatty-handler.mjs'), '--until-empty', '--log-format', 'json'], {
       stdout: 'open',
       closeStderr: true,
