@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { Worker, backoffDelayMs, DEFAULT_BACKOFF, type TaskContext } from '@tasklock/core';
+import { Queue, SCHEMA_VERSION, Worker, backoffDelayMs, DEFAULT_BACKOFF, type TaskContext } from '@tasklock/core';
 import { closeQueues, openTempQueue, replayStatus } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
@@ -350,5 +350,30 @@ describe('finishMany', () => {
     ]);
     expect(answers.slice(0, 3)).toEqual(['succeeded', 'pending', 'failed']);
     expect(answers[3]).toMatchObject({ code: 'lease-lost', taskId: d!.id });
+  });
+});
+
+describe('the store under the queue', () => {
+  it('describes itself: engine and its version, location, lock, schema', async () => {
+    const queue = await openTempQueue();
+    const store = queue.describe();
+    expect(store).toMatchObject({ engine: 'sqlite', lock: { strategy: 'flock' }, schemaVersion: SCHEMA_VERSION });
+    expect(store.engineVersion).toMatch(/^3\.\d+\.\d+/);
+    expect(store.location).toMatch(/\.db$/);
+    expect(store.lock.path).toBe(`${store.location}.lock`);
+  });
+
+  it('its change signal wakes a waiter on another connection\'s commit', async () => {
+    const queue = await openTempQueue();
+    const other = await Queue.open(queue.describe().location);
+    const signal = queue.changeSignal();
+    try {
+      const woken = signal.wait(10_000);
+      await other.enqueue('x', {});
+      expect(await woken).toBe(true);
+    } finally {
+      signal.close();
+      other.close();
+    }
   });
 });

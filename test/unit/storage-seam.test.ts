@@ -38,6 +38,15 @@ describe('the storage seam', () => {
     expect(leaks).toEqual([]);
   });
 
+  it('the worker knows the store only through the queue: no import reaches into storage/sqlite/', () => {
+    const reaching = ['packages/core/src/worker.ts', 'packages/core/src/worker-finisher.ts'].flatMap((path) =>
+      importedModules(readFileSync(join(ROOT, path), 'utf8'))
+        .filter((module) => module.includes('storage/sqlite/'))
+        .map((module) => `${path} imports ${module}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+
   it('the check sees an engine import where there is one', () => {
     expect(importedModules("import Database from 'better-sqlite3';\nconst x = await import('proper-lockfile');")).toEqual(['better-sqlite3', 'proper-lockfile']);
     // …and the SQLite store itself does import it.

@@ -4,7 +4,7 @@
  * with --json), so a log or `grep` keeps every one. SIGINT (Ctrl-C) or SIGTERM ends it with exit 0.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { QueueMonitor, STATUS_VIEWS, type MonitorSample, type Queue } from '@tasklock/core';
+import { STATUS_VIEWS, type MonitorSample, type Queue } from '@tasklock/core';
 import { formatDuration } from './duration.js';
 import { formatTable, iso, paintStatus, printLine, terminalWidth, useColour } from './output.js';
 
@@ -16,7 +16,7 @@ export interface WatchOptions {
 const CLEAR_AND_HOME = '\x1b[H\x1b[2J';
 
 export async function watchStats(queue: Queue, options: WatchOptions): Promise<void> {
-  const monitor = new QueueMonitor(queue.db);
+  const monitor = queue.monitor();
   const screen = !options.json && process.stdout.isTTY === true;
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -28,7 +28,7 @@ export async function watchStats(queue: Queue, options: WatchOptions): Promise<v
     while (!stop.signal.aborted && !process.stdout.destroyed) {
       const sample = monitor.sample();
       if (options.json) printLine(JSON.stringify(sampleJson(sample)));
-      else if (screen) printLine(`${CLEAR_AND_HOME}${drawScreen(sample, queue.db.path, options.intervalMs)}`);
+      else if (screen) printLine(`${CLEAR_AND_HOME}${drawScreen(sample, queue.describe().location, options.intervalMs)}`);
       else printLine(plainLine(sample));
       await delay(options.intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
     }

@@ -22,6 +22,9 @@ import { assertTransition, TERMINAL_STATUSES, type TaskStatus } from './task-sta
 import { DEFAULT_BACKOFF, toClaimedTask, toJsonText, toTask, type Backoff, type ClaimedTask, type Task } from './task.js';
 import { validateEnqueue, validateClaim, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
 import type { WriteMetricsSnapshot } from './storage/sqlite/metrics.js';
+import type { ChangeSignal, StoreDescription } from './storage/store.js';
+import { WakeSignal } from './storage/sqlite/wake-signal.js';
+import { QueueMonitor } from './storage/sqlite/monitor.js';
 import type { BackupOptions, BackupResult } from './storage/sqlite/db/backup.js';
 
 export interface QueueOptions extends OpenOptions {
@@ -452,6 +455,33 @@ export class Queue {
    */
   async backup(dest: string, options: BackupOptions = {}): Promise<BackupResult> {
     return this.db.backupTo(dest, options);
+  }
+
+  /** The store under this queue: engine, version, location, lock. */
+  describe(): StoreDescription {
+    return {
+      engine: 'sqlite',
+      engineVersion: this.db.engineVersion,
+      location: this.db.path,
+      lock: { strategy: this.db.lockStrategy, path: this.db.lock.path },
+      schemaVersion: this.db.schemaVersion,
+      appliedMigrations: this.db.appliedMigrations,
+    };
+  }
+
+  /** The live view's cheap reads (stats --watch): live tasks and new events, never the finished ones. */
+  monitor(): QueueMonitor {
+    return new QueueMonitor(this.db);
+  }
+
+  /** A new signal that wakes its waiter when another process may have written (close it when done). */
+  changeSignal(): ChangeSignal {
+    return new WakeSignal(`${this.db.path}-wal`);
+  }
+
+  /** This process's own writes so far: lock wait/hold, BUSY retries, failures. */
+  writeMetrics(): WriteMetricsSnapshot {
+    return this.db.metricsSnapshot();
   }
 
   stats(): QueueStats {

@@ -5,11 +5,13 @@ import { errorSummary, errorText, firstLine } from './error-text.js';
 import { BadInputError, isTransientWriteError, TasklockError } from './errors.js';
 import { DEFAULT_WORKER_RETENTION_MS, type Lease, type Outcome, type Queue } from './queue.js';
 import { backoffMs } from './backoff.js';
-import { DEFAULT_RETRY } from './storage/sqlite/write-transaction.js';
 import type { TaskStatus } from './task-state.js';
 import { toJsonText, type ClaimedTask } from './task.js';
-import { WakeSignal } from './storage/sqlite/wake-signal.js';
+import type { ChangeSignal } from './storage/store.js';
 import { WorkerFinisher } from './worker-finisher.js';
+
+/** A handler group's record that met a full disk or a busy lock is tried again: ~10 ms, doubling, up to 1 s. */
+const RECORD_BACKOFF = { baseDelayMs: 10, maxDelayMs: 1000 };
 
 /** A worker that cannot register yet (disk full, lock busy) tries again: 20 ms, doubling, up to 2 s. */
 const REGISTER_BACKOFF = { baseDelayMs: 20, maxDelayMs: 2000, jitter: false };
@@ -109,7 +111,7 @@ export class Worker {
   private readonly log: WorkerLog;
   private readonly running = new Map<number, Running>();
   private readonly finisher: WorkerFinisher;
-  private readonly wake: WakeSignal;
+  private readonly wake: ChangeSignal;
   private readonly counters: WorkerStats = {
     claimed: 0, succeeded: 0, failed: 0, retried: 0, released: 0, rejected: 0, aborted: 0, recovered: 0, persistFailures: 0,
     scheduled: 0,
@@ -161,7 +163,7 @@ export class Worker {
     }
     this.id = options.id ?? defaultWorkerId();
     this.log = options.log ?? (() => undefined);
-    this.wake = new WakeSignal(`${queue.db.path}-wal`);
+    this.wake = queue.changeSignal();
     this.finisher = new WorkerFinisher(queue, {
       settled: (outcome, status) => this.settled(outcome, status),
       persistFailed: (error, count) => {
@@ -200,7 +202,7 @@ export class Worker {
     }
     await this.recover(); // orphans of dead workers of this host, before taking new work
     // Logged once registered and reconciled: from here on the worker claims work.
-    this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.db.lockStrategy });
+    this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.describe().lock.strategy });
     this.timers.push(setInterval(() => this.background(this.heartbeat()), this.options.heartbeatMs));
     this.timers.push(setInterval(() => this.background(this.recover()), this.options.recoverEveryMs));
     try {
@@ -354,7 +356,7 @@ export class Worker {
         return;
       } catch (error) {
         if (!isTransientWriteError(error) || signal.aborted) throw error;
-        const delayMs = backoffMs(DEFAULT_RETRY, attempt);
+        const delayMs = backoffMs(RECORD_BACKOFF, attempt);
         this.log('warn', `task ${lease.id}: could not record its handler's process group, retrying in ${Math.round(delayMs)} ms: ${describe(error)}`, { taskId: lease.id, code: codeOf(error) });
         await sleep(delayMs, undefined, { signal }).catch(() => undefined);
         signal.throwIfAborted();

@@ -12,7 +12,7 @@ export function registerBackup(program: Command): void {
     .action(async (dest: string, flags: { force?: boolean }, command: Command) => {
       const globals = globalOptions(command);
       const { source, result } = await withQueue(globals, async (queue) => ({
-        source: queue.db.path,
+        source: queue.describe().location,
         result: await queue.backup(dest, { force: flags.force ?? false }),
       }));
       if (globals.json) {

@@ -12,20 +12,20 @@ export function registerInit(program: Command): void {
       await withQueue(
         globals,
         (queue) => {
-          const { db } = queue;
+          const store = queue.describe();
           if (globals.json) {
             printJson({
-              schemaVersion: db.schemaVersion,
-              lock: { strategy: db.lockStrategy, path: db.lock.path },
-              path: db.path,
-              appliedMigrations: db.appliedMigrations,
+              schemaVersion: store.schemaVersion,
+              lock: store.lock,
+              path: store.location,
+              appliedMigrations: store.appliedMigrations,
             });
             return;
           }
-          const migrated = db.appliedMigrations.length === 0 ? 'up to date' : `applied migration(s) ${db.appliedMigrations.join(', ')}`;
-          printLine(`database        ${db.path}`);
-          printLine(`schema version  ${db.schemaVersion} (${migrated})`);
-          printLine(`lock strategy   ${db.lockStrategy} (${db.lock.path})`);
+          const migrated = store.appliedMigrations.length === 0 ? 'up to date' : `applied migration(s) ${store.appliedMigrations.join(', ')}`;
+          printLine(`database        ${store.location}`);
+          printLine(`schema version  ${store.schemaVersion} (${migrated})`);
+          printLine(`lock strategy   ${store.lock.strategy} (${store.lock.path})`);
         },
         { create: true, resetLockStrategy: options.resetLockStrategy ?? false },
       );

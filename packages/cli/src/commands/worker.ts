@@ -79,7 +79,7 @@ export function registerWorker(program: Command): void {
             const worker = new Worker(queue, handler, workerOptions(flags, workerId, log));
             const stats = await signals.run(worker);
             // This process's lock wait/hold and BUSY figures, for operators and the stress harness.
-            return { stats, writes: queue.db.metricsSnapshot() };
+            return { stats, writes: queue.writeMetrics() };
           },
           { create: true },
         );

@@ -26,6 +26,11 @@ export class TasklockDatabase {
     readonly schemaVersion: number,
   ) {}
 
+  /** The SQLite library's version, as it reports itself. */
+  get engineVersion(): string {
+    return (this.connection.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  }
+
   get lockStrategy(): LockStrategy {
     return this.lock.strategy;
   }

@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import type { ChangeSignal } from '../store.js';
 
 /**
  * How an idle worker learns that something changed without spinning: every commit by any
@@ -10,7 +11,7 @@ import { basename, dirname } from 'node:path';
  * and recreated (SQLite removes it when the last connection closes). fs.watch holds no descriptor on the database files, so it
  * cannot drop SQLite's POSIX locks the way opening and closing one in this process would.
  */
-export class WakeSignal {
+export class WakeSignal implements ChangeSignal {
   private watcher: FSWatcher | null = null;
   private wake: (() => void) | null = null;
   private pending = false;
