@@ -3,7 +3,7 @@ export { SCHEMA_VERSION, MIGRATIONS } from './storage/sqlite/db/migrate.js';
 export { TasklockDatabase } from './storage/sqlite/database.js';
 export * from './errors.js';
 export { backoffMs, type BackoffPolicy } from './backoff.js';
-export type { ChangeSignal, StoreDescription } from './storage/store.js';
+export type { ChangeSignal, DiagnosisCheck, StoreDescription } from './storage/store.js';
 export { MAX_ERROR_BYTES, TaskFailure, errorSummary, errorText, firstLine, type ErrorTextOptions } from './error-text.js';
 export { DEFAULT_FILE_MODE, checkFileMode, formatFileMode } from './storage/sqlite/file-mode.js';
 export type { LockStrategy, LockStrategyOption } from './storage/sqlite/lock/lock-backend.js';

@@ -22,7 +22,8 @@ import { assertTransition, TERMINAL_STATUSES, type TaskStatus } from './task-sta
 import { DEFAULT_BACKOFF, toClaimedTask, toJsonText, toTask, type Backoff, type ClaimedTask, type Task } from './task.js';
 import { validateEnqueue, validateClaim, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
 import type { WriteMetricsSnapshot } from './storage/sqlite/metrics.js';
-import type { ChangeSignal, StoreDescription } from './storage/store.js';
+import type { ChangeSignal, DiagnosisCheck, StoreDescription } from './storage/store.js';
+import { diagnoseSqlite } from './storage/sqlite/diagnose.js';
 import { WakeSignal } from './storage/sqlite/wake-signal.js';
 import { QueueMonitor } from './storage/sqlite/monitor.js';
 import type { BackupOptions, BackupResult } from './storage/sqlite/db/backup.js';
@@ -467,6 +468,11 @@ export class Queue {
       schemaVersion: this.db.schemaVersion,
       appliedMigrations: this.db.appliedMigrations,
     };
+  }
+
+  /** The store's own health checks, as `doctor` prints them (one empty write transaction, then reads). */
+  diagnose(options: { pathAsGiven?: string } = {}): Promise<DiagnosisCheck[]> {
+    return diagnoseSqlite(this.db, options.pathAsGiven ?? this.db.path);
   }
 
   /** The live view's cheap reads (stats --watch): live tasks and new events, never the finished ones. */

@@ -20,7 +20,7 @@ switch (config.mode) {
     break;
   }
   case 'verify': {
-    send('result', { counts: queue.stats().counts, transactions: queue.db.metricsSnapshot().transactions });
+    send('result', { counts: queue.stats().counts, transactions: queue.writeMetrics().transactions });
     break;
   }
   case 'feeder': {

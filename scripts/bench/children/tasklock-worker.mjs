@@ -46,6 +46,6 @@ onCommand((line) => {
 const startedAt = Date.now();
 const stats = await worker.start();
 const endedAt = Date.now();
-send('result', { stats, metrics: queue.db.metricsSnapshot(), startedAt, endedAt });
+send('result', { stats, metrics: queue.writeMetrics(), startedAt, endedAt });
 queue.close();
 exit(0);

@@ -28,3 +28,14 @@ export interface ChangeSignal {
   notify(): void;
   close(): void;
 }
+
+/** One check of `doctor`: what the store (or the queue) found, and what to do about it. */
+export interface DiagnosisCheck {
+  name: string;
+  ok: boolean;
+  /** Worth acting on, but not wrong in itself: printed as `warn`, and the exit code stays 0. */
+  warning?: boolean;
+  detail: string;
+  /** file-modes: each file checked, with its mode as chmod writes it ("0600"). */
+  files?: { path: string; mode: string }[];
+}
