@@ -47,6 +47,12 @@ describe('the storage seam', () => {
     expect(reaching).toEqual([]);
   });
 
+  it('the CLI and the demo use the queue\'s API, never its SQLite handle (queue.db)', () => {
+    const users = ['packages/cli/src', 'packages/demo/src'].flatMap((dir) => sources(join(ROOT, dir)));
+    const reaching = users.filter((file) => /\bqueue\.db\b/.test(readFileSync(file, 'utf8'))).map((file) => relative(ROOT, file));
+    expect(reaching).toEqual([]);
+  });
+
   it('the check sees an engine import where there is one', () => {
     expect(importedModules("import Database from 'better-sqlite3';\nconst x = await import('proper-lockfile');")).toEqual(['better-sqlite3', 'proper-lockfile']);
     // …and the SQLite store itself does import it.
