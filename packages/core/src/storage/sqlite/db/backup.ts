@@ -17,6 +17,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { BadInputError, PersistenceError, ReadOnlyError, sqliteCodeOf, TasklockError } from '../../../errors.js';
 import { vacuumInto } from '../sql/backup.js';
+import { existingDirectoryOf } from './paths.js';
 
 export interface BackupOptions {
   /** Replace an existing file at the destination (only once the new copy has passed its check). */
@@ -91,14 +92,7 @@ export function backupDatabase(db: Database.Database, source: string, dest: stri
 function checkDestination(source: string, dest: string, force: boolean): string {
   if (typeof dest !== 'string' || dest.trim() === '') throw new BadInputError('backup destination is empty');
   const target = resolve(dest);
-  const dir = dirname(target);
-  let dirStat;
-  try {
-    dirStat = statSync(dir);
-  } catch {
-    throw new BadInputError(`directory ${dir} does not exist (for backup ${dest})`);
-  }
-  if (!dirStat.isDirectory()) throw new BadInputError(`${dir} is not a directory (for backup ${dest})`);
+  const dir = existingDirectoryOf(target, `backup ${dest}`);
   // The database, its -wal/-shm/-journal or its lock: --force would rename the copy over them.
   const realTarget = join(realpathSync(dir), basename(target));
   const names = (file: string) => file === target || realName(file) === realTarget;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { TasklockDatabase } from '../database.js';
 import {
   BadInputError,
@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../../../backoff.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../write-transaction.js';
 import { applyMigrations, SCHEMA_VERSION, schemaVersionOf } from './migrate.js';
+import { existingDirectoryOf } from './paths.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -131,14 +132,7 @@ function checkPath(path: string): string {
     throw new BadInputError('tasklock needs a database file on disk that several processes can share');
   }
   const file = resolve(path);
-  const dir = dirname(file);
-  let dirStat;
-  try {
-    dirStat = statSync(dir);
-  } catch {
-    throw new BadInputError(`directory ${dir} does not exist (for database ${file})`);
-  }
-  if (!dirStat.isDirectory()) throw new BadInputError(`${dir} is not a directory (for database ${file})`);
+  const dir = existingDirectoryOf(file, `database ${file}`);
   try {
     if (statSync(file).isDirectory()) throw new BadInputError(`${file} is a directory, not a database file`);
   } catch (error) {
