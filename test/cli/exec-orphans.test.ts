@@ -99,7 +99,7 @@ describe('--exec handlers die with their worker', () => {
     await vi.waitFor(async () => expect((await show(db, id)).task.status).toBe('succeeded'), { timeout: 15_000, interval: 50 });
     expectNoOverlap(effects(log), id);
     const shown = await show(db, id);
-    expect(shown.runs.map((r) => [r.workerId, r.outcome])).toEqual([['victim', 'lease-lost'], ['rescuer', 'succeeded']]);
+    expect(shown.runs.map((r) => [r.workerId, r.outcome])).toEqual([['victim', 'reclaimed'], ['rescuer', 'succeeded']]);
   });
 
   it('a frozen worker (SIGSTOP past its lease): the sweep kills its handler group before the task runs again', async () => {
@@ -118,7 +118,7 @@ describe('--exec handlers die with their worker', () => {
       process.kill(frozen.pid, 'SIGCONT');
     }
     expectNoOverlap(effects(log), id);
-    const expire = (await show(db, id)).events.find((e) => e.transition === 'expire');
+    const expire = (await show(db, id)).events.find((e) => e.transition === 'reclaim');
     expect(expire?.detail).toContain('lease expired');
     expect(expire?.detail).toContain(`process group ${pgid} still ran`);
   });
@@ -152,7 +152,7 @@ describe('the recovery sweep and a recorded handler group', () => {
     expect(liveMembers(ready.pgid)).toEqual([]);
     const shown = await show(db, id);
     expect(shown.task.status).toBe('pending');
-    const expire = shown.events.find((e) => e.transition === 'expire');
+    const expire = shown.events.find((e) => e.transition === 'reclaim');
     expect(expire?.detail).toMatch(new RegExp(`worker process is gone; its handler's process group ${ready.pgid} still ran \\(${members} process\\(es\\)\\): killed, gone after \\d+ ms`));
     const { workers } = await cliJson<{ workers: { id: string; state: string; crashedBy: string | null }[] }>(db, ['workers', '--all']);
     expect(workers.find((w) => w.id === 'owner')).toMatchObject({ state: 'crashed', crashedBy: expect.stringMatching(/:\d+$/) });

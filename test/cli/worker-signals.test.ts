@@ -104,8 +104,8 @@ describe('worker signals', () => {
     expect(rescuer.stderr).toContain('of dead worker(s) victim');
     const shown = await show(db, id);
     expect(shown.task).toMatchObject({ status: 'succeeded', attempts: 2, result: { attempt: 2 } });
-    expect(shown.runs.map((r) => [r.workerId, r.outcome])).toEqual([['victim', 'lease-lost'], ['rescuer', 'succeeded']]);
-    const expire = shown.events.find((e) => e.transition === 'expire');
+    expect(shown.runs.map((r) => [r.workerId, r.outcome])).toEqual([['victim', 'reclaimed'], ['rescuer', 'succeeded']]);
+    const expire = shown.events.find((e) => e.transition === 'reclaim');
     expect(expire).toMatchObject({ workerId: 'victim', to: 'pending' });
     expect(expire!.detail).toContain('worker process is gone');
     // Found dead, not stopped: the row says when and by whom.

@@ -119,15 +119,15 @@ describe('failures, retries, backoff', () => {
     const task = await queue.enqueue('slow', {}, { maxAttempts: 2 });
     const [stale] = await queue.claim({ workerId: 'w-old', leaseMs: 100 });
     await queue.db.write((db) => db.prepare('UPDATE tasks SET lease_expires_at = 0 WHERE id = ?').run(task.id));
-    expect(await queue.recover()).toMatchObject({ expired: 1 });
+    expect(await queue.reclaim()).toMatchObject({ expired: 1 });
     const [fresh] = await queue.claim({ workerId: 'w-new' });
     expect(fresh!.attempts).toBe(2);
     await expect(queue.complete(stale!, 'late')).rejects.toMatchObject({ code: 'lease-lost', taskId: task.id });
     await queue.complete(fresh!, 'winner');
     expect(queue.get(task.id)).toMatchObject({ status: 'succeeded', result: 'winner', attempts: 2 });
     const events = queue.events(task.id);
-    expect(events.find((e) => e.transition === 'expire')?.detail).toMatch(/w-old/);
-    expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['lease-lost', 'succeeded']);
+    expect(events.find((e) => e.transition === 'reclaim')?.detail).toMatch(/w-old/);
+    expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['reclaimed', 'succeeded']);
   });
 
   it('an expired lease on the last attempt fails the task', async () => {
@@ -135,8 +135,8 @@ describe('failures, retries, backoff', () => {
     const task = await queue.enqueue('slow', {}, { maxAttempts: 1 });
     await queue.claim({ workerId: 'w', leaseMs: 100 });
     await queue.db.write((db) => db.prepare('UPDATE tasks SET lease_expires_at = 0 WHERE id = ?').run(task.id));
-    await queue.recover();
-    expect(queue.get(task.id)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/lease lost/) });
+    await queue.reclaim();
+    expect(queue.get(task.id)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/^reclaimed: lease expired/) });
   });
 });
 
@@ -268,7 +268,7 @@ describe('Worker (in process)', () => {
     const [a] = await queue.claim({ workerId: 'w4', leaseMs: 10_000 });
     await queue.release({ id: a!.id, leaseToken: a!.leaseToken }, 'w4');
     await queue.claim({ workerId: 'ghost', leaseMs: 100 });
-    await vi.waitFor(async () => expect((await queue.recover()).expired).toBe(1));
+    await vi.waitFor(async () => expect((await queue.reclaim()).expired).toBe(1));
     expect(queue.get(other.id)).toMatchObject({ status: 'pending', attempts: 2, releasedAttempts: 1, maxAttempts: 2 });
     // An operator retry grants one more attempt that counts: max_attempts grows only then.
     await queue.cancel(other.id);
@@ -306,7 +306,7 @@ describe('the workers table', () => {
     await queue.registerWorker({ id: 'graceful', queue: 'default', types: null });
     await queue.stopWorker('graceful');
 
-    const first = await queue.recover({ by: 'sweeper' });
+    const first = await queue.reclaim({ by: 'sweeper' });
     expect(first).toMatchObject({ deadWorkers: ['gone'], pruned: 0 });
     const rows = new Map(queue.workers().map((w) => [w.id, w]));
     expect(rows.get('gone')).toMatchObject({ crashed_by: 'sweeper', stopped_at: null, alive: false });
@@ -314,13 +314,13 @@ describe('the workers table', () => {
     expect(rows.get('graceful')).toMatchObject({ crashed_at: null, crashed_by: null, alive: false });
     expect(rows.get('graceful')?.stopped_at).toBeGreaterThan(0);
 
-    expect((await queue.recover({ workerRetentionMs: 60_000 })).pruned).toBe(0);
+    expect((await queue.reclaim({ workerRetentionMs: 60_000 })).pruned).toBe(0);
     expect(queue.workers()).toHaveLength(3);
-    const second = await queue.recover({ workerRetentionMs: 0 });
+    const second = await queue.reclaim({ workerRetentionMs: 0 });
     expect(second.pruned).toBe(2);
     expect(queue.workers().map((w) => w.id)).toEqual(['holder']);
     // Nothing left to prune: the sweep's fast path writes nothing.
-    expect(await queue.recover({ workerRetentionMs: 0 })).toMatchObject({ pruned: 0, expired: 0, deadOwner: 0 });
+    expect(await queue.reclaim({ workerRetentionMs: 0 })).toMatchObject({ pruned: 0, expired: 0, deadOwner: 0 });
   });
 
   it('a worker re-registered under the same id is live again', async () => {

@@ -73,8 +73,8 @@ describe('worker processes on one database', () => {
       await rescuer.succeeded();
       expect(queue.stats().counts).toMatchObject({ succeeded: 5, running: 0, pending: 0 });
       for (const task of queue.list()) {
-        expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['lease-lost', 'succeeded']);
-        const expire = queue.events(task.id).find((e) => e.transition === 'expire');
+        expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['reclaimed', 'succeeded']);
+        const expire = queue.events(task.id).find((e) => e.transition === 'reclaim');
         expect(expire?.detail).toContain(`worker process is gone (worker ${victimId}`);
       }
       for (const lease of staleLeases) {
@@ -100,13 +100,13 @@ describe('worker processes on one database', () => {
       await victim.exited;
       // Pretend it ran elsewhere: this host cannot check its pid, only its lease tells.
       await queue.db.write((c) => c.prepare("UPDATE workers SET host = 'elsewhere' WHERE id = ?").run(victimId));
-      expect((await queue.recover()).deadOwner).toBe(0);
+      expect((await queue.reclaim()).deadOwner).toBe(0);
 
-      const rescuer = startFixture('queue-worker.mjs', [JSON.stringify({ db, concurrency: 3, untilEmpty: true, recoverEveryMs: 100 })]);
+      const rescuer = startFixture('queue-worker.mjs', [JSON.stringify({ db, concurrency: 3, untilEmpty: true, reclaimEveryMs: 100 })]);
       await rescuer.succeeded();
       expect(queue.stats().counts).toMatchObject({ succeeded: 3, running: 0 });
       for (const task of queue.list()) {
-        expect(queue.events(task.id).find((e) => e.transition === 'expire')?.detail).toMatch(/lease expired/);
+        expect(queue.events(task.id).find((e) => e.transition === 'reclaim')?.detail).toMatch(/lease expired/);
       }
     } finally {
       queue.close();

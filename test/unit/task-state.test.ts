@@ -15,7 +15,7 @@ const EXPECTED: Record<TransitionName, string[]> = {
   heartbeat: ['running'],
   complete: ['running'],
   fail: ['running'],
-  expire: ['running'],
+  reclaim: ['running'],
   release: ['running'],
   cancel: ['pending', 'running'],
   retry: ['failed', 'cancelled'],

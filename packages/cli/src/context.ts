@@ -1,7 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { BadInputError, Queue, type LockStrategyOption } from '@tasklock/core';
+import { BadInputError, Queue, StoreNotFoundError, type LockStrategyOption, type QueueOptions } from '@tasklock/core';
 import { fileMode } from './options.js';
 
 /** The program-wide options, resolved (defaults applied) for one command. */
@@ -53,22 +51,34 @@ export interface OpenQueueOptions {
   resetLockStrategy?: boolean;
 }
 
+/** The global options as Queue.open takes them: each store's own under its name. */
+export function queueOptions(globals: GlobalOptions, options: OpenQueueOptions = {}): QueueOptions {
+  return {
+    create: options.create ?? false,
+    sqlite: {
+      lock: globals.lock,
+      lockRequired: globals.lockRequired,
+      fileMode: globals.fileMode,
+      resetLockStrategy: options.resetLockStrategy ?? false,
+    },
+  };
+}
+
 /** Opens the queue, runs `fn`, and closes the queue whatever happens. */
 export async function withQueue<T>(
   globals: GlobalOptions,
   fn: (queue: Queue) => T | Promise<T>,
   options: OpenQueueOptions = {},
 ): Promise<T> {
-  if (!options.create && !existsSync(globals.db)) {
-    // Opening would create an empty database at a mistyped path and report "nothing there".
-    throw new BadInputError(`no database at ${resolve(globals.db)} (create it with: tasklock init --db ${globals.db})`);
+  let queue: Queue;
+  try {
+    queue = await Queue.open(globals.db, queueOptions(globals, options));
+  } catch (error) {
+    // Inspecting commands do not create: that would make an empty database at a mistyped path
+    // and report "nothing there".
+    if (error instanceof StoreNotFoundError) throw new BadInputError(`${error.message} (create it with: tasklock init --db ${globals.db})`, { cause: error });
+    throw error;
   }
-  const queue = await Queue.open(globals.db, {
-    lock: globals.lock,
-    lockRequired: globals.lockRequired,
-    fileMode: globals.fileMode,
-    resetLockStrategy: options.resetLockStrategy ?? false,
-  });
   try {
     return await fn(queue);
   } finally {

@@ -18,20 +18,20 @@ import { registerEnqueue } from './commands/enqueue.js';
 import { registerInit } from './commands/init.js';
 import { registerList } from './commands/list.js';
 import { registerPurge } from './commands/purge.js';
-import { registerRecover } from './commands/recover.js';
+import { registerReclaim } from './commands/reclaim.js';
 import { registerRetry } from './commands/retry.js';
 import { registerShow } from './commands/show.js';
 import { registerStats } from './commands/stats.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import { DEFAULT_DB } from './context.js';
-import { fileMode } from './options.js';
+import { fileMode, lockStrategy } from './options.js';
 import { guardOutputStreams, logLine, OutputClosedError, stdoutWriteFailure } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** TasklockError codes that mean "the caller asked for something impossible", not "it broke". */
-const USAGE_CODES: ReadonlySet<TasklockErrorCode> = new Set(['bad-input', 'task-not-found', 'invalid-transition']);
+const USAGE_CODES: ReadonlySet<TasklockErrorCode> = new Set(['bad-input', 'store-not-found', 'task-not-found', 'invalid-transition']);
 
 /** Commander's ways of ending after printing help or the version itself. */
 const COMMANDER_DONE = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
@@ -48,9 +48,11 @@ export function buildProgram(): Command {
     .description('A durable multi-process task queue on one SQLite file.')
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .option('--db <path>', `database file (default: $TASKLOCK_DB, else ${DEFAULT_DB})`)
+    .option('--db <location>', `the store: a SQLite file path or sqlite: URL (default: $TASKLOCK_DB, else ${DEFAULT_DB})`)
     .addOption(
-      new Option('--lock <strategy>', 'write-lock strategy').choices(['auto', ...LOCK_STRATEGIES]).default('auto'),
+      new Option('--lock <strategy>', `SQLite write-lock strategy: auto, ${LOCK_STRATEGIES.join(', ')} (os: an OS advisory lock on <db>.lock; flock, its old name, still works)`)
+        .argParser(lockStrategy)
+        .default('auto'),
     )
     .option('--lock-required', 'fail instead of falling back to a weaker lock strategy')
     .option(
@@ -77,7 +79,7 @@ export function buildProgram(): Command {
     registerCancel,
     registerRetry,
     registerPurge,
-    registerRecover,
+    registerReclaim,
     registerDoctor,
     registerBackup,
     registerWorkers,

@@ -4,7 +4,7 @@
  * (exit 2) whose message names the option.
  */
 import { InvalidArgumentError } from 'commander';
-import { checkFileMode, isStatusView, isTaskStatus, STATUS_VIEWS, TASK_STATUSES, type StatusView, type TaskStatus } from '@tasklock/core';
+import { checkFileMode, LOCK_STRATEGIES, parseLockStrategy, type LockStrategyOption, isStatusView, isTaskStatus, STATUS_VIEWS, TASK_STATUSES, type StatusView, type TaskStatus } from '@tasklock/core';
 import { DURATION_EXAMPLES, readDuration } from './duration.js';
 
 const INTEGER = /^-?\d+$/;
@@ -81,6 +81,15 @@ export function taskIds(text: string, previous: number[] | undefined): number[] 
 }
 
 const OCTAL_MODE = /^(0o?)?[0-7]{3}$/;
+
+/** --lock: auto or a strategy (core's list; the old name flock still means os). */
+export function lockStrategy(text: string): LockStrategyOption {
+  try {
+    return parseLockStrategy(text.trim());
+  } catch {
+    throw new InvalidArgumentError(`must be one of auto, ${LOCK_STRATEGIES.join(', ')}.`);
+  }
+}
 
 /** A file mode in octal, as chmod takes it: "0660", "660" or "0o660". */
 export function fileMode(text: string): number {

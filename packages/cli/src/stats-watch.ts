@@ -1,5 +1,5 @@
 /**
- * `tasklock stats --watch`: a sample of the library's QueueMonitor every interval. On a terminal
+ * `tasklock stats --watch`: a sample of the store's monitor (queue.monitor()) every interval. On a terminal
  * the screen is redrawn in place; piped, each sample is one plain line (one JSON object per line
  * with --json), so a log or `grep` keeps every one. SIGINT (Ctrl-C) or SIGTERM ends it with exit 0.
  */
@@ -26,7 +26,7 @@ export async function watchStats(queue: Queue, options: WatchOptions): Promise<v
   process.stdout.on('close', onSignal);
   try {
     while (!stop.signal.aborted && !process.stdout.destroyed) {
-      const sample = monitor.sample();
+      const sample = await monitor.sample();
       if (options.json) printLine(JSON.stringify(sampleJson(sample)));
       else if (screen) printLine(`${CLEAR_AND_HOME}${drawScreen(sample, queue.describe().location, options.intervalMs)}`);
       else printLine(plainLine(sample));

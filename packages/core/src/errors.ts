@@ -1,10 +1,12 @@
 /**
- * One error family for everything tasklock raises. `code` is stable (scripts and the CLI
- * branch on it); `taskId` and `sqliteCode` are set wherever they are known, so a log line
- * always says which task and which SQLite failure. The CLI maps codes to exit codes in one place.
+ * One error family for everything tasklock raises. `code` is stable and engine-neutral (scripts
+ * and the CLI branch on it); `taskId` is set wherever it is known, and the engine's own error is
+ * kept as `cause`, so a log line says which task and, through `engineCode`, which engine failure
+ * (SQLITE_FULL, a PostgreSQL SQLSTATE). The CLI maps codes to exit codes in one place.
  */
 export type TasklockErrorCode =
   | 'bad-input'
+  | 'store-not-found'
   | 'task-not-found'
   | 'invalid-transition'
   | 'lease-lost'
@@ -20,21 +22,28 @@ export type TasklockErrorCode =
 
 export interface TasklockErrorOptions {
   taskId?: number | undefined;
-  sqliteCode?: string | undefined;
+  /** The engine's (or the OS's) error this one reports. */
   cause?: unknown;
 }
 
 export class TasklockError extends Error {
   readonly code: TasklockErrorCode;
   readonly taskId: number | undefined;
-  readonly sqliteCode: string | undefined;
 
   constructor(code: TasklockErrorCode, message: string, options: TasklockErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.taskId = options.taskId;
-    this.sqliteCode = options.sqliteCode ?? sqliteCodeOf(options.cause);
+  }
+
+  /** The code of the engine's error behind this one (its `cause` chain), e.g. SQLITE_FULL or ENOSPC. */
+  get engineCode(): string | undefined {
+    for (let cause = this.cause; typeof cause === 'object' && cause !== null; cause = (cause as { cause?: unknown }).cause) {
+      const code = (cause as { code?: unknown }).code;
+      if (!(cause instanceof TasklockError) && typeof code === 'string') return code;
+    }
+    return undefined;
   }
 }
 
@@ -42,6 +51,13 @@ export class TasklockError extends Error {
 export class BadInputError extends TasklockError {
   constructor(message: string, options?: TasklockErrorOptions) {
     super('bad-input', message, options);
+  }
+}
+
+/** The store does not exist yet, and the caller asked not to create it (`create: false`). */
+export class StoreNotFoundError extends TasklockError {
+  constructor(readonly location: string) {
+    super('store-not-found', `no database at ${location}`);
   }
 }
 
@@ -101,10 +117,13 @@ export class LockStrategyMismatchError extends TasklockError {
   }
 }
 
-/** A write that SQLite refused; nothing of it was kept. */
+/** A write the engine refused; nothing of it was kept. */
 export class PersistenceError extends TasklockError {
-  constructor(message: string, options?: TasklockErrorOptions) {
+  /** Trying again later may succeed (a full or failing disk, a busy engine), as the store judged it. */
+  readonly transient: boolean;
+  constructor(message: string, options: TasklockErrorOptions & { transient?: boolean } = {}) {
     super('persistence', message, options);
+    this.transient = options.transient ?? false;
   }
 }
 
@@ -135,29 +154,12 @@ export class DatabaseClosedError extends TasklockError {
   }
 }
 
-export function sqliteCodeOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
-  }
-  return undefined;
-}
-
-export function isBusy(error: unknown): boolean {
-  const code = sqliteCodeOf(error);
-  return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
-
-const TRANSIENT_SQLITE = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_PROTOCOL'];
-
 /**
  * A write that may succeed if simply tried again later: the disk was full or failed, the lock or
- * the database stayed busy, the lock was lost. Not bad input, a read-only database, a schema
- * mismatch or a closed database: those stay as they are however long one waits.
+ * the engine stayed busy, the lock was lost. Not bad input, a read-only store, a schema
+ * mismatch or a closed store: those stay as they are however long one waits.
  */
 export function isTransientWriteError(error: unknown): boolean {
   if (error instanceof LockTimeoutError || error instanceof LockLostError) return true;
-  if (!(error instanceof PersistenceError)) return false;
-  const code = error.sqliteCode;
-  return code !== undefined && TRANSIENT_SQLITE.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
+  return error instanceof PersistenceError && error.transient;
 }

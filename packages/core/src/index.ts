@@ -1,37 +1,36 @@
-export { openDatabase, type OpenOptions, type SynchronousMode } from './storage/sqlite/db/open.js';
-export { SCHEMA_VERSION, MIGRATIONS } from './storage/sqlite/db/migrate.js';
-export { TasklockDatabase } from './storage/sqlite/database.js';
-export * from './errors.js';
-export { backoffMs, type BackoffPolicy } from './backoff.js';
-export type { ChangeSignal, DiagnosisCheck, StoreDescription } from './storage/store.js';
-export { MAX_ERROR_BYTES, TaskFailure, errorSummary, errorText, firstLine, type ErrorTextOptions } from './error-text.js';
-export { DEFAULT_FILE_MODE, checkFileMode, formatFileMode } from './storage/sqlite/file-mode.js';
-export type { LockStrategy, LockStrategyOption } from './storage/sqlite/lock/lock-backend.js';
-export { LOCK_STRATEGIES } from './storage/sqlite/lock/lock-backend.js';
-export { WriteLock, type WriteLockOptions } from './storage/sqlite/lock/write-lock.js';
-export { DEFAULT_RETRY, type RetryPolicy, type WriteOptions } from './storage/sqlite/write-transaction.js';
-export { Histogram, type LatencySummary, type WriteMetricsSnapshot } from './storage/sqlite/metrics.js';
-export { Queue, type QueueOptions, type QueueStats, type TaskPage, type EnqueuedTask, type Lease, type Outcome, type RecoverResult, type RecoverOptions, DEFAULT_WORKER_RETENTION_MS } from './queue.js';
-export type { BackupOptions, BackupResult } from './storage/sqlite/db/backup.js';
+/**
+ * `@tasklock/core`: the public API. The queue and the worker, their options and answers, the
+ * task state machine, the error family, and the storage seam's types (for stores and tools).
+ * Engine internals are not here: `@tasklock/core/sqlite` has the SQLite store's own API.
+ */
+export { Queue, type QueueOptions, type TaskPage, type EnqueuedTask, type Lease, type Outcome } from './queue.js';
+export { DEFAULT_BULK_BATCH, type QueueStats, type BulkTarget, type BulkOptions, type BulkResult, type BulkSkip } from './admin.js';
+export { DEFAULT_WORKER_RETENTION_MS, type ReclaimOptions, type ReclaimResult } from './reclaim.js';
+export type { WorkerView } from './worker-registry.js';
 export { Worker, defaultWorkerId, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
 export type { EnqueueOptions, EnqueueItem, ClaimOptions, TaskFilter, ListFilter } from './validate.js';
-export { STATUS_VIEWS, isStatusView, statusViewOf, type StatusView } from './status-view.js';
-export { DEFAULT_BULK_BATCH, type BulkOptions, type BulkResult, type BulkSkip, type BulkTarget } from './storage/sqlite/bulk.js';
-export { TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, assertTransition, canTransition, isTaskStatus, isTerminal, transitionTableMarkdown, type TaskStatus, type TransitionName, type Transition } from './task-state.js';
 export { DEFAULT_BACKOFF, backoffDelayMs, type Backoff, type Task, type ClaimedTask } from './task.js';
-export type { TaskEventRow } from './storage/sqlite/sql/events.js';
-export type { TaskRunRow, RunOutcome } from './storage/sqlite/sql/runs.js';
-export type { WorkerRow } from './storage/sqlite/sql/workers.js';
-export type { Backlog } from './storage/sqlite/sql/read.js';
-export { CLAIM_CANDIDATES_SQL } from './storage/sqlite/sql/claim.js';
-export { QueueMonitor, type MonitorSample } from './storage/sqlite/monitor.js';
-export { MONITOR_SQL } from './storage/sqlite/sql/monitor.js';
-export {
-  currentProcess,
-  isAliveByStat,
-  isProcessAlive,
-  parseProcStat,
-  processStart,
-  type ProcessIdentity,
-  type ProcStat,
-} from './process-identity.js';
+export { TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, assertTransition, canTransition, isTaskStatus, isTerminal, transitionTableMarkdown, type TaskStatus, type TransitionName, type Transition } from './task-state.js';
+export { STATUS_VIEWS, isStatusView, statusViewOf, type StatusView } from './status-view.js';
+export * from './errors.js';
+export { backoffMs, type BackoffPolicy } from './backoff.js';
+export { MAX_ERROR_BYTES, TaskFailure, errorSummary, errorText, firstLine, type ErrorTextOptions } from './error-text.js';
+export { parseLocation, type StoreOptions, type StoreEngine } from './storage/open-store.js';
+export type {
+  TaskStore,
+  StoreDescription,
+  ChangeSignal,
+  DiagnosisCheck,
+  StoreMonitor,
+  MonitorSample,
+  WriteMetricsSnapshot,
+  LatencySummary,
+  BackupOptions,
+  BackupResult,
+} from './storage/store.js';
+export { RUN_OUTCOMES, type TaskEventRow, type TaskRunRow, type RunOutcome, type WorkerRow, type Backlog } from './storage/rows.js';
+export type { SqliteOptions } from './storage/sqlite/sqlite-store.js';
+export type { SynchronousMode } from './storage/sqlite/db/open.js';
+export { checkFileMode } from './storage/sqlite/file-mode.js';
+export { LOCK_STRATEGIES, parseLockStrategy, type LockStrategy, type LockStrategyOption } from './storage/sqlite/lock/lock-backend.js';
+export { currentProcess, isProcessAlive, type ProcessIdentity } from './process-identity.js';

@@ -24,7 +24,7 @@ export type TransitionName =
   | 'heartbeat'
   | 'complete'
   | 'fail'
-  | 'expire'
+  | 'reclaim'
   | 'release'
   | 'cancel'
   | 'retry'
@@ -60,12 +60,12 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Transition>> = {
     event: true,
     doc: 'stores the error; back to pending after the backoff while attempts (less released ones) < max, else failed',
   },
-  expire: {
+  reclaim: {
     from: ['running'],
     to: ['pending', 'failed'],
     fenced: false,
     event: true,
-    doc: 'lease expired or its worker died: back to pending, or failed once attempts are exhausted',
+    doc: 'its lease expired or its worker died (after any handler process group it left is gone): back to pending, or failed once attempts are used up; the run ends `reclaimed`',
   },
   release: {
     from: ['running'],

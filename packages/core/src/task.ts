@@ -1,5 +1,6 @@
 import { BadInputError } from './errors.js';
 import type { TaskStatus } from './task-state.js';
+import type { TaskRow } from './storage/rows.js';
 
 /** How long a failed attempt waits before the next: `delay = min(maxMs, baseMs * factor^(attempt-1))`. */
 export interface Backoff {
@@ -46,32 +47,6 @@ export interface ClaimedTask extends Task {
   leaseToken: string;
   leaseExpiresAt: number;
   lockedBy: string;
-}
-
-/** The `tasks` row exactly as SQLite returns it. */
-export interface TaskRow {
-  id: number;
-  type: string;
-  queue: string;
-  status: TaskStatus;
-  priority: number;
-  payload: string;
-  result: string | null;
-  last_error: string | null;
-  progress: string | null;
-  attempts: number;
-  max_attempts: number;
-  released: number;
-  backoff: string;
-  unique_key: string | null;
-  timeout_ms: number | null;
-  run_at: number;
-  created_at: number;
-  updated_at: number;
-  finished_at: number | null;
-  lease_token: string | null;
-  lease_expires_at: number | null;
-  locked_by: string | null;
 }
 
 export function toTask(row: TaskRow): Task {

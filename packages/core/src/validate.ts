@@ -1,6 +1,5 @@
 import { BadInputError } from './errors.js';
-import type { NewTask } from './storage/sqlite/sql/enqueue.js';
-import type { FilterInput } from './storage/sqlite/sql/task-filter.js';
+import type { FilterInput, NewTask } from './storage/rows.js';
 import { isStatusView, STATUS_VIEWS, type StatusView } from './status-view.js';
 import { DEFAULT_BACKOFF, toJsonText, type Backoff } from './task.js';
 
@@ -61,6 +60,19 @@ export interface ListInput {
 
 const NAME = /^[\w.:/@-]{1,200}$/;
 
+/** An integer option of at least `min`: the one check counts and durations in milliseconds go through. */
+export function integerAtLeast(what: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new BadInputError(`${what} must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A queue or type name: 1-200 characters of [A-Za-z0-9_.:/@-]. */
+export function isName(value: unknown): value is string {
+  return typeof value === 'string' && NAME.test(value);
+}
+
 export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes: number, index: number, total: number): NewTask {
   const where = total > 1 ? `task #${index + 1}: ` : '';
   const fail = (message: string): never => {
@@ -113,15 +125,17 @@ export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes:
   };
 }
 
-export function validateClaim(options: ClaimOptions): { workerId: string; queue: string; types: string | null; limit: number; leaseMs: number } {
+/** Shorter leases than this would expire between two heartbeats of a busy worker. */
+export const MIN_LEASE_MS = 100;
+
+export function validateClaim(options: ClaimOptions): { workerId: string; queue: string; types: readonly string[] | null; limit: number; leaseMs: number } {
   const { workerId } = options;
   if (typeof workerId !== 'string' || workerId.length === 0) throw new BadInputError('claim: workerId is required');
   const queue = options.queue ?? 'default';
   const limit = options.limit ?? 1;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new BadInputError(`claim: limit must be 1-10000, got ${String(limit)}`);
-  const leaseMs = options.leaseMs ?? 30_000;
-  if (!Number.isSafeInteger(leaseMs) || leaseMs < 100) throw new BadInputError(`claim: leaseMs must be an integer ≥ 100, got ${String(leaseMs)}`);
-  const types = options.types == null || options.types.length === 0 ? null : JSON.stringify([...options.types]);
+  const leaseMs = integerAtLeast('claim: leaseMs', options.leaseMs ?? 30_000, MIN_LEASE_MS);
+  const types = options.types == null || options.types.length === 0 ? null : [...options.types];
   return { workerId, queue, types, limit, leaseMs };
 }
 
@@ -135,7 +149,7 @@ function listOf<T>(value: T | readonly T[] | undefined, what: string, check: (it
 
 export function validateFilter(filter: TaskFilter, now: number): FilterInput {
   if (typeof filter !== 'object' || filter === null) throw new BadInputError('filter must be an object');
-  const name = (item: unknown) => typeof item === 'string' && NAME.test(item);
+  const name = isName;
   const olderThanMs = filter.olderThanMs;
   if (olderThanMs !== undefined && (!Number.isFinite(olderThanMs) || olderThanMs < 0)) {
     throw new BadInputError(`olderThanMs must be a non-negative number, got ${String(olderThanMs)}`);

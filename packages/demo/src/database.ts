@@ -29,7 +29,7 @@ async function onlyDemoTasks(db: string): Promise<boolean> {
     return false;
   }
   try {
-    return Object.keys(queue.stats().byType).every((type) => type.startsWith('demo.'));
+    return Object.keys((await queue.stats()).byType).every((type) => type.startsWith('demo.'));
   } finally {
     queue.close();
   }

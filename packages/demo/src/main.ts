@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     // would kill a replacement that is still starting instead of stopping it.
     await untilRegistered(queue, workers.ids(crashedSet));
     const notClean = await workers.stop(crashedSet);
-    const tally = verify(queue, options.tasks, crashed);
+    const tally = await verify(queue, options.tasks, crashed);
     const doctor = await doctorReport(db);
     return report(options, tally, { crashed, elapsedMs, drained, notClean, doctor, logDir });
   } finally {
@@ -81,9 +81,9 @@ async function drive(queue: Queue, workers: Workers, options: DemoOptions, start
   const progress = new Progress(started);
   const deadline = started + 60_000 + options.tasks * 20;
   let crashed: string | null = null;
-  let stats: QueueStats = queue.stats();
+  let stats: QueueStats;
   for (let tick = 1; ; tick += 1) {
-    stats = queue.stats();
+    stats = await queue.stats();
     const done = stats.counts.succeeded + stats.counts.failed + stats.counts.cancelled;
     if (tick % PRINT_EVERY_TICKS === 0) progress.update(stats);
     if (done === options.tasks) break;
@@ -103,7 +103,7 @@ async function drive(queue: Queue, workers: Workers, options: DemoOptions, start
 /** SIGKILLs the worker holding the most running tasks (so there is something to reclaim). */
 async function crashBusiest(queue: Queue, workers: Workers, progress: Progress, fraction: number): Promise<string | null> {
   const holding = new Map<string, number>();
-  for (const task of queue.list({ status: 'running', limit: 10_000 })) {
+  for (const task of await queue.list({ status: 'running', limit: 10_000 })) {
     if (task.lockedBy !== null) holding.set(task.lockedBy, (holding.get(task.lockedBy) ?? 0) + 1);
   }
   const busiest = [...holding].sort((a, b) => b[1] - a[1])[0];
@@ -119,7 +119,7 @@ async function crashBusiest(queue: Queue, workers: Workers, progress: Progress, 
 async function untilRegistered(queue: Queue, ids: readonly string[]): Promise<void> {
   const deadline = performance.now() + 15_000;
   while (performance.now() < deadline) {
-    const live = new Set(queue.workers().filter((w) => w.stopped_at === null && w.crashed_at === null).map((w) => w.id));
+    const live = new Set((await queue.workers()).filter((w) => w.stopped_at === null && w.crashed_at === null).map((w) => w.id));
     if (ids.every((id) => live.has(id))) return;
     await sleep(50);
   }
@@ -168,7 +168,7 @@ function report(
   console.log(
     run.crashed === null
       ? '  reclaimed    - (no worker was crashed: none held a running task after 40 %)'
-      : `  reclaimed    ${tally.reclaimedFromCrashed} task(s) from crashed worker ${run.crashed} ('expire' events), ${tally.reclaimedFinished} then finished elsewhere`,
+      : `  reclaimed    ${tally.reclaimedFromCrashed} task(s) from crashed worker ${run.crashed} ('reclaim' events), ${tally.reclaimedFinished} then finished elsewhere`,
   );
   console.log(`  integrity    ${integrity?.detail ?? '-'}; doctor: ${run.doctor.checks.filter((c) => c.ok).length} of ${run.doctor.checks.length} checks ok`);
   console.log(`  worker logs  ${run.logDir}/demo-*.log`);

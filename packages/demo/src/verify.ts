@@ -14,7 +14,7 @@ export interface Tally {
   byKind: Record<DemoKind, Partial<Record<TaskStatus, number>>>;
   /** Failed attempts that went back to pending. */
   retries: number;
-  /** 'expire' events naming the crashed worker: its tasks handed to the others. */
+  /** 'reclaim' events naming the crashed worker: its tasks handed to the others. */
   reclaimedFromCrashed: number;
   /** Tasks reclaimed from the crashed worker that then finished elsewhere. */
   reclaimedFinished: number;
@@ -23,7 +23,7 @@ export interface Tally {
 
 const KINDS: readonly DemoKind[] = ['noop', 'slow', 'flaky', 'doomed'];
 
-export function verify(queue: Queue, taskCount: number, crashed: string | null): Tally {
+export async function verify(queue: Queue, taskCount: number, crashed: string | null): Promise<Tally> {
   const byStatus: Record<TaskStatus, number> = { pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
   const byKind = Object.fromEntries(KINDS.map((kind) => [kind, {}])) as Tally['byKind'];
   const problems: string[] = [];
@@ -32,7 +32,7 @@ export function verify(queue: Queue, taskCount: number, crashed: string | null):
   let reclaimedFromCrashed = 0;
   let reclaimedFinished = 0;
   for (let after = 0; ; ) {
-    const page = queue.list({ afterId: after, limit: 1000 });
+    const page = await queue.list({ afterId: after, limit: 1000 });
     if (page.length === 0) break;
     after = page[page.length - 1]!.id;
     for (const task of page) {
@@ -42,14 +42,14 @@ export function verify(queue: Queue, taskCount: number, crashed: string | null):
       const counts = byKind[kind] ?? (problems.push(`task ${task.id} has unexpected type ${task.type}`), {});
       counts[task.status] = (counts[task.status] ?? 0) + 1;
       if (!isTerminal(task.status)) problems.push(`task ${task.id} is still ${task.status}`);
-      const events = queue.events(task.id);
+      const events = await queue.events(task.id);
       const completes = events.filter((e) => e.transition === 'complete').length;
       if (completes !== (task.status === 'succeeded' ? 1 : 0)) problems.push(`task ${task.id} (${task.status}) was completed ${completes} times`);
       retries += events.filter((e) => e.transition === 'fail' && e.to_status === 'pending').length;
-      const lost = events.filter((e) => e.transition === 'expire' && e.worker_id === crashed).length;
+      const lost = events.filter((e) => e.transition === 'reclaim' && e.worker_id === crashed).length;
       reclaimedFromCrashed += lost;
       if (lost > 0 && isTerminal(task.status)) reclaimedFinished += 1;
-      const runs = queue.runs(task.id);
+      const runs = await queue.runs(task.id);
       if (runs.length !== task.attempts) problems.push(`task ${task.id}: ${runs.length} runs for ${task.attempts} attempts`);
     }
   }

@@ -79,7 +79,7 @@ export function checkRun(input: CheckInput): CheckResult {
     let worstRecoveryMs = 0;
     const slow: string[] = [];
     for (const event of events) {
-      if (event.transition !== 'expire' || event.worker_id === null) continue;
+      if (event.transition !== 'reclaim' || event.worker_id === null) continue;
       const killedAt = input.kills.get(event.worker_id);
       if (killedAt === undefined) continue;
       const took = event.at - killedAt;
@@ -137,7 +137,7 @@ export function checkRun(input: CheckInput): CheckResult {
     for (const key of executed) {
       const outcome = runKeys.get(key);
       if (outcome === undefined) effectErrors.push(`execution ${key} has no recorded run`);
-      else if (['lease-lost', 'released', 'cancelled'].includes(outcome)) extra += 1;
+      else if (['reclaimed', 'released', 'cancelled'].includes(outcome)) extra += 1;
     }
     if (executions.length !== executed.size) effectErrors.push(`${executions.length - executed.size} attempts executed twice`);
     add('6 every finished attempt executed; extra executions explained', effectErrors, `${executions.length} executions, ${extra} beyond the recorded outcomes, each on a recorded lost/handed-back lease`);
@@ -164,7 +164,7 @@ export function checkRun(input: CheckInput): CheckResult {
         tasks: tasks.length,
         executions: executions.length,
         extraExecutions: extra,
-        reclaimed: events.filter((e) => e.transition === 'expire').length,
+        reclaimed: events.filter((e) => e.transition === 'reclaim').length,
         worstRecoveryMs,
         shellExecutions: overlap.executions,
         shellReruns: overlap.reruns,

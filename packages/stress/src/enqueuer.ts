@@ -19,7 +19,7 @@ const spreadMs = Number(spreadArg);
 const total = Number(countArg);
 const began = Date.now();
 const random = new Random(Number(seedArg));
-const queue = await Queue.open(db, { lock: lock as 'auto', synchronous: 'NORMAL' });
+const queue = await Queue.open(db, { sqlite: { lock: lock as 'auto', synchronous: 'NORMAL' } });
 let left = Number(countArg);
 try {
   while (left > 0) {

@@ -120,8 +120,8 @@ async function shellWorkerWithHandlers(context: FaultContext): Promise<{ victim:
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     const byWorker = new Map<string, number[]>();
-    for (const task of context.queue.list({ status: 'running', queue: SHELL_QUEUE, limit: 1000 })) {
-      const pgid = context.queue.runs(task.id).at(-1)?.handler_pgid;
+    for (const task of await context.queue.list({ status: 'running', queue: SHELL_QUEUE, limit: 1000 })) {
+      const pgid = (await context.queue.runs(task.id)).at(-1)?.handler_pgid;
       if (task.lockedBy !== null && pgid != null) byWorker.set(task.lockedBy, [...(byWorker.get(task.lockedBy) ?? []), pgid]);
     }
     const victim = context.fleet.live.find((w) => w.kind === 'shell' && byWorker.has(w.id));

@@ -96,13 +96,19 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     enqueuers.push(execa(process.execPath, [ENQUEUER, db, options.lock, String(count), String(options.seed + i + 1), ids, String(spreadMs)], { env, reject: false }));
   }
 
-  const observer = await Queue.open(db, { lock: options.lock as 'auto' });
+  const observer = await Queue.open(db, { sqlite: { lock: options.lock as 'auto' } });
   let walPeakBytes = 0;
+  let sampling = false;
   const sampler = setInterval(() => {
+    if (sampling) return;
+    sampling = true;
     fleet.sampleRss();
     // statSync does not open the file, so it cannot drop anyone's SQLite locks.
     if (existsSync(`${db}-wal`)) walPeakBytes = Math.max(walPeakBytes, statSync(`${db}-wal`).size);
-    options.onProgress?.({ elapsedMs: Date.now() - started, counts: observer.stats().counts, kills: kills.size, live: fleet.live.length });
+    void observer
+      .stats()
+      .then(({ counts }) => options.onProgress?.({ elapsedMs: Date.now() - started, counts, kills: kills.size, live: fleet.live.length }))
+      .finally(() => (sampling = false));
   }, 250);
 
   let chaosOn = true;
@@ -136,13 +142,13 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     await faultLoop;
     const deadline = options.durationS === null ? null : started + options.durationS * 1000;
     // Chaos goes on for the whole --duration (or until the queue drains), then stops.
-    while (!drained(observer) && (deadline === null || Date.now() < deadline)) await new Promise((r) => setTimeout(r, 100));
+    while (!(await drained(observer)) && (deadline === null || Date.now() < deadline)) await new Promise((r) => setTimeout(r, 100));
     if (deadline !== null) while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     chaosOn = false;
     await chaos;
     // Drain without chaos: every task must reach a terminal state.
     const drainDeadline = Date.now() + Math.max(60_000, options.leaseMs * 10);
-    while (!drained(observer)) {
+    while (!(await drained(observer))) {
       if (Date.now() > drainDeadline) break;
       if (!fleet.live.some((w) => w.kind === 'module')) fleet.start();
       if (options.shellWorkers > 0 && !fleet.live.some((w) => w.kind === 'shell')) fleet.start('shell');
@@ -177,8 +183,8 @@ function recoveryBoundMs(leaseMs: number, lockStrategy: string): number {
 /** The CLI's default proper-lockfile stale time (openDatabase's lockStaleMs). */
 const LOCKFILE_STALE_MS = 10_000;
 
-function drained(queue: Queue): boolean {
-  const counts = queue.stats().counts;
+async function drained(queue: Queue): Promise<boolean> {
+  const { counts } = await queue.stats();
   // Scheduled ones too: a retry waiting out its backoff is work still to be done.
   return counts.pending === 0 && counts.scheduled === 0 && counts.running === 0;
 }

@@ -34,7 +34,7 @@ const worker = new Worker(queue, handler, {
   batch: config.batch,
   untilEmpty: config.untilEmpty,
   leaseMs: config.leaseMs,
-  recoverEveryMs: config.recoverEveryMs,
+  reclaimEveryMs: config.reclaimEveryMs,
   log: (level, message) => {
     if (level === 'error' || level === 'warn') process.stderr.write(`${level}: ${message}\n`);
     if (message === `worker ${worker.id} started`) send('worker-started');

@@ -22,7 +22,7 @@ export async function runRecovery({ sizes, log }) {
     try {
       const db = join(dir, 'queue.db');
       await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'flock', synchronous: 'NORMAL', n: TASKS, chunk: TASKS });
-      const common = { db, lock: 'flock', synchronous: 'NORMAL', concurrency: TASKS, untilEmpty: false, leaseMs: LEASE_MS, recoverEveryMs: SWEEP_MS, announce: true };
+      const common = { db, lock: 'flock', synchronous: 'NORMAL', concurrency: TASKS, untilEmpty: false, leaseMs: LEASE_MS, reclaimEveryMs: SWEEP_MS, announce: true };
       const doomed = new Child('tasklock-worker.mjs', { ...common, hang: true }, { name: 'worker to be killed' });
       children.push(doomed);
       await doomed.next('ready');

@@ -27,22 +27,22 @@ function label(check: DiagnosisCheck): string {
 
 /** The store's own checks (`queue.diagnose()`), then the queue's: leases and workers. */
 async function runChecks(queue: Queue, dbAsGiven: string): Promise<DiagnosisCheck[]> {
-  return [...(await queue.diagnose({ pathAsGiven: dbAsGiven })), ...taskChecks(queue)];
+  return [...(await queue.diagnose({ locationAsGiven: dbAsGiven })), ...(await taskChecks(queue))];
 }
 
-function taskChecks(queue: Queue): DiagnosisCheck[] {
-  const stats = queue.stats();
-  const workers = queue.workers();
-  // Stopped gracefully or already found crashed by a sweep: ended, nothing left to recover.
+async function taskChecks(queue: Queue): Promise<DiagnosisCheck[]> {
+  const stats = await queue.stats();
+  const workers = await queue.workers();
+  // Stopped gracefully or already found crashed by a sweep: ended, nothing left to reclaim.
   const running = workers.filter((w) => w.stopped_at === null && w.crashed_at === null);
   const dead = running.filter((w) => w.alive === false);
   const live = running.filter((w) => w.alive !== false);
   return [
     stats.overdueLeases === 0
       ? { name: 'leases', ok: true, detail: `no running task is past its lease (${stats.counts.running} running)` }
-      : { name: 'leases', ok: false, detail: `${stats.overdueLeases} running task(s) past their lease — run tasklock recover (or start a worker: workers reclaim them)` },
+      : { name: 'leases', ok: false, detail: `${stats.overdueLeases} running task(s) past their lease — run tasklock reclaim (or start a worker: workers reclaim them)` },
     dead.length === 0
-      ? { name: 'workers', ok: true, detail: `${live.length} live, ${workers.length - live.length} stopped or crashed and recovered` }
-      : { name: 'workers', ok: false, detail: `${dead.length} dead worker(s) not yet recovered (${dead.map((w) => w.id).join(', ')}) — run tasklock recover` },
+      ? { name: 'workers', ok: true, detail: `${live.length} live, ${workers.length - live.length} stopped, or crashed and reclaimed` }
+      : { name: 'workers', ok: false, detail: `${dead.length} dead worker(s) not yet reclaimed (${dead.map((w) => w.id).join(', ')}) — run tasklock reclaim` },
   ];
 }

@@ -31,8 +31,8 @@ export function registerList(program: Command): void {
     .option('--wide', 'on a terminal, show long cells whole instead of cutting them to its width')
     .action(async (flags: ListFlags, command: Command) => {
       const globals = globalOptions(command);
-      const { page, now } = await withQueue(globals, (queue) => ({
-        page: queue.listPage({ status: flags.status, type: flags.type, queue: flags.queue, limit: flags.limit, afterId: flags.after, order: flags.order }),
+      const { page, now } = await withQueue(globals, async (queue) => ({
+        page: await queue.listPage({ status: flags.status, type: flags.type, queue: flags.queue, limit: flags.limit, afterId: flags.after, order: flags.order }),
         now: Date.now(),
       }));
       if (globals.json) {

@@ -11,10 +11,10 @@ export function registerShow(program: Command): void {
     .addArgument(new Argument('<id>', 'task id').argParser(taskId))
     .action(async (id: number, _flags: object, command: Command) => {
       const globals = globalOptions(command);
-      const { task, runs, events } = await withQueue(globals, (queue) => ({
-        task: taskJson(queue.get(id)),
-        runs: queue.runs(id).map(runJson),
-        events: queue.events(id).map(eventJson),
+      const { task, runs, events } = await withQueue(globals, async (queue) => ({
+        task: taskJson(await queue.get(id)),
+        runs: (await queue.runs(id)).map(runJson),
+        events: (await queue.events(id)).map(eventJson),
       }));
       if (globals.json) {
         printJson({ task, runs, events });

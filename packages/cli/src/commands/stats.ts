@@ -33,8 +33,9 @@ export function registerStats(program: Command): void {
       printLine(`oldest pending   ${stats.oldestPendingAgeMs === 0 ? '-' : formatDuration(stats.oldestPendingAgeMs)}`);
       printLine(`overdue leases   ${stats.overdueLeases}`);
       printLine(`workers          ${stats.workers.live} live of ${stats.workers.total} registered`);
-      printLine(`lock             ${stats.lock.strategy} (${stats.lock.path})`);
-      printLine(`schema version   ${stats.schemaVersion}`);
+      printLine(`store            ${stats.store.engine} ${stats.store.engineVersion}, ${stats.store.location}`);
+      printLine(`lock             ${stats.store.lock.strategy} (${stats.store.lock.path})`);
+      printLine(`schema version   ${stats.store.schemaVersion}`);
       const wait = stats.writes.lockWaitMs;
       printLine(`this process     ${stats.writes.transactions} write(s), lock wait p50 ${wait.p50.toFixed(2)} ms, max ${wait.max.toFixed(2)} ms`);
       const queues = Object.entries(stats.byQueue);

@@ -5,7 +5,7 @@ import { iso, printJson, printLine, printTable, workerJson, workerState } from '
 export function registerWorkers(program: Command): void {
   program
     .command('workers')
-    .description('registered workers: live ones and dead ones not yet recovered (--all: stopped and crashed ones too, until pruned)')
+    .description('registered workers: live ones and dead ones not yet reclaimed (--all: stopped and crashed ones too, until pruned)')
     .option('--all', 'also workers that stopped gracefully or were found crashed (kept for the retention, default 7d)')
     .action(async (flags: { all?: boolean }, command: Command) => {
       const globals = globalOptions(command);

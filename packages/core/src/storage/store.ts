@@ -1,7 +1,185 @@
 /**
- * What the queue and the worker may know about the store under them, whatever the engine.
- * (The TaskStore interface itself — one async operation per transaction — grows here.)
+ * The storage seam. The queue and the worker above it know this interface and nothing else of
+ * the engine: every operation is one transaction of its own (or one consistent read), named for
+ * what it does to tasks, and answers with the store-neutral rows of rows.ts. No connection,
+ * statement or transaction type crosses it, so nothing above can hold a transaction open across
+ * an await — how a store keeps its transactions short is its own rule.
+ *
+ * Contract every store keeps (test/conformance/ checks it for each):
+ *  - Each write is atomic: it happens whole or not at all, and a write that failed left nothing
+ *    behind (it rejects with a TasklockError: PersistenceError with `transient` set when trying
+ *    again later may succeed, LockTimeoutError, ReadOnlyError…, the engine's own error as `cause`).
+ *  - Every move of a task is one of task-state.ts's transitions, written as a conditional update
+ *    that repeats the status it moves from and, for fenced moves, the lease token; the same
+ *    transaction closes or opens the attempt's run and appends the event.
+ *  - A refused move writes nothing and answers with the typed refusal (TaskNotFoundError,
+ *    InvalidTransitionError, LeaseLostError) read in the same transaction.
  */
+import type { TasklockError } from '../errors.js';
+import type { StatusView } from '../status-view.js';
+import type { TaskStatus } from '../task-state.js';
+import type {
+  Backlog,
+  CountRow,
+  FilterInput,
+  HandlerProcess,
+  HeldTask,
+  NewTask,
+  NewWorker,
+  TaskEventRow,
+  TaskRow,
+  TaskRunRow,
+  WorkerRow,
+} from './rows.js';
+
+export interface TaskStore {
+  // ── Moves of tasks: one transaction each ────────────────────────────────────────────────
+  /** Inserts the tasks, all or none; a live task holding a task's unique key is answered instead (created: false). */
+  enqueue(tasks: readonly NewTask[], now: number): Promise<{ row: TaskRow; created: boolean }[]>;
+  /** pending (due) → running, up to `limit`, in claim order (priority desc, run_at, id), each under a new lease. */
+  claim(input: ClaimInput): Promise<TaskRow[]>;
+  /** Extends one lease and stores progress (JSON text, or null to keep it); rejects with the refusal. */
+  heartbeat(lease: LeaseRef, leaseMs: number, progress: string | null): Promise<void>;
+  /** Extends every lease `workerId` holds and refreshes its last_seen; answers the leases it still holds (id → token). */
+  heartbeatWorker(workerId: string, leaseMs: number): Promise<Map<number, string>>;
+  /**
+   * Ends attempts, many in one transaction: index for index, the task's new status or the
+   * refusal (which does not stop the others). Rejects, having written nothing, if the transaction fails.
+   */
+  finish(outcomes: readonly FinishInput[]): Promise<(TaskStatus | TasklockError)[]>;
+  /** Operator cancel of one task (pending or running); rejects with the refusal. */
+  cancel(id: number, reason: string | null): Promise<void>;
+  /** Operator retry of one task (failed or cancelled); rejects with the refusal. */
+  retry(id: number): Promise<void>;
+  /** cancel/retry of many, in transactions of `batchSize`, each task moved as the single move would. */
+  moveMany(move: BulkMove, target: MoveTarget, options: MoveManyOptions): Promise<MoveManyResult>;
+  /** Deletes tasks in `statuses` (terminal ones) last updated at or before `cutoff`, with their runs and events. */
+  purge(statuses: readonly TaskStatus[], cutoff: number): Promise<number>;
+  /**
+   * The sweep's write: re-reads the candidates (as reclaimCandidates) and hands on each one
+   * `detail` answers for — running → pending, or failed once its attempts are used up — closing
+   * its run as `reclaimed`; then marks the dead workers crashed and prunes ended worker rows.
+   * `detail` runs inside the transaction: it must be synchronous and must not fail.
+   */
+  reclaim(input: ReclaimInput): Promise<ReclaimWrite>;
+  /** Records the handler's process group on the lease's current run, once per attempt; rejects with the refusal. */
+  recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void>;
+  /** Inserts or revives a worker row. */
+  registerWorker(worker: NewWorker): Promise<void>;
+  /** Marks a worker stopped (graceful), unless it already ended. */
+  stopWorker(id: string, now: number): Promise<void>;
+
+  // ── Reads: a consistent snapshot each, no write lock ────────────────────────────────────
+  get(id: number): Promise<TaskRow | undefined>;
+  /** Up to `limit` tasks matching `filter` after the cursor id, by id in `order`. */
+  list(filter: FilterInput, order: 'asc' | 'desc', afterId: number | null, limit: number, now: number): Promise<TaskRow[]>;
+  runs(id: number): Promise<TaskRunRow[]>;
+  events(id: number): Promise<TaskEventRow[]>;
+  workers(): Promise<WorkerRow[]>;
+  /** Workers of `host` not yet ended, or ended but still holding running tasks (a stop may have raced a claim). */
+  workersOnHost(host: string): Promise<WorkerRow[]>;
+  /** What the reclaim sweep would look at: the dead workers' tasks, then expired leases (oldest first, `limit`). */
+  reclaimCandidates(deadWorkerIds: readonly string[], now: number, limit: number): Promise<HeldTask[]>;
+  /** Whether ended worker rows older than `cutoff`, holding no task, exist (the sweep writes only when there is work). */
+  anyPrunableWorkers(cutoff: number): Promise<boolean>;
+  stats(now: number): Promise<StoreCounts>;
+  /** Due, running and scheduled tasks of a queue/types, and when the next scheduled one comes due. */
+  backlog(queue: string, types: readonly string[] | null, now: number): Promise<Backlog>;
+  /** Whether a task of this queue/types is claimable now (stops at the first). */
+  hasDue(queue: string, types: readonly string[] | null, now: number): Promise<boolean>;
+  /** Earliest run_at of a pending task of this queue/types, due or not; null when none. */
+  nextRunAt(queue: string, types: readonly string[] | null): Promise<number | null>;
+  /** Pending (due or scheduled) + running tasks of this queue/types. */
+  liveCount(queue: string, types: readonly string[] | null): Promise<number>;
+
+  // ── The store itself ───────────────────────────────────────────────────────────────────
+  /** A new signal that wakes its waiter when another process may have written (close it when done). */
+  changeSignal(): ChangeSignal;
+  /** A live view's sampler (stats --watch): bounded by the live set and what changed since the last sample. */
+  monitor(): StoreMonitor;
+  describe(): StoreDescription;
+  /** The checks `doctor` prints (one empty write, then reads). `locationAsGiven`: for commands the user can paste. */
+  diagnose(options: { locationAsGiven?: string }): Promise<DiagnosisCheck[]>;
+  /** This process's writes so far. */
+  writeMetrics(): WriteMetricsSnapshot;
+  /** A consistent, checked copy of the whole store at `dest` while others keep writing. */
+  backup(dest: string, options: BackupOptions): Promise<BackupResult>;
+  /** No write starts after close(); those in flight finish first. */
+  close(): void;
+}
+
+/** A task the caller holds: its id and the lease token that fences writes about it. */
+export interface LeaseRef {
+  id: number;
+  leaseToken: string;
+}
+
+export interface ClaimInput {
+  workerId: string;
+  queue: string;
+  /** null: every type. */
+  types: readonly string[] | null;
+  limit: number;
+  leaseMs: number;
+  now: number;
+}
+
+/** One attempt's end: `result` is JSON text (complete); `error` the failure's text (fail). */
+export type FinishInput =
+  | { kind: 'complete'; lease: LeaseRef; workerId: string; result: string }
+  | { kind: 'fail'; lease: LeaseRef; workerId: string; error: string }
+  | { kind: 'release'; lease: LeaseRef; workerId: string };
+
+export type BulkMove = 'cancel' | 'retry';
+
+/** Named ids (each checked in its batch), or a validated filter already narrowed to what the move starts from. */
+export type MoveTarget = { ids: readonly number[] } | { filter: FilterInput };
+
+export interface MoveManyOptions {
+  dryRun: boolean;
+  batchSize: number;
+  /** cancel: why, recorded on the run and the event. */
+  reason: string | null;
+}
+
+export interface MoveSkip {
+  id: number;
+  reason: 'not-found' | 'invalid-transition';
+  /** The status that refused the move; null when the task does not exist. */
+  status: TaskStatus | null;
+}
+
+export interface MoveManyResult {
+  changed: number[];
+  skipped: MoveSkip[];
+  transactions: number;
+}
+
+export interface ReclaimInput {
+  deadWorkerIds: readonly string[];
+  /** Expired leases taken per sweep. */
+  limit: number;
+  /** The reclaim's text (last_error, run, event) for a candidate, or null to leave it running this time. */
+  detail(task: HeldTask, now: number): string | null;
+  /** Recorded as crashed_by of the dead workers. */
+  crashedBy: string;
+  /** Ended worker rows at or before this time, holding no task, are deleted. */
+  pruneBefore: number;
+}
+
+export interface ReclaimWrite {
+  /** The tasks handed on, with where each went. */
+  reclaimed: { task: HeldTask; status: TaskStatus }[];
+  pruned: number;
+}
+
+export interface StoreCounts {
+  counts: CountRow[];
+  /** Earliest run_at of a due pending task; null when none. */
+  oldestDueRunAt: number | null;
+  /** Running tasks whose lease has expired. */
+  overdueLeases: number;
+}
 
 /** Engine, where it lives and how it excludes writers: what `init`, `doctor` and logs print. */
 export interface StoreDescription {
@@ -10,7 +188,7 @@ export interface StoreDescription {
   engineVersion: string;
   /** Where the data lives: a database file path. */
   location: string;
-  /** How writers exclude one another (SQLite: the write-lock strategy). */
+  /** How writers exclude one another (SQLite: the write-lock strategy and its lock file). */
   lock: { strategy: string; path: string };
   schemaVersion: number;
   /** Schema versions this process's open applied (empty: it was up to date). */
@@ -23,7 +201,7 @@ export interface StoreDescription {
  */
 export interface ChangeSignal {
   /** Resolves true when woken by a change or notify(), false when `timeoutMs` ran out. */
-  wait(timeoutMs: number): Promise<boolean>;
+  waitForChange(timeoutMs: number): Promise<boolean>;
   /** Wakes the current waiter (this process changed something, or is stopping). */
   notify(): void;
   close(): void;
@@ -38,4 +216,60 @@ export interface DiagnosisCheck {
   detail: string;
   /** file-modes: each file checked, with its mode as chmod writes it ("0600"). */
   files?: { path: string; mode: string }[];
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** What one process has seen of its own writes; `stats` and the stress harness read it. */
+export interface WriteMetricsSnapshot {
+  transactions: number;
+  /** Transactions tried again because the engine said busy. */
+  busyRetries: number;
+  lockTimeouts: number;
+  failures: number;
+  /** Waiting for the right to write (SQLite: the write lock). */
+  lockWaitMs: LatencySummary;
+  /** Holding it: the transaction itself. */
+  lockHoldMs: LatencySummary;
+}
+
+export interface StoreMonitor {
+  sample(): Promise<MonitorSample>;
+}
+
+export interface MonitorSample {
+  at: number;
+  counts: Record<StatusView, number>;
+  byType: Record<string, Record<StatusView, number>>;
+  /** Tasks that reached succeeded or failed since the previous sample. */
+  finished: number;
+  /** `finished` per second over the interval; null on the first sample (no interval yet). */
+  finishedPerSecond: number | null;
+  /** How long the oldest due pending task has waited, ms (0 when none). */
+  oldestDueAgeMs: number;
+  /** Running tasks per worker id. */
+  runningByWorker: Record<string, number>;
+  /** Failed attempts (handler errors, timeouts, reclaimed leases) in the last 60 s; `final`: of those, the task's last. */
+  failuresLastMinute: { attempts: number; final: number };
+}
+
+export interface BackupOptions {
+  /** Replace an existing file at the destination (only once the new copy has passed its check). */
+  force?: boolean;
+}
+
+export interface BackupResult {
+  /** The copy, as an absolute path. */
+  path: string;
+  bytes: number;
+  pages: number;
+  /** Checks, copy, integrity check and publication together. */
+  durationMs: number;
+  integrity: 'ok';
 }

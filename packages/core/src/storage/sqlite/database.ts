@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
-import { backupDatabase, type BackupOptions, type BackupResult } from './db/backup.js';
+import { backupDatabase } from './db/backup.js';
+import type { BackupOptions, BackupResult } from '../store.js';
 import { DatabaseClosedError } from '../../errors.js';
 import type { LockStrategy } from './lock/lock-backend.js';
 import type { WriteLock } from './lock/write-lock.js';
-import { WriteMetrics, type WriteMetricsSnapshot } from './metrics.js';
+import { WriteMetrics } from './metrics.js';
 import { writeTransaction, type RetryPolicy, type WriteOptions } from './write-transaction.js';
 
 /**
@@ -60,10 +61,6 @@ export class TasklockDatabase {
    */
   backupTo(dest: string, options?: BackupOptions): BackupResult {
     return backupDatabase(this.connection, this.path, dest, options);
-  }
-
-  metricsSnapshot(): WriteMetricsSnapshot {
-    return this.metrics.snapshot();
   }
 
   /**

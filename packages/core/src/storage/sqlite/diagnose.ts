@@ -62,7 +62,7 @@ async function lockCheck(db: TasklockDatabase): Promise<DiagnosisCheck> {
   return { name: 'lock', ok: true, detail: `${where}: an empty write transaction took ${took.toFixed(1)} ms, lock wait included${fallback}${warning}` };
 }
 
-/** A lock directory (lockfile) under a flock database, or a lock file under a lockfile one. */
+/** A lock directory (lockfile) under an os-lock database, or a lock file under a lockfile one. */
 function lockArtefactCheck(db: TasklockDatabase): DiagnosisCheck {
   const { path } = db.lock;
   const strategy = db.lockStrategy;
@@ -73,11 +73,11 @@ function lockArtefactCheck(db: TasklockDatabase): DiagnosisCheck {
     return { name: 'lock-files', ok: true, detail: `no ${path}` };
   }
   const age = Date.now() - stat.mtimeMs;
-  if (strategy === 'flock' && stat.isDirectory() && age > STALE_ARTEFACT_MS) {
-    return { name: 'lock-files', ok: false, detail: `${path} is a lockfile-strategy lock directory untouched for ${Math.round(age / 1000)}s, but the database uses flock — make sure no process runs with --lock lockfile, then remove it (rmdir ${path})` };
+  if (strategy === 'os' && stat.isDirectory() && age > STALE_ARTEFACT_MS) {
+    return { name: 'lock-files', ok: false, detail: `${path} is a lockfile-strategy lock directory untouched for ${Math.round(age / 1000)}s, but the database uses the os strategy — make sure no process runs with --lock lockfile, then remove it (rmdir ${path})` };
   }
   if (strategy === 'lockfile' && stat.isFile()) {
-    return { name: 'lock-files', ok: false, detail: `${path} is a flock lock file, but the database uses lockfile — make sure no process runs with --lock flock, then remove it (rm ${path})` };
+    return { name: 'lock-files', ok: false, detail: `${path} is an os-strategy lock file, but the database uses lockfile — make sure no process runs with --lock os, then remove it (rm ${path})` };
   }
   if (strategy === 'lockfile' && stat.isDirectory() && age > STALE_ARTEFACT_MS) {
     return { name: 'lock-files', ok: false, detail: `${path} is held but untouched for ${Math.round(age / 1000)}s: its holder is probably dead — writers take it over once stale; remove it if it stays` };

@@ -1,3 +1,5 @@
+import type { LatencySummary, WriteMetricsSnapshot } from '../store.js';
+
 /**
  * Fixed-size latency histogram: log-spaced buckets from 1 µs to ~17 min, so memory stays
  * constant however long a worker runs (a worker's RSS must be flat across hours).
@@ -5,14 +7,6 @@
 const BUCKETS_PER_DECADE = 20;
 const DECADES = 9; // 1e-3 ms .. 1e6 ms
 const MIN_MS = 1e-3;
-
-export interface LatencySummary {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
 
 export class Histogram {
   private readonly buckets = new Float64Array(BUCKETS_PER_DECADE * DECADES + 1);
@@ -79,13 +73,4 @@ export class WriteMetrics {
       lockHoldMs: this.lockHold.summary(),
     };
   }
-}
-
-export interface WriteMetricsSnapshot {
-  transactions: number;
-  busyRetries: number;
-  lockTimeouts: number;
-  failures: number;
-  lockWaitMs: LatencySummary;
-  lockHoldMs: LatencySummary;
 }

@@ -16,29 +16,14 @@
  * that finishes meanwhile is counted once, as running or as finished.
  */
 import type { TasklockDatabase } from './database.js';
+import type { MonitorSample, StoreMonitor } from '../store.js';
 import { prepareMonitor, type MonitorStatements } from './sql/monitor.js';
 import { zeroCounts, type StatusView } from '../../status-view.js';
 import { isTerminal, type TaskStatus } from '../../task-state.js';
 
-export interface MonitorSample {
-  at: number;
-  counts: Record<StatusView, number>;
-  byType: Record<string, Record<StatusView, number>>;
-  /** Tasks that reached succeeded or failed since the previous sample. */
-  finished: number;
-  /** `finished` per second over the interval; null on the first sample (no interval yet). */
-  finishedPerSecond: number | null;
-  /** How long the oldest due pending task has waited, ms (0 when none). */
-  oldestDueAgeMs: number;
-  /** Running tasks per worker id. */
-  runningByWorker: Record<string, number>;
-  /** Failed attempts (handler errors, timeouts, expired leases) in the last 60 s; `final`: of those, the task's last. */
-  failuresLastMinute: { attempts: number; final: number };
-}
-
 const MINUTE_S = 60;
 
-export class QueueMonitor {
+export class SqliteMonitor implements StoreMonitor {
   private readonly sql: MonitorStatements;
   /** type → terminal status → count. */
   private terminal = new Map<string, Map<TaskStatus, number>>();
@@ -56,7 +41,7 @@ export class QueueMonitor {
     this.sql = prepareMonitor(db.connection);
   }
 
-  sample(): MonitorSample {
+  async sample(): Promise<MonitorSample> {
     return this.sql.snapshot(() => {
       const now = Date.now();
       const upto = this.sql.lastEventId();
@@ -117,7 +102,7 @@ export class QueueMonitor {
   private foldEvents(after: number, upto: number, totals: boolean): number {
     let finished = 0;
     for (const group of this.sql.events(after, upto)) {
-      if (group.transition === 'fail' || group.transition === 'expire') {
+      if (group.transition === 'fail' || group.transition === 'reclaim') {
         const bucket = this.failures.get(group.second) ?? { attempts: 0, final: 0 };
         bucket.attempts += group.count;
         if (group.to === 'failed') bucket.final += group.count;

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs, type BackoffPolicy } from '../../backoff.js';
-import { isBusy, PersistenceError, sqliteCodeOf, TasklockError, LockLostError } from '../../errors.js';
+import { PersistenceError, TasklockError, LockLostError } from '../../errors.js';
+import { isBusy, isTransientSqlite, sqliteCodeOf } from './sqlite-errors.js';
 import type { WriteLock } from './lock/write-lock.js';
 import type { WriteMetrics } from './metrics.js';
 
@@ -99,7 +100,7 @@ function toTasklockError(error: unknown, options: WriteOptions, attempts: number
   const tries = isBusy(error) ? ` after ${attempts} attempts` : '';
   return new PersistenceError(`${what}${task} failed${tries}: ${sqliteCode}: ${(error as Error).message}`, {
     taskId: options.taskId,
-    sqliteCode,
+    transient: isTransientSqlite(error),
     cause: error,
   });
 }

@@ -15,24 +15,12 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BadInputError, PersistenceError, ReadOnlyError, sqliteCodeOf, TasklockError } from '../../../errors.js';
+import { BadInputError, PersistenceError, ReadOnlyError, TasklockError } from '../../../errors.js';
+import { sqliteCodeOf } from '../sqlite-errors.js';
 import { vacuumInto } from '../sql/backup.js';
 import { existingDirectoryOf } from './paths.js';
+import type { BackupOptions, BackupResult } from '../../store.js';
 
-export interface BackupOptions {
-  /** Replace an existing file at the destination (only once the new copy has passed its check). */
-  force?: boolean;
-}
-
-export interface BackupResult {
-  /** The copy, as an absolute path. */
-  path: string;
-  bytes: number;
-  pages: number;
-  /** Checks, copy, integrity check and publication together. */
-  durationMs: number;
-  integrity: 'ok';
-}
 
 /** Payloads often hold secrets: the copy is readable by its owner only, whatever the umask. */
 const BACKUP_MODE = 0o600;

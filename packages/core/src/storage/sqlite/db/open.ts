@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TasklockDatabase } from '../database.js';
 import {
@@ -9,13 +9,15 @@ import {
   PersistenceError,
   ReadOnlyError,
   SchemaTooNewError,
-  sqliteCodeOf,
+  StoreNotFoundError,
   TasklockError,
-  isBusy,
 } from '../../../errors.js';
+import { errorSummary } from '../../../error-text.js';
+import { isBusy, sqliteCodeOf } from '../sqlite-errors.js';
 import { checkFileMode, createWithMode, DEFAULT_FILE_MODE } from '../file-mode.js';
 import type { LockStrategy, LockStrategyOption } from '../lock/lock-backend.js';
-import { isLockStrategy, WriteLock } from '../lock/write-lock.js';
+import { WriteLock } from '../lock/write-lock.js';
+import { parseLockStrategy } from '../lock/lock-backend.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../../../backoff.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../write-transaction.js';
@@ -47,6 +49,8 @@ export interface OpenOptions {
    * An existing file keeps its mode.
    */
   fileMode?: number;
+  /** false: refuse (StoreNotFoundError) rather than create a database that does not exist yet. */
+  create?: boolean;
   /** Re-record the lock strategy (only with every other process on this database stopped). */
   resetLockStrategy?: boolean;
   /** Where warnings go (lock fallback); default stderr. */
@@ -75,6 +79,7 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
   }
   const fileMode = checkFileMode(options.fileMode ?? DEFAULT_FILE_MODE);
 
+  if (options.create === false && !existsSync(file)) throw new StoreNotFoundError(file);
   createDatabaseFile(file, fileMode);
   let db: Database.Database;
   try {
@@ -203,7 +208,10 @@ function recordedStrategy(db: Database.Database): LockStrategy | null {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
   if (!hasMeta) return null;
   const row = db.prepare("SELECT value FROM meta WHERE key = 'lock_strategy'").get() as { value: string } | undefined;
-  return row && isLockStrategy(row.value) ? row.value : null;
+  if (row === undefined) return null;
+  // Read before migrations run: a database of schema 2 or earlier still says `flock`.
+  const strategy = parseLockStrategy(row.value);
+  return strategy === 'auto' ? null : strategy;
 }
 
 function recordStrategy(db: Database.Database, file: string, strategy: LockStrategy, reset: boolean): void {
@@ -221,15 +229,11 @@ function recordStrategy(db: Database.Database, file: string, strategy: LockStrat
 /** Open-time failures say what is wrong with the file, whichever layer noticed it. */
 function translateOpenError(error: unknown, file: string): unknown {
   if (error instanceof TasklockError && !(error instanceof PersistenceError)) return error;
-  const code = sqliteCodeOf(error);
+  const code = error instanceof TasklockError ? error.engineCode : sqliteCodeOf(error);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return new NotADatabaseError(file, { cause: error });
   if (code?.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN') {
-    return new ReadOnlyError(`cannot open ${file} for writing: ${code}: ${firstLine(error)}`, { cause: error });
+    return new ReadOnlyError(`cannot open ${file} for writing: ${code}: ${errorSummary(error)}`, { cause: error });
   }
   if (error instanceof PersistenceError || code === undefined) return error;
-  return new PersistenceError(`cannot open ${file}: ${code}: ${firstLine(error)}`, { cause: error });
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  return new PersistenceError(`cannot open ${file}: ${code}: ${errorSummary(error)}`, { cause: error });
 }

@@ -55,7 +55,7 @@ export class LockfileLock implements LockBackend {
     }
     if (existing && !existing.isDirectory()) {
       throw new LockUnavailableError(
-        `${path} is a file, the OS-lock (flock) strategy's lock file: a mkdir lock cannot live there`,
+        `${path} is a file, the os strategy's lock file: a mkdir lock cannot live there`,
       );
     }
     this.fs = this.observingFs();

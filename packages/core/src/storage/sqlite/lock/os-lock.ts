@@ -27,7 +27,7 @@ interface OsLockAddon {
  * arrives (or reused by the next acquire), never kept by nobody.
  */
 export class OsLock implements LockBackend {
-  readonly strategy = 'flock' as const;
+  readonly strategy = 'os' as const;
   private readonly addon: OsLockAddon;
   private fd: number;
   private kernelWait: Promise<void> | null = null;
@@ -47,7 +47,7 @@ export class OsLock implements LockBackend {
     } catch (error) {
       closeSync(this.fd);
       // Leave no lock file behind: the lockfile strategy we fall back to needs this path for its
-      // directory, and refuses a regular file there (it marks a database set up for flock).
+      // directory, and refuses a regular file there (it marks a database set up for the os strategy).
       if (created) rmSync(path, { force: true });
       throw new LockUnavailableError(`the filesystem refuses OS locks on ${path}: ${describe(error)}`, {
         cause: error,

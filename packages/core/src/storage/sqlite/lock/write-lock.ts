@@ -1,6 +1,6 @@
 import { LockStrategyMismatchError, LockUnavailableError } from '../../../errors.js';
 import { checkFileMode, DEFAULT_FILE_MODE } from '../file-mode.js';
-import { LOCK_STRATEGIES, type LockBackend, type LockStrategy, type LockStrategyOption } from './lock-backend.js';
+import { LOCK_STRATEGIES, parseLockStrategy, type LockBackend, type LockStrategy, type LockStrategyOption } from './lock-backend.js';
 import { LockAudit } from './lock-audit.js';
 import { LockfileLock } from './lockfile-lock.js';
 import { NoLock } from './no-lock.js';
@@ -97,7 +97,7 @@ export class WriteLock {
   static open(dbPath: string, options: WriteLockOptions = {}): WriteLock {
     const lockPath = `${dbPath}.lock`;
     const existing = registry.get(lockPath);
-    const wanted = options.strategy ?? 'auto';
+    const wanted = parseLockStrategy(options.strategy ?? 'auto');
     if (existing) {
       // One process, one backend per database: a second strategy here could not exclude the first.
       const strategy = existing.backend.strategy;
@@ -142,7 +142,7 @@ function chooseBackend(
   }
   // `auto` follows the strategy the database was set up with: every process must use one that
   // excludes the others, and the best one available here may not be the one already in use.
-  const first: LockStrategy = wanted === 'auto' ? (recorded ?? 'flock') : wanted;
+  const first: LockStrategy = wanted === 'auto' ? (recorded ?? LOCK_STRATEGIES[0]) : wanted;
   // Only `auto` falls back, and only on a database not yet set up: an explicit strategy means
   // that strategy, and a recorded one is what every other process uses.
   const canFallBack = wanted === 'auto' && recorded === null && !options.required;
@@ -179,16 +179,12 @@ function createBackend(
   options: WriteLockOptions,
 ): LockBackend {
   switch (strategy) {
-    case 'flock':
+    case 'os':
       return new OsLock(lockPath, checkFileMode(options.fileMode ?? DEFAULT_FILE_MODE));
     case 'lockfile':
       return new LockfileLock(dbPath, lockPath, { staleMs: options.staleMs ?? 10_000 });
     case 'none':
       return new NoLock(lockPath);
   }
-}
-
-export function isLockStrategy(value: unknown): value is LockStrategy {
-  return value === 'flock' || value === 'lockfile' || value === 'none';
 }
 

@@ -9,6 +9,7 @@
  * same `cancel`/`retry` as a single task: one write path.
  */
 import type Database from 'better-sqlite3';
+import { CLEAR_LEASE } from './fragments.js';
 import type { TaskStatus } from '../../../task-state.js';
 import type { EventStatements } from './events.js';
 import type { RunStatements } from './runs.js';
@@ -27,7 +28,7 @@ export function prepareAdmin(db: Database.Database, runs: RunStatements, events:
   );
   const cancel = db.prepare<{ id: number; from: TaskStatus; now: number }>(
     `UPDATE tasks SET status = 'cancelled', updated_at = @now, finished_at = @now,
-                      lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
+                      ${CLEAR_LEASE}
      WHERE id = @id AND status = @from`,
   );
   const retry = db.prepare<{ id: number; from: TaskStatus; now: number }>(

@@ -7,11 +7,12 @@
  * task_runs row and a claim event. Zero rows means nothing is claimable now, not an error.
  */
 import type Database from 'better-sqlite3';
-import type { TaskRow } from '../../../task.js';
+import { TYPE_IN_TYPES } from './fragments.js';
+import type { TaskRow } from '../../rows.js';
 import type { EventStatements } from './events.js';
 import type { RunStatements } from './runs.js';
 
-export interface ClaimInput {
+export interface ClaimParams {
   workerId: string;
   queue: string;
   /** JSON array of task types, or null for every type. */
@@ -25,12 +26,12 @@ export interface ClaimInput {
 export const CLAIM_CANDIDATES_SQL = `
   SELECT id FROM tasks
   WHERE status = 'pending' AND queue = @queue AND run_at <= @now
-    AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+    AND ${TYPE_IN_TYPES}
   ORDER BY priority DESC, run_at, id
   LIMIT @limit`;
 
 export function prepareClaim(db: Database.Database, runs: RunStatements, events: EventStatements) {
-  const claim = db.prepare<ClaimInput, TaskRow>(
+  const claim = db.prepare<ClaimParams, TaskRow>(
     `UPDATE tasks
      SET status = 'running',
          attempts = attempts + 1,
@@ -41,7 +42,7 @@ export function prepareClaim(db: Database.Database, runs: RunStatements, events:
      WHERE status = 'pending' AND id IN (${CLAIM_CANDIDATES_SQL})
      RETURNING *`,
   );
-  return (input: ClaimInput): TaskRow[] => {
+  return (input: ClaimParams): TaskRow[] => {
     const rows = claim.all(input);
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
     for (const row of rows) {

@@ -4,20 +4,8 @@
  * the partial unique index tasks_unique_live_key backs this up against any other writer.
  */
 import type Database from 'better-sqlite3';
-import type { TaskRow } from '../../../task.js';
+import type { NewTask, TaskRow } from '../../rows.js';
 import type { EventStatements } from './events.js';
-
-export interface NewTask {
-  type: string;
-  queue: string;
-  priority: number;
-  payload: string;
-  maxAttempts: number;
-  backoff: string;
-  uniqueKey: string | null;
-  timeoutMs: number | null;
-  runAt: number;
-}
 
 export function prepareEnqueue(db: Database.Database, events: EventStatements) {
   const findLive = db.prepare<[string], TaskRow>(

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { TaskStatus, TransitionName } from '../../../task-state.js';
+import type { TaskEventRow } from '../../rows.js';
 
 export interface EventInput {
   taskId: number;
@@ -14,18 +15,6 @@ export interface EventInput {
   to: TaskStatus;
   attempt: number;
   workerId: string | null;
-  detail: string | null;
-}
-
-export interface TaskEventRow {
-  id: number;
-  task_id: number;
-  at: number;
-  transition: TransitionName;
-  from_status: TaskStatus | null;
-  to_status: TaskStatus;
-  attempt: number;
-  worker_id: string | null;
   detail: string | null;
 }
 

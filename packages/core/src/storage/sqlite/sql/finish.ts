@@ -11,6 +11,7 @@
  * unknown; the caller raises the typed refusal and nothing was written.
  */
 import type Database from 'better-sqlite3';
+import { CLEAR_LEASE } from './fragments.js';
 import { firstLine } from '../../../error-text.js';
 import type { TaskStatus } from '../../../task-state.js';
 import { backoffDelayMs, type Backoff } from '../../../task.js';
@@ -35,21 +36,21 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
   );
   const complete = db.prepare<Fence & { result: string }, Ended>(
     `UPDATE tasks SET status = 'succeeded', result = @result, updated_at = @now, finished_at = @now,
-                      lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
+                      ${CLEAR_LEASE}
      WHERE id = @id AND status = 'running' AND lease_token = @token
      RETURNING attempts, status, locked_by`,
   );
   const fail = db.prepare<Fence & { error: string; status: TaskStatus; runAt: number }, Ended>(
     `UPDATE tasks SET status = @status, last_error = @error, run_at = @runAt, updated_at = @now,
                       finished_at = CASE WHEN @status = 'failed' THEN @now END,
-                      lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
+                      ${CLEAR_LEASE}
      WHERE id = @id AND status = 'running' AND lease_token = @token
      RETURNING attempts, status, locked_by`,
   );
   const release = db.prepare<Fence, Ended>(
     `UPDATE tasks SET status = 'pending', run_at = @now, updated_at = @now,
                       released = released + 1,
-                      lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
+                      ${CLEAR_LEASE}
      WHERE id = @id AND status = 'running' AND lease_token = @token
      RETURNING attempts, status, locked_by`,
   );

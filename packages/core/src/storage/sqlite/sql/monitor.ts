@@ -23,7 +23,7 @@ export const MONITOR_SQL = {
   events: `SELECT e.transition, e.from_status AS "from", e.to_status AS "to", t.type, e.at / 1000 AS second, count(*) AS count
            FROM task_events e JOIN tasks t ON t.id = e.task_id
            WHERE e.id > @after AND e.id <= @upto
-             AND (e.transition IN ('fail', 'expire') OR e.to_status IN ('succeeded', 'failed', 'cancelled')
+             AND (e.transition IN ('fail', 'reclaim') OR e.to_status IN ('succeeded', 'failed', 'cancelled')
                   OR e.from_status IN ('succeeded', 'failed', 'cancelled'))
            GROUP BY 1, 2, 3, 4, 5`,
   eventAt: 'SELECT id, at FROM task_events WHERE id >= ? ORDER BY id LIMIT 1',

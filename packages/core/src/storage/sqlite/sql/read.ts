@@ -3,29 +3,9 @@
  * and never block writers.
  */
 import type Database from 'better-sqlite3';
-import type { StatusView } from '../../../status-view.js';
-import type { TaskRow } from '../../../task.js';
+import { TYPE_IN_TYPES } from './fragments.js';
+import type { Backlog, CountRow, TaskRow } from '../../rows.js';
 import { TASK_FILTER_SQL, type FilterParams } from './task-filter.js';
-
-export interface CountRow {
-  queue: string;
-  type: string;
-  /** The stored status, with pending split into due `pending` and future `scheduled`. */
-  status: StatusView;
-  count: number;
-}
-
-/** A draining worker's question: what of its queue/types is left, and when it comes due. */
-export interface Backlog {
-  /** Pending with run_at ≤ now. */
-  due: number;
-  /** Running, by any worker (it may fail and come back). */
-  running: number;
-  /** Pending with run_at > now. */
-  scheduled: number;
-  /** Earliest run_at among the scheduled ones; null when none. */
-  nextRunAt: number | null;
-}
 
 export function prepareRead(db: Database.Database) {
   const get = db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ?');
@@ -47,18 +27,18 @@ export function prepareRead(db: Database.Database) {
   );
   const due = db.prepare<{ queue: string; types: string | null; now: number }, { id: number }>(
     `SELECT id FROM tasks WHERE status = 'pending' AND queue = @queue AND run_at <= @now
-       AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+       AND ${TYPE_IN_TYPES}
      LIMIT 1`,
   );
   const nextRunAt = db.prepare<{ queue: string; types: string | null }, { run_at: number | null }>(
     `SELECT min(run_at) AS run_at FROM tasks WHERE status = 'pending' AND queue = @queue
-       AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`,
+       AND ${TYPE_IN_TYPES}`,
   );
   const live = db.prepare<{ queue: string; types: string | null }, { count: number }>(
     `SELECT (SELECT count(*) FROM tasks WHERE status = 'pending' AND queue = @queue
-               AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types))))
+               AND ${TYPE_IN_TYPES})
           + (SELECT count(*) FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running' AND queue = @queue
-               AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))) AS count`,
+               AND ${TYPE_IN_TYPES}) AS count`,
   );
   // Walks the queue's pending entries in tasks_claimable and its running ones: the live set only.
   const backlog = db.prepare<{ queue: string; types: string | null; now: number }, Backlog>(
@@ -66,9 +46,9 @@ export function prepareRead(db: Database.Database) {
        (SELECT count(*) FILTER (WHERE run_at <= @now) AS due, count(*) FILTER (WHERE run_at > @now) AS scheduled,
                min(run_at) FILTER (WHERE run_at > @now) AS next_run_at
         FROM tasks WHERE status = 'pending' AND queue = @queue
-          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))) AS p,
+          AND ${TYPE_IN_TYPES}) AS p,
        (SELECT count(*) AS running FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running' AND queue = @queue
-          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))) AS r`,
+          AND ${TYPE_IN_TYPES}) AS r`,
   );
   return {
     get: (id: number) => get.get(id),

@@ -6,29 +6,7 @@
  * group before the task can start again.
  */
 import type Database from 'better-sqlite3';
-
-export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'retry' | 'lease-lost' | 'cancelled' | 'released';
-
-export interface TaskRunRow {
-  id: number;
-  task_id: number;
-  attempt: number;
-  worker_id: string;
-  lease_token: string;
-  started_at: number;
-  finished_at: number | null;
-  outcome: RunOutcome;
-  error: string | null;
-  handler_pgid: number | null;
-  handler_start: string | null;
-  handler_host: string | null;
-}
-
-export interface HandlerProcess {
-  pgid: number;
-  start: string;
-  host: string;
-}
+import type { HandlerProcess, RunOutcome, TaskRunRow } from '../../rows.js';
 
 export function prepareRuns(db: Database.Database) {
   const open = db.prepare<{ taskId: number; attempt: number; workerId: string; token: string; now: number }>(

@@ -6,16 +6,8 @@
  * (NULL: any); @updatedBefore (NULL: any age). Every clause is a constant; user values are
  * only ever bound.
  */
-import type { StatusView } from '../../../status-view.js';
-
-export interface FilterInput {
-  /** null: every status. */
-  statuses: readonly StatusView[] | null;
-  types: readonly string[] | null;
-  queues: readonly string[] | null;
-  /** Only tasks last updated at or before this time (epoch ms); null: any. */
-  updatedBefore: number | null;
-}
+import type { FilterInput } from '../../rows.js';
+import { TYPE_IN_TYPES } from './fragments.js';
 
 export interface FilterParams {
   anyStatus: 0 | 1;
@@ -33,7 +25,7 @@ export const TASK_FILTER_SQL = `
      OR status IN (SELECT value FROM json_each(@stored))
      OR (@duePending = 1 AND status = 'pending' AND run_at <= @now)
      OR (@scheduled = 1 AND status = 'pending' AND run_at > @now))
-  AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+  AND ${TYPE_IN_TYPES}
   AND (@queues IS NULL OR queue IN (SELECT value FROM json_each(@queues)))
   AND (@updatedBefore IS NULL OR updated_at <= @updatedBefore)`;
 

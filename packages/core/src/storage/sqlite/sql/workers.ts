@@ -6,22 +6,7 @@
  * (which the recovery sweep must find them by).
  */
 import type Database from 'better-sqlite3';
-
-export interface WorkerRow {
-  id: string;
-  pid: number;
-  host: string;
-  process_start: string;
-  queue: string;
-  types: string | null;
-  started_at: number;
-  last_seen: number;
-  stopped_at: number | null;
-  crashed_at: number | null;
-  crashed_by: string | null;
-}
-
-export type NewWorker = Omit<WorkerRow, 'stopped_at' | 'last_seen' | 'crashed_at' | 'crashed_by'>;
+import type { NewWorker, WorkerRow } from '../../rows.js';
 
 const ENDED = 'coalesce(stopped_at, crashed_at)';
 const HOLDS_TASKS = "id IN (SELECT locked_by FROM tasks INDEXED BY tasks_running_by_lease WHERE status = 'running')";
@@ -57,12 +42,11 @@ export function prepareWorkers(db: Database.Database) {
     crashed(id: string, now: number, by: string): boolean {
       return crashed.run({ id, now, by }).changes === 1;
     },
-    activeOnHost(host: string): WorkerRow[] {
-      return activeOnHost.all(host);
-    },
-    /** Workers of this host that still hold running tasks, ended or not (a stop may have raced a claim). */
-    holdingOnHost(host: string): WorkerRow[] {
-      return withRunningTasks.all(host);
+    /** Workers of this host not yet ended, and those that still hold running tasks, ended or not (a stop may have raced a claim). */
+    onHost(host: string): WorkerRow[] {
+      const byId = new Map<string, WorkerRow>();
+      for (const worker of [...withRunningTasks.all(host), ...activeOnHost.all(host)]) byId.set(worker.id, worker);
+      return [...byId.values()];
     },
     all(): WorkerRow[] {
       return all.all();

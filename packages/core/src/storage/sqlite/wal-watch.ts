@@ -11,7 +11,7 @@ import type { ChangeSignal } from '../store.js';
  * and recreated (SQLite removes it when the last connection closes). fs.watch holds no descriptor on the database files, so it
  * cannot drop SQLite's POSIX locks the way opening and closing one in this process would.
  */
-export class WakeSignal implements ChangeSignal {
+export class WalWatch implements ChangeSignal {
   private watcher: FSWatcher | null = null;
   private wake: (() => void) | null = null;
   private pending = false;
@@ -42,7 +42,7 @@ export class WakeSignal implements ChangeSignal {
   }
 
   /** Resolves true on the next notify() (or one that came since the last wait), false after `ms`. */
-  wait(ms: number): Promise<boolean> {
+  waitForChange(ms: number): Promise<boolean> {
     if (this.pending) {
       this.pending = false;
       return Promise.resolve(true);

@@ -1,0 +1,86 @@
+/**
+ * A worker's claim loop: claim as many due tasks as there are free slots, in one transaction;
+ * when nothing is due, sleep until the store signals a change, the next scheduled task comes
+ * due, or a backing-off poll says to look again. With untilEmpty, it ends once the queue is
+ * drained (see `drained`).
+ */
+import { errorSummary } from './error-text.js';
+import { engineCodeOf } from './lease-keeper.js';
+import type { Queue } from './queue.js';
+import type { ChangeSignal } from './storage/store.js';
+import type { ClaimedTask } from './task.js';
+import type { WorkerSettings } from './worker-options.js';
+
+/** What the loop needs to know of the worker it feeds. */
+export interface ClaimTarget {
+  readonly stopping: boolean;
+  /** Tasks claimed so far (maxTasks counts them). */
+  readonly claimed: number;
+  /** Handlers running now. */
+  readonly running: number;
+  /** Outcomes waiting to be stored: a drain is not over while some are. */
+  readonly unsettled: number;
+  /** Starts the handler of a task just claimed. */
+  begin(tasks: readonly ClaimedTask[]): void;
+  /** untilEmpty ended with `scheduled` tasks left pending for later. */
+  drained(scheduled: number): void;
+}
+
+export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: ChangeSignal, target: ClaimTarget): Promise<void> {
+  const { concurrency, batch, maxTasks, leaseMs, maxPollMs, log } = settings;
+  let idleMs = 1;
+  while (!target.stopping && target.claimed < maxTasks) {
+    const free = Math.min(concurrency - target.running, maxTasks - target.claimed);
+    if (free <= 0) {
+      await wake.waitForChange(maxPollMs);
+      continue;
+    }
+    // A read (no lock) before paying for a write transaction.
+    if (!(await queue.hasDue(settings.queue, settings.types))) {
+      if (settings.untilEmpty && target.running === 0 && target.unsettled === 0 && (await drained(queue, settings, target))) return;
+      // A wake-up comes with the WAL write, a moment before the commit is visible (with
+      // synchronous=FULL, an fsync later): after one, look again soon and then less and less
+      // often; without one, back off towards maxPollMs.
+      const woken = await wake.waitForChange(await idleWaitMs(queue, settings, idleMs));
+      idleMs = woken ? 1 : Math.min(idleMs * 2, maxPollMs);
+      continue;
+    }
+    let tasks: ClaimedTask[];
+    try {
+      tasks = await queue.claim({ workerId: settings.id, queue: settings.queue, types: settings.types, limit: Math.min(batch, free), leaseMs });
+    } catch (error) {
+      log('error', `claim failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      await wake.waitForChange(maxPollMs);
+      continue;
+    }
+    idleMs = 1;
+    target.begin(tasks);
+  }
+}
+
+/**
+ * untilEmpty's stop condition: nothing of this queue/types due, nothing running anywhere (a
+ * running task may fail and come back), and nothing scheduled due within untilEmptyWaitMs. A
+ * scheduled task is not work left undone: a task for 2030 must not keep a drain alive for years.
+ */
+async function drained(queue: Queue, settings: WorkerSettings, target: ClaimTarget): Promise<boolean> {
+  const backlog = await queue.backlog(settings.queue, settings.types);
+  if (backlog.due > 0 || backlog.running > 0) return false;
+  if (backlog.nextRunAt !== null && backlog.nextRunAt - Date.now() <= settings.untilEmptyWaitMs) return false;
+  target.drained(backlog.scheduled);
+  settings.log(
+    'info',
+    backlog.nextRunAt === null
+      ? 'queue empty: nothing due, running or scheduled'
+      : `queue empty: nothing due or running; ${backlog.scheduled} task(s) scheduled later are left (next at ${new Date(backlog.nextRunAt).toISOString()})`,
+    { scheduled: backlog.scheduled },
+  );
+  return true;
+}
+
+/** How long an idle worker sleeps: the backing-off poll, or less if a scheduled task comes due sooner. */
+async function idleWaitMs(queue: Queue, settings: WorkerSettings, idleMs: number): Promise<number> {
+  const next = await queue.nextRunAt(settings.queue, settings.types);
+  const untilDue = next === null ? Number.POSITIVE_INFINITY : Math.max(1, next - Date.now());
+  return Math.min(untilDue, idleMs);
+}

@@ -1,0 +1,146 @@
+/**
+ * The rows that cross the storage seam, whatever the engine: snake_case columns as the schema
+ * names them, times as epoch milliseconds, JSON columns as the text JSON.stringify wrote. A store
+ * maps its engine's types to these (PostgreSQL's bigint ids and jsonb, say); the queue maps them
+ * to the API's camelCase objects (task.ts) and parses the JSON.
+ */
+import type { StatusView } from '../status-view.js';
+import type { TaskStatus, TransitionName } from '../task-state.js';
+
+/** One task, as stored. */
+export interface TaskRow {
+  id: number;
+  type: string;
+  queue: string;
+  status: TaskStatus;
+  priority: number;
+  payload: string;
+  result: string | null;
+  last_error: string | null;
+  progress: string | null;
+  attempts: number;
+  max_attempts: number;
+  released: number;
+  backoff: string;
+  unique_key: string | null;
+  timeout_ms: number | null;
+  run_at: number;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  locked_by: string | null;
+}
+
+/** A validated task to insert (validate.ts makes it; JSON already serialised). */
+export interface NewTask {
+  type: string;
+  queue: string;
+  priority: number;
+  payload: string;
+  maxAttempts: number;
+  backoff: string;
+  uniqueKey: string | null;
+  timeoutMs: number | null;
+  runAt: number;
+}
+
+/** How an attempt ended; `running` while it runs. `reclaimed`: taken back by the sweep (see reclaim.ts). */
+export const RUN_OUTCOMES = ['running', 'succeeded', 'failed', 'retry', 'reclaimed', 'cancelled', 'released'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/** One attempt: opened by claim, closed by the move that ends it. */
+export interface TaskRunRow {
+  id: number;
+  task_id: number;
+  attempt: number;
+  worker_id: string;
+  lease_token: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: RunOutcome;
+  error: string | null;
+  handler_pgid: number | null;
+  handler_start: string | null;
+  handler_host: string | null;
+}
+
+/** The process group an attempt's handler runs in, and where. */
+export interface HandlerProcess {
+  pgid: number;
+  start: string;
+  host: string;
+}
+
+/** One transition in the append-only event log. */
+export interface TaskEventRow {
+  id: number;
+  task_id: number;
+  at: number;
+  transition: TransitionName;
+  from_status: TaskStatus | null;
+  to_status: TaskStatus;
+  attempt: number;
+  worker_id: string | null;
+  detail: string | null;
+}
+
+/** One worker process; it ends stopped (graceful) or crashed (found dead by `crashed_by`). */
+export interface WorkerRow {
+  id: string;
+  pid: number;
+  host: string;
+  process_start: string;
+  queue: string;
+  types: string | null;
+  started_at: number;
+  last_seen: number;
+  stopped_at: number | null;
+  crashed_at: number | null;
+  crashed_by: string | null;
+}
+
+export type NewWorker = Omit<WorkerRow, 'stopped_at' | 'last_seen' | 'crashed_at' | 'crashed_by'>;
+
+/** Tasks by queue, type and status, pending split into due `pending` and future `scheduled`. */
+export interface CountRow {
+  queue: string;
+  type: string;
+  status: StatusView;
+  count: number;
+}
+
+/** A draining worker's question: what of its queue/types is left, and when it comes due. */
+export interface Backlog {
+  /** Pending with run_at ≤ now. */
+  due: number;
+  /** Running, by any worker (it may fail and come back). */
+  running: number;
+  /** Pending with run_at > now. */
+  scheduled: number;
+  /** Earliest run_at among the scheduled ones; null when none. */
+  nextRunAt: number | null;
+}
+
+/** A running task that the reclaim sweep may take back, with its attempt's handler group (if recorded). */
+export interface HeldTask {
+  id: number;
+  attempts: number;
+  locked_by: string;
+  lease_token: string;
+  handler_pgid: number | null;
+  handler_start: string | null;
+  handler_host: string | null;
+  /** Why it is a candidate: its worker is gone (dead-owner) or its lease ran out (lease-expired). */
+  why: 'dead-owner' | 'lease-expired';
+}
+
+/** Which tasks a list, a bulk move or a count selects; null = any. */
+export interface FilterInput {
+  statuses: readonly StatusView[] | null;
+  types: readonly string[] | null;
+  queues: readonly string[] | null;
+  /** Only tasks last updated at or before this time (epoch ms). */
+  updatedBefore: number | null;
+}

@@ -1,0 +1,305 @@
+/**
+ * The embedded store: one SQLite file in WAL mode, shared by every process on the machine.
+ *
+ * One write path: every operation that changes the file is one `db.write()` — the write lock,
+ * BEGIN IMMEDIATE, a synchronous body, COMMIT, release (write-transaction.ts). No await ever
+ * happens inside a transaction: bodies are plain functions over statements prepared once here.
+ * Reads run on the same connection outside any transaction (WAL readers see the last commit and
+ * never block a writer); a read that must be consistent across statements takes a read
+ * transaction of its own (monitor.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { TasklockError } from '../../errors.js';
+import { TaskNotFoundError } from '../../errors.js';
+import { assertTransition, type TaskStatus } from '../../task-state.js';
+import type { HandlerProcess, NewTask, NewWorker } from '../rows.js';
+import type {
+  BackupOptions,
+  BulkMove,
+  ChangeSignal,
+  ClaimInput,
+  DiagnosisCheck,
+  FinishInput,
+  LeaseRef,
+  MoveManyOptions,
+  MoveTarget,
+  ReclaimInput,
+  StoreDescription,
+  StoreMonitor,
+  TaskStore,
+} from '../store.js';
+import { moveMany } from './bulk.js';
+import type { TasklockDatabase } from './database.js';
+import { openDatabase, type OpenOptions } from './db/open.js';
+import { diagnoseSqlite } from './diagnose.js';
+import { SqliteMonitor } from './monitor.js';
+import { prepareAdmin } from './sql/admin.js';
+import { prepareClaim } from './sql/claim.js';
+import { prepareEnqueue } from './sql/enqueue.js';
+import { prepareEvents } from './sql/events.js';
+import { prepareFinish } from './sql/finish.js';
+import { prepareHeartbeat } from './sql/heartbeat.js';
+import { prepareRead } from './sql/read.js';
+import { prepareReclaim } from './sql/reclaim.js';
+import { prepareRuns } from './sql/runs.js';
+import { filterParams } from './sql/task-filter.js';
+import { prepareTaskLookup } from './sql/task-lookup.js';
+import { prepareWorkers } from './sql/workers.js';
+import { WalWatch } from './wal-watch.js';
+
+/** Options of the SQLite store (`Queue.open(path, { sqlite: … })`). */
+export type SqliteOptions = OpenOptions;
+
+export class SqliteStore implements TaskStore {
+  private readonly sql;
+  /** Types lists as the JSON their statements bind, by identity: a worker passes the same array every tick. */
+  private readonly typesJson = new WeakMap<readonly string[], string>();
+
+  /** Opens (creating and migrating if needed) the database at `path`; db/open.ts lists its refusals. */
+  static async open(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
+    const db = await openDatabase(path, options);
+    try {
+      return new SqliteStore(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** `database`: the connection and write path, for the store's own tests and benchmarks only. */
+  constructor(readonly database: TasklockDatabase) {
+    const conn = database.connection;
+    const events = prepareEvents(conn);
+    const runs = prepareRuns(conn);
+    this.sql = {
+      events,
+      runs,
+      lookup: prepareTaskLookup(conn),
+      enqueue: prepareEnqueue(conn, events),
+      claim: prepareClaim(conn, runs, events),
+      finish: prepareFinish(conn, runs, events),
+      heartbeat: prepareHeartbeat(conn),
+      reclaim: prepareReclaim(conn, runs, events),
+      admin: prepareAdmin(conn, runs, events),
+      workers: prepareWorkers(conn),
+      read: prepareRead(conn),
+    };
+  }
+
+  enqueue(tasks: readonly NewTask[], now: number) {
+    return this.database.write(() => tasks.map((task) => this.sql.enqueue(task, now)), { label: 'enqueue' });
+  }
+
+  claim(input: ClaimInput) {
+    const params = { ...input, types: this.typesParam(input.types), nonce: randomBytes(6).toString('hex') };
+    return this.database.write(() => this.sql.claim(params), { label: 'claim' });
+  }
+
+  async heartbeat(lease: LeaseRef, leaseMs: number, progress: string | null): Promise<void> {
+    await this.database.write(
+      () => {
+        if (!this.sql.heartbeat.task(lease.id, lease.leaseToken, Date.now(), leaseMs, progress)) {
+          throw this.sql.lookup.refusal(lease.id, 'heartbeat');
+        }
+      },
+      { label: 'heartbeat', taskId: lease.id },
+    );
+  }
+
+  heartbeatWorker(workerId: string, leaseMs: number) {
+    return this.database.write(() => this.sql.heartbeat.worker(workerId, Date.now(), leaseMs), { label: 'heartbeat' });
+  }
+
+  finish(outcomes: readonly FinishInput[]): Promise<(TaskStatus | TasklockError)[]> {
+    const only = outcomes.length === 1 ? outcomes[0] : undefined;
+    return this.database.write(
+      () => {
+        const now = Date.now();
+        return outcomes.map((outcome) => {
+          const fence = { id: outcome.lease.id, token: outcome.lease.leaseToken, now };
+          const status =
+            outcome.kind === 'complete'
+              ? this.sql.finish.complete(fence, outcome.workerId, outcome.result)
+              : outcome.kind === 'fail'
+                ? this.sql.finish.fail(fence, outcome.workerId, outcome.error)
+                : this.sql.finish.release(fence, outcome.workerId);
+          return status ?? this.sql.lookup.refusal(fence.id, outcome.kind);
+        });
+      },
+      { label: only?.kind ?? 'finish', taskId: only?.lease.id },
+    );
+  }
+
+  async cancel(id: number, reason: string | null): Promise<void> {
+    await this.database.write(
+      () => {
+        const task = this.sql.admin.current(id);
+        if (task === undefined) throw new TaskNotFoundError(id);
+        assertTransition(id, 'cancel', task.status);
+        if (!this.sql.admin.cancel(id, task.status, task.attempts, task.locked_by, Date.now(), reason)) {
+          throw this.sql.lookup.refusal(id, 'cancel');
+        }
+      },
+      { label: 'cancel', taskId: id },
+    );
+  }
+
+  async retry(id: number): Promise<void> {
+    await this.database.write(
+      () => {
+        const task = this.sql.admin.current(id);
+        if (task === undefined) throw new TaskNotFoundError(id);
+        assertTransition(id, 'retry', task.status);
+        if (!this.sql.admin.retry(id, task.status, task.attempts, Date.now())) throw this.sql.lookup.refusal(id, 'retry');
+      },
+      { label: 'retry', taskId: id },
+    );
+  }
+
+  moveMany(move: BulkMove, target: MoveTarget, options: MoveManyOptions) {
+    const { admin } = this.sql;
+    const apply =
+      move === 'cancel'
+        ? (task: { id: number; status: TaskStatus; attempts: number; locked_by: string | null }, now: number) =>
+            admin.cancel(task.id, task.status, task.attempts, task.locked_by, now, options.reason)
+        : (task: { id: number; status: TaskStatus; attempts: number }, now: number) => admin.retry(task.id, task.status, task.attempts, now);
+    return moveMany({ db: this.database, admin, move, options, apply }, target);
+  }
+
+  purge(statuses: readonly TaskStatus[], cutoff: number) {
+    return this.database.write(() => this.sql.admin.purge(statuses, cutoff), { label: 'purge' });
+  }
+
+  reclaim(input: ReclaimInput) {
+    return this.database.write(
+      () => {
+        const now = Date.now();
+        const reclaimed = [];
+        // Re-read inside the transaction: another sweeper may have moved these meanwhile.
+        for (const task of this.sql.reclaim.candidates(input.deadWorkerIds, now, input.limit)) {
+          const detail = input.detail(task, now);
+          if (detail === null) continue;
+          const status = this.sql.reclaim.reclaim(task, now, detail);
+          if (status !== null) reclaimed.push({ task, status });
+        }
+        for (const id of input.deadWorkerIds) this.sql.workers.crashed(id, now, input.crashedBy);
+        return { reclaimed, pruned: this.sql.workers.prune(input.pruneBefore) };
+      },
+      { label: 'reclaim' },
+    );
+  }
+
+  async recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void> {
+    await this.database.write(
+      () => {
+        if (!this.sql.runs.recordHandler(lease.id, lease.leaseToken, handler)) throw this.sql.lookup.handlerRefusal(lease.id);
+      },
+      { label: 'record handler', taskId: lease.id },
+    );
+  }
+
+  registerWorker(worker: NewWorker) {
+    return this.database.write(() => this.sql.workers.register(worker), { label: 'register worker' });
+  }
+
+  async stopWorker(id: string, now: number): Promise<void> {
+    await this.database.write(() => this.sql.workers.stop(id, now), { label: 'stop worker' });
+  }
+
+  async get(id: number) {
+    return this.sql.read.get(id);
+  }
+
+  async list(filter: Parameters<typeof filterParams>[0], order: 'asc' | 'desc', afterId: number | null, limit: number, now: number) {
+    return this.sql.read.list(filterParams(filter, now), order, afterId, limit);
+  }
+
+  async runs(id: number) {
+    return this.sql.runs.forTask(id);
+  }
+
+  async events(id: number) {
+    return this.sql.events.forTask(id);
+  }
+
+  async workers() {
+    return this.sql.workers.all();
+  }
+
+  async workersOnHost(host: string) {
+    return this.sql.workers.onHost(host);
+  }
+
+  async reclaimCandidates(deadWorkerIds: readonly string[], now: number, limit: number) {
+    return this.sql.reclaim.candidates(deadWorkerIds, now, limit);
+  }
+
+  async anyPrunableWorkers(cutoff: number) {
+    return this.sql.workers.anyPrunable(cutoff);
+  }
+
+  async stats(now: number) {
+    const { read } = this.sql;
+    return { counts: read.counts(now), oldestDueRunAt: read.oldestPendingRunAt(now), overdueLeases: read.overdueLeases(now) };
+  }
+
+  async backlog(queue: string, types: readonly string[] | null, now: number) {
+    return this.sql.read.backlog(queue, this.typesParam(types), now);
+  }
+
+  async hasDue(queue: string, types: readonly string[] | null, now: number) {
+    return this.sql.read.hasDue(queue, this.typesParam(types), now);
+  }
+
+  async nextRunAt(queue: string, types: readonly string[] | null) {
+    return this.sql.read.nextRunAt(queue, this.typesParam(types));
+  }
+
+  async liveCount(queue: string, types: readonly string[] | null) {
+    return this.sql.read.liveCount(queue, this.typesParam(types));
+  }
+
+  changeSignal(): ChangeSignal {
+    return new WalWatch(`${this.database.path}-wal`);
+  }
+
+  monitor(): StoreMonitor {
+    return new SqliteMonitor(this.database);
+  }
+
+  describe(): StoreDescription {
+    const db = this.database;
+    return {
+      engine: 'sqlite',
+      engineVersion: db.engineVersion,
+      location: db.path,
+      lock: { strategy: db.lockStrategy, path: db.lock.path },
+      schemaVersion: db.schemaVersion,
+      appliedMigrations: db.appliedMigrations,
+    };
+  }
+
+  diagnose(options: { locationAsGiven?: string }): Promise<DiagnosisCheck[]> {
+    return diagnoseSqlite(this.database, options.locationAsGiven ?? this.database.path);
+  }
+
+  writeMetrics() {
+    return this.database.metrics.snapshot();
+  }
+
+  /** Synchronous underneath (VACUUM INTO): it holds this process's event loop while it copies. */
+  async backup(dest: string, options: BackupOptions) {
+    return this.database.backupTo(dest, options);
+  }
+
+  close(): void {
+    this.database.close();
+  }
+
+  private typesParam(types: readonly string[] | null): string | null {
+    if (types === null) return null;
+    let json = this.typesJson.get(types);
+    if (json === undefined) this.typesJson.set(types, (json = JSON.stringify(types)));
+    return json;
+  }
+}
