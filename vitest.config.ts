@@ -9,7 +9,10 @@ import { defineConfig } from 'vitest/config';
 // fixtures, the stress harness) runs the build, which `pnpm test` makes first.
 export default defineConfig({
   resolve: {
-    alias: { '@tasklock/core': fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^@tasklock\/core$/, replacement: fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)) },
+      { find: /^@tasklock\/core\/sqlite$/, replacement: fileURLToPath(new URL('./packages/core/src/storage/sqlite/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

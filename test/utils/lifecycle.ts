@@ -1,24 +1,40 @@
 import { join } from 'node:path';
 import { Queue, type ClaimedTask, type QueueOptions, type Task, type TaskStatus } from '@tasklock/core';
+import { SqliteStore, type TasklockDatabase } from '@tasklock/core/sqlite';
 import { makeTempDir } from './temp-dir.js';
 
 const opened: Queue[] = [];
 
-/** A queue on a fresh database file; closed by `closeQueues()` (call it in afterEach). */
+/** Test databases skip the fsync per commit: power loss is not what these tests are about. */
+function sqliteOptions(options: QueueOptions): QueueOptions {
+  return { ...options, sqlite: { synchronous: 'NORMAL', ...options.sqlite } };
+}
+
+/** A queue on a fresh SQLite file; closed by `closeQueues()` (call it in afterEach). */
 export async function openTempQueue(options: QueueOptions = {}): Promise<Queue> {
-  const queue = await Queue.open(join(makeTempDir(), 'q.db'), { synchronous: 'NORMAL', ...options });
+  const queue = await Queue.open(join(makeTempDir(), 'q.db'), sqliteOptions(options));
   opened.push(queue);
   return queue;
 }
 
+/** A second queue on the same store (another connection, as another process would have). */
 export async function reopen(queue: Queue, options: QueueOptions = {}): Promise<Queue> {
-  const again = await Queue.open(queue.db.path, { synchronous: 'NORMAL', ...options });
+  const again = await Queue.open(queue.describe().location, sqliteOptions(options));
   opened.push(again);
   return again;
 }
 
 export function closeQueues(): void {
   for (const queue of opened.splice(0)) queue.close();
+}
+
+/**
+ * The SQLite database under a queue, for tests of the SQLite store itself (fault injection,
+ * query plans, rows written behind the queue's back). Store-neutral tests never need it.
+ */
+export function sqliteOf(queue: Queue): TasklockDatabase {
+  if (!(queue.store instanceof SqliteStore)) throw new Error(`not a SQLite store: ${queue.describe().engine}`);
+  return queue.store.database;
 }
 
 export interface Placed {
@@ -30,32 +46,27 @@ export interface Placed {
 /** Puts a fresh task into `status` through the public API only. */
 export async function taskIn(queue: Queue, status: TaskStatus, type = 'job'): Promise<Placed> {
   const task = await queue.enqueue(type, { status }, { maxAttempts: status === 'failed' ? 1 : 3, queue: `q-${status}-${Math.random()}` });
-  if (status === 'pending') return { task: queue.get(task.id), lease: null };
+  if (status === 'pending') return { task: await queue.get(task.id), lease: null };
   if (status === 'cancelled') {
     await queue.cancel(task.id);
-    return { task: queue.get(task.id), lease: null };
+    return { task: await queue.get(task.id), lease: null };
   }
   const [lease] = await queue.claim({ workerId: 'w-test', queue: task.queue });
   if (!lease || lease.id !== task.id) throw new Error('claim did not return the task');
   if (status === 'succeeded') await queue.complete(lease, { done: true });
   if (status === 'failed') await queue.fail(lease, 'boom');
-  return { task: queue.get(task.id), lease };
+  return { task: await queue.get(task.id), lease };
 }
 
-/** Every table's rows for one task: what a refused transition must leave untouched. */
-export function snapshot(queue: Queue, id: number) {
-  const db = queue.db.connection;
-  return {
-    task: db.prepare('SELECT * FROM tasks WHERE id = ?').all(id),
-    runs: db.prepare('SELECT * FROM task_runs WHERE task_id = ? ORDER BY id').all(id),
-    events: db.prepare('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(id),
-  };
+/** What the store holds about one task (the task, its runs, its events): what a refused move must leave as it was. */
+export async function snapshot(queue: Queue, id: number) {
+  return { task: await queue.get(id), runs: await queue.runs(id), events: await queue.events(id) };
 }
 
 /** Replays a task's event log: the status it arrives at. */
-export function replayStatus(queue: Queue, id: number): TaskStatus | null {
+export async function replayStatus(queue: Queue, id: number): Promise<TaskStatus | null> {
   let status: TaskStatus | null = null;
-  for (const event of queue.events(id)) {
+  for (const event of await queue.events(id)) {
     if (event.from_status !== status) throw new Error(`task ${id}: event ${event.id} starts from ${event.from_status}, log was at ${status}`);
     status = event.to_status;
   }
