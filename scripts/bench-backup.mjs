@@ -21,30 +21,32 @@ const handler = fileURLToPath(new URL('../test/fixtures/cli/sleep-handler.mjs', 
 const dir = mkdtempSync(join(tmpdir(), 'tasklock-bench-backup-'));
 const db = join(dir, 'q.db');
 const queue = await Queue.open(db);
+// The SQLite store's own connection (queue.store is a SqliteStore): the copies below are made on it.
+const connection = queue.store.database.connection;
 const workers = [];
 try {
   const payload = { to: 'someone@example.com', body: 'x'.repeat(300) };
   for (let i = 0; i < TASKS; i += 5000) {
     await queue.enqueueMany(Array.from({ length: Math.min(5000, TASKS - i) }, (_, j) => ({ type: 'mail', payload: { ...payload, n: i + j } })));
   }
-  const pages = () => queue.db.connection.pragma('page_count', { simple: true });
+  const pages = () => connection.pragma('page_count', { simple: true });
   console.log(`database: ${TASKS} tasks, ${pages()} pages`);
   for (let i = 0; i < 4; i += 1) {
     workers.push(execa(process.execPath, [cli, '--db', db, 'worker', '--handler', handler, '--concurrency', '8'], { reject: false, env: { SLEEP_MS: '1' } }));
   }
-  const succeeded = () => queue.db.connection.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'succeeded'").get().n;
+  const succeeded = () => connection.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'succeeded'").get().n;
   while (succeeded() < 500) await new Promise((resolve) => setTimeout(resolve, 20));
 
   const methods = {
     'VACUUM INTO': async (dest) => {
-      queue.db.connection.prepare('VACUUM INTO ?').run(dest);
+      connection.prepare('VACUUM INTO ?').run(dest);
       return {};
     },
     'backup API, 100-page steps': async (dest) => {
       let restarts = 0;
       let last = Infinity;
       const started = performance.now();
-      await queue.db.connection.backup(dest, {
+      await connection.backup(dest, {
         progress: ({ remainingPages }) => {
           if (remainingPages > last) restarts += 1;
           last = remainingPages;
@@ -55,7 +57,7 @@ try {
       return { restarts };
     },
     'backup API, one step': async (dest) => {
-      await queue.db.connection.backup(dest, { progress: () => 0x7fffffff });
+      await connection.backup(dest, { progress: () => 0x7fffffff });
       return {};
     },
   };

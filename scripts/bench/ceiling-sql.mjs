@@ -1,10 +1,13 @@
 // The statements a tasklock claim and complete execute, copied from packages/core/src/storage/sqlite/sql/
-// (claim.ts, runs.ts, events.ts, finish.ts) so the ceiling runs exactly tasklock's SQL with none
-// of its code around it. `driftFromCore()` checks the copies against the built core, so a change
-// there shows up in the report instead of silently comparing against stale SQL.
+// (claim.ts, runs.ts, events.ts, finish.ts, with the shared clauses of fragments.ts written out)
+// so the ceiling runs exactly tasklock's SQL with none of its code around it. `driftFromCore()`
+// checks the copies against the built core, so a change there shows up in the report instead of
+// silently comparing against stale SQL.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CLAIM_CANDIDATES_SQL } from '@tasklock/core';
+import { CLAIM_CANDIDATES_SQL } from '@tasklock/core/sqlite';
+
+const BUILT_SQL = new URL('../../packages/core/dist/storage/sqlite/sql/', import.meta.url);
 
 const PLACEHOLDER = '${CLAIM_CANDIDATES_SQL}';
 
@@ -29,7 +32,7 @@ export const SQL = {
   // sql/events.ts
   event: `INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail)
      VALUES (@taskId, @at, @transition, @from, @to, @attempt, @workerId, @detail)`,
-  // sql/finish.ts
+  // sql/finish.ts (CLEAR_LEASE of sql/fragments.ts written out)
   complete: `UPDATE tasks SET status = 'succeeded', result = @result, updated_at = @now, finished_at = @now,
                       lease_token = NULL, lease_expires_at = NULL, locked_by = NULL
      WHERE id = @id AND status = 'running' AND lease_token = @token
@@ -43,20 +46,37 @@ export const SQL = {
      RETURNING attempts, status`,
 };
 
+// Each copy beside the built file it comes from; the copies are compared fully written out.
 const SOURCES = {
-  claim: ['claim.js', CLAIM_TEMPLATE],
+  claim: ['claim.js', SQL.claim],
   runOpen: ['runs.js', SQL.runOpen],
   runClose: ['runs.js', SQL.runClose],
   event: ['events.js', SQL.event],
   complete: ['finish.js', SQL.complete],
 };
 
-/** Names of the copied statements that no longer appear verbatim (whitespace aside) in the built core. */
-export function driftFromCore() {
+/** The built source with each `${NAME}` it interpolates replaced by its text; unknown names stay as they are. */
+function interpolate(source, values) {
+  return source.replace(/\$\{(\w+)\}/g, (whole, name) => (typeof values[name] === 'string' ? values[name] : whole));
+}
+
+/**
+ * Names of the copied statements that no longer appear verbatim (whitespace aside) in the built
+ * core, whose statements are compared as they run: the shared clauses of sql/fragments.ts (not
+ * exported by the package: read from the built module) and the exported candidate subquery
+ * interpolated into them.
+ */
+export async function driftFromCore() {
   const squash = (text) => text.replace(/\s+/g, ' ').trim();
   const drifted = [];
+  let values = { CLAIM_CANDIDATES_SQL };
+  try {
+    values = { ...(await import(new URL('fragments.js', BUILT_SQL).href)), ...values };
+  } catch {
+    drifted.push('shared clauses (fragments.js unreadable)');
+  }
   for (const [name, [file, text]] of Object.entries(SOURCES)) {
-    const path = fileURLToPath(new URL(`../../packages/core/dist/storage/sqlite/sql/${file}`, import.meta.url));
+    const path = fileURLToPath(new URL(file, BUILT_SQL));
     let source = '';
     try {
       source = readFileSync(path, 'utf8');
@@ -64,7 +84,7 @@ export function driftFromCore() {
       drifted.push(`${name} (${file} unreadable)`);
       continue;
     }
-    if (!squash(source).includes(squash(text))) drifted.push(`${name} (${file})`);
+    if (!squash(interpolate(source, values)).includes(squash(text))) drifted.push(`${name} (${file})`);
   }
   return drifted;
 }

@@ -9,11 +9,11 @@ const USAGE = `usage: node scripts/bench.mjs [--quick] [--only ${SECTIONS.join('
 const FULL = {
   lockPairs: 2000,
   lockRounds: 3,
-  flockHandovers: 10,
+  osHandovers: 10,
   lockfileHandovers: 3,
   throughputReps: 3,
   // Tasks per run, by lock strategy and batch: sized for a few seconds per run on 2 cores.
-  throughputN: { flock: { 1: 5000, 32: 20_000 }, none: { 1: 5000, 32: 20_000 }, lockfile: { 1: 1000, 32: 5000 } },
+  throughputN: { os: { 1: 5000, 32: 20_000 }, none: { 1: 5000, 32: 20_000 }, lockfile: { 1: 1000, 32: 5000 } },
   ceilingN: { 1: 5000, 32: 20_000 },
   ceilingReps: 3,
   peersN: 10_000,
@@ -28,10 +28,10 @@ const FULL = {
 const QUICK = {
   lockPairs: 500,
   lockRounds: 1,
-  flockHandovers: 3,
+  osHandovers: 3,
   lockfileHandovers: 1,
   throughputReps: 1,
-  throughputN: { flock: { 1: 1000, 32: 4000 }, none: { 1: 1000, 32: 4000 }, lockfile: { 1: 200, 32: 1000 } },
+  throughputN: { os: { 1: 1000, 32: 4000 }, none: { 1: 1000, 32: 4000 }, lockfile: { 1: 200, 32: 1000 } },
   ceilingN: { 1: 1000, 32: 4000 },
   ceilingReps: 1,
   peersN: 2000,

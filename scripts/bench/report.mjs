@@ -44,14 +44,14 @@ function header(run) {
 
 function lockTable(lock, t) {
   const none = lock.uncontended.none.usPerPair;
-  const rows = ['flock', 'lockfile'].map((s) => {
+  const rows = ['os', 'lockfile'].map((s) => {
     const us = lock.uncontended[s].usPerPair;
     return [`acquire + release, uncontended: ${s}`, `${fmt(us)} µs/pair`, `none: ${fmt(none)} µs/pair`, fmtRatio(ratio(us, none)), '', ''];
   });
   rows.push(['acquire + release, uncontended: none', `${fmt(none)} µs/pair`, '(the baseline)', '', '', '']);
-  const f = lock.handover.flock;
+  const f = lock.handover.os;
   rows.push([
-    'waiter gets the lock after its holder is SIGKILLed: flock',
+    'waiter gets the lock after its holder is SIGKILLed: os',
     `median ${fmt(f.medianKillMs, 0)} ms, max ${fmt(f.maxKillMs, 0)} ms (${f.killMs.length} runs)`,
     `after a graceful release: median ${fmt(f.medianReleaseMs, 0)} ms`,
     f.medianReleaseMs > 0 ? fmtRatio(ratio(f.medianKillMs, f.medianReleaseMs)) : '— (baseline 0 ms at 1 ms resolution)',
@@ -77,7 +77,7 @@ function throughputTable(results, t) {
     const k = ceilingOf(results.ceiling, 'full', c.batch);
     const targets = [];
     const flag = (id, text) => targets.push(`${text} ${t[id].met === null ? '—' : t[id].met ? '✅' : '❌'}`);
-    if (c.strategy === 'flock' && c.workers === 4 && c.synchronous === 'NORMAL') {
+    if (c.strategy === 'os' && c.workers === 4 && c.synchronous === 'NORMAL') {
       if (c.batch === 32) {
         flag('batched-rate', '≥ 60k/s');
         flag('batched-ceiling', '≥ 0.5× ceiling');
@@ -86,7 +86,7 @@ function throughputTable(results, t) {
       }
       targets.push(`±25 % ${c.fairnessPct <= 25 ? '✅' : '❌'}`, `p99 ≤ 10 ms ${c.lockWaitP99Ms <= 10 ? '✅' : '❌'}`, `max ≤ 100 ms ${c.lockWaitMaxMs <= 100 ? '✅' : '❌'}`);
     }
-    if (c.strategy === 'flock') targets.push(`no BUSY failure ${c.failures === 0 && c.lockTimeouts === 0 ? '✅' : '❌'}`);
+    if (c.strategy === 'os') targets.push(`no BUSY failure ${c.failures === 0 && c.lockTimeouts === 0 ? '✅' : '❌'}`);
     if (c.notSucceeded > 0) targets.push(`⚠ ${c.notSucceeded} task(s) not succeeded`);
     return [
       c.strategy,
@@ -132,14 +132,14 @@ function ceilingTable(results, t) {
       '',
     ];
   });
-  const b32 = cell(results, 'flock', 4, 32);
-  const b1 = cell(results, 'flock', 4, 1);
+  const b32 = cell(results, 'os', 4, 32);
+  const b1 = cell(results, 'os', 4, 1);
   const k32 = ceilingOf(ceiling, 'full', 32);
   const k1 = ceilingOf(ceiling, 'full', 1);
-  rows.push(['tasklock, 4 workers, flock, batch 32', '32', b32 ? `${fmt(b32.n)} × ${b32.reps}` : '', b32 ? fmt(b32.tasksPerS) : 'not run', `ceiling full K=32: ${fmt(k32)}`, fmtRatio(ratio(b32?.tasksPerS, k32)), '≥ 0.5×', mark(t['batched-ceiling'].met)]);
-  rows.push(['tasklock, 4 workers, flock, batch 1', '1', b1 ? `${fmt(b1.n)} × ${b1.reps}` : '', b1 ? fmt(b1.tasksPerS) : 'not run', `ceiling full K=1: ${fmt(k1)}`, fmtRatio(ratio(b1?.tasksPerS, k1)), '≥ 0.7×', mark(t['unbatched-ceiling'].met)]);
+  rows.push(['tasklock, 4 workers, os, batch 32', '32', b32 ? `${fmt(b32.n)} × ${b32.reps}` : '', b32 ? fmt(b32.tasksPerS) : 'not run', `ceiling full K=32: ${fmt(k32)}`, fmtRatio(ratio(b32?.tasksPerS, k32)), '≥ 0.5×', mark(t['batched-ceiling'].met)]);
+  rows.push(['tasklock, 4 workers, os, batch 1', '1', b1 ? `${fmt(b1.n)} × ${b1.reps}` : '', b1 ? fmt(b1.tasksPerS) : 'not run', `ceiling full K=1: ${fmt(k1)}`, fmtRatio(ratio(b1?.tasksPerS, k1)), '≥ 0.7×', mark(t['unbatched-ceiling'].met)]);
   const drift = ceiling.drift.length === 0
-    ? 'The copied statements match packages/core/dist/storage/sqlite/sql verbatim (checked at run time).'
+    ? 'The copied statements match packages/core/dist/storage/sqlite/sql verbatim, shared fragments interpolated (checked at run time).'
     : `⚠ The copied statements differ from the built core: ${ceiling.drift.join(', ')}. Update scripts/bench/ceiling-sql.mjs.`;
   return (
     '### 3. Ceiling: tasklock\'s claim + complete SQL, one process, raw better-sqlite3, no lock, no queue logic (synchronous=NORMAL)\n\n' +
@@ -190,7 +190,7 @@ function idleTable(idle, t) {
       sync === 'FULL' ? mark(t.latency.met) : '',
     ]);
   }
-  return `### 6. Idle worker (flock, concurrency 64)\n\n${table(['measurement', 'value', 'baseline (same run)', 'ratio (p50)', 'target', ''], rows)}`;
+  return `### 6. Idle worker (os, concurrency 64)\n\n${table(['measurement', 'value', 'baseline (same run)', 'ratio (p50)', 'target', ''], rows)}`;
 }
 
 function memoryTable(mem, t) {
@@ -247,9 +247,9 @@ function recoveryTable(rec, t) {
       '≤ 1 s',
       mark(t.recovery.met),
     ],
-    ['… the first of them', `median ${fmt(median(rec.runs.map((r) => r.firstMs)), 0)} ms`, `recovery sweep every ${fmt(rec.sweepMs, 0)} ms; killed just after one (the worst phase)`, '', '', ''],
+    ['… the first of them', `median ${fmt(median(rec.runs.map((r) => r.firstMs)), 0)} ms`, `reclaim sweep every ${fmt(rec.sweepMs, 0)} ms; killed just after one (the worst phase)`, '', '', ''],
   ];
-  return `### 8. Recovery from a dead worker (flock, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
+  return `### 8. Recovery from a dead worker (os, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
 }
 
 function orphansTable(orph, rec, t) {
@@ -271,7 +271,7 @@ function orphansTable(orph, rec, t) {
       '',
     ],
   ];
-  return `### 9. Handler processes of a worker killed alone (worker --exec, flock, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
+  return `### 9. Handler processes of a worker killed alone (worker --exec, os, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
 }
 
 function targetsTable(targets) {
@@ -281,9 +281,9 @@ function targetsTable(targets) {
 function notes(run) {
   return [
     'How to read this: every figure is from this run on this machine, shown beside a baseline measured in the same run; nothing is a timed pass/fail.',
-    'tasks/s = N ÷ (the "go" sent to all workers → the last worker process exited), so it includes each worker\'s registration, first recovery sweep and shutdown.',
-    'Lock wait p99/max come from each worker\'s own histogram (`metricsSnapshot().lockWaitMs`, log-spaced buckets: p99 is a bucket bound); the table shows the worst worker of the worst repetition. "BUSY retried" counts SQLITE_BUSY retried inside the write path; "failed" counts writes that reached the queue as errors (BUSY after all retries, lock timeouts).',
-    'The throughput matrix is compared with the ceiling at synchronous=NORMAL, the FULL row included (compare it with the flock / 4 / 32 / NORMAL row).',
+    'tasks/s = N ÷ (the "go" sent to all workers → the last worker process exited), so it includes each worker\'s registration, first reclaim sweep and shutdown.',
+    'Lock wait p99/max come from each worker\'s own histogram (`writeMetrics().lockWaitMs`, log-spaced buckets: p99 is a bucket bound); the table shows the worst worker of the worst repetition. "BUSY retried" counts SQLITE_BUSY retried inside the write path; "failed" counts writes that reached the queue as errors (BUSY after all retries, lock timeouts).',
+    'The throughput matrix is compared with the ceiling at synchronous=NORMAL, the FULL row included (compare it with the os / 4 / 32 / NORMAL row).',
     'With `none`, writers wait inside SQLite\'s busy handler (busy_timeout) within BEGIN IMMEDIATE, which the metrics count as lock hold, not lock wait.',
     run.quick ? 'Quick run: N is small, so start-up dominates and the figures are only a smoke test.' : '',
   ].filter(Boolean).map((line) => `- ${line}`).join('\n');

@@ -21,32 +21,32 @@ export function evaluateTargets(results) {
   const targets = [];
   const add = (id, target, measured, figure, met) => targets.push({ id, target, figure: measured ? figure() : 'not measured', met: measured ? met() : null });
 
-  const b32 = cell(results, 'flock', 4, 32);
-  const b1 = cell(results, 'flock', 4, 1);
-  const full = cell(results, 'flock', 4, 32, 'FULL');
+  const b32 = cell(results, 'os', 4, 32);
+  const b1 = cell(results, 'os', 4, 1);
+  const full = cell(results, 'os', 4, 32, 'FULL');
   const k32 = ceilingOf(results.ceiling, 'full', 32);
   const k1 = ceilingOf(results.ceiling, 'full', 1);
-  add('batched-rate', '4 workers, flock, batched: ≥ 60k tasks/s', b32, () => `${fmt(b32.tasksPerS)} tasks/s`, () => b32.tasksPerS >= 60_000);
+  add('batched-rate', '4 workers, os, batched: ≥ 60k tasks/s', b32, () => `${fmt(b32.tasksPerS)} tasks/s`, () => b32.tasksPerS >= 60_000);
   add('batched-ceiling', '… ≥ 0.5× ceiling K=32', b32 && Number.isFinite(k32), () => `${fmtRatio(ratio(b32.tasksPerS, k32))} (${fmt(b32.tasksPerS)} / ${fmt(k32)})`, () => ratio(b32.tasksPerS, k32) >= 0.5);
   const plain = peer(results, 'plainjob');
   const tl = peer(results, 'tasklock');
   const plainRatio = ratio(tl?.jobsPerS, plain?.jobsPerS);
   add('vs-plainjob', '… > 4× plainjob', tl && plain && Number.isFinite(plainRatio), () => `${fmtRatio(plainRatio)} (${fmt(tl.jobsPerS)} / ${fmt(plain.jobsPerS)} jobs/s)`, () => plainRatio > 4);
-  add('unbatched-ceiling', '4 workers, flock, unbatched: ≥ 0.7× ceiling K=1', b1 && Number.isFinite(k1), () => `${fmtRatio(ratio(b1.tasksPerS, k1))} (${fmt(b1.tasksPerS)} / ${fmt(k1)})`, () => ratio(b1.tasksPerS, k1) >= 0.7);
+  add('unbatched-ceiling', '4 workers, os, unbatched: ≥ 0.7× ceiling K=1', b1 && Number.isFinite(k1), () => `${fmtRatio(ratio(b1.tasksPerS, k1))} (${fmt(b1.tasksPerS)} / ${fmt(k1)})`, () => ratio(b1.tasksPerS, k1) >= 0.7);
   const w4 = [b32, b1].filter(Boolean);
-  add('fairness', 'fairness ±25 % (4 workers, flock)', w4.length > 0, () => `max deviation ${w4.map((c) => `${fmt(c.fairnessPct, 1)} % (B=${c.batch})`).join(', ')}`, () => w4.every((c) => c.fairnessPct <= 25));
-  add('lock-p99', 'lock wait p99 ≤ 10 ms (4 workers, flock)', w4.length > 0, () => w4.map((c) => `${fmt(c.lockWaitP99Ms, 1)} ms (B=${c.batch})`).join(', '), () => w4.every((c) => c.lockWaitP99Ms <= 10));
-  add('lock-max', 'lock wait max ≤ 100 ms (4 workers, flock)', w4.length > 0, () => w4.map((c) => `${fmt(c.lockWaitMaxMs, 1)} ms (B=${c.batch})`).join(', '), () => w4.every((c) => c.lockWaitMaxMs <= 100));
-  const flockCells = results.throughput?.cells.filter((c) => c.strategy === 'flock') ?? [];
+  add('fairness', 'fairness ±25 % (4 workers, os)', w4.length > 0, () => `max deviation ${w4.map((c) => `${fmt(c.fairnessPct, 1)} % (B=${c.batch})`).join(', ')}`, () => w4.every((c) => c.fairnessPct <= 25));
+  add('lock-p99', 'lock wait p99 ≤ 10 ms (4 workers, os)', w4.length > 0, () => w4.map((c) => `${fmt(c.lockWaitP99Ms, 1)} ms (B=${c.batch})`).join(', '), () => w4.every((c) => c.lockWaitP99Ms <= 10));
+  add('lock-max', 'lock wait max ≤ 100 ms (4 workers, os)', w4.length > 0, () => w4.map((c) => `${fmt(c.lockWaitMaxMs, 1)} ms (B=${c.batch})`).join(', '), () => w4.every((c) => c.lockWaitMaxMs <= 100));
+  const osCells = results.throughput?.cells.filter((c) => c.strategy === 'os') ?? [];
   add(
     'no-busy',
     'zero SQLITE_BUSY reaching the queue, also at FULL',
     full !== undefined,
-    () => `${flockCells.reduce((n, c) => n + c.failures + c.lockTimeouts, 0)} failed writes in all flock runs (FULL: ${full.failures}); ${flockCells.reduce((n, c) => n + c.busyRetries, 0)} BUSY retried inside`,
-    () => flockCells.every((c) => c.failures === 0 && c.lockTimeouts === 0),
+    () => `${osCells.reduce((n, c) => n + c.failures + c.lockTimeouts, 0)} failed writes in all os runs (FULL: ${full.failures}); ${osCells.reduce((n, c) => n + c.busyRetries, 0)} BUSY retried inside`,
+    () => osCells.every((c) => c.failures === 0 && c.lockTimeouts === 0),
   );
-  const flockHandover = results.lock?.handover.flock;
-  add('handover', 'flock hand-over after SIGKILL ≤ 10 ms', flockHandover, () => `median ${fmt(flockHandover.medianKillMs, 0)} ms, max ${fmt(flockHandover.maxKillMs, 0)} ms`, () => flockHandover.maxKillMs <= 10);
+  const osHandover = results.lock?.handover.os;
+  add('handover', 'os hand-over after SIGKILL ≤ 10 ms', osHandover, () => `median ${fmt(osHandover.medianKillMs, 0)} ms, max ${fmt(osHandover.maxKillMs, 0)} ms`, () => osHandover.maxKillMs <= 10);
   const recovery = results.recovery;
   add('recovery', "a dead worker's tasks running again within 1 s (same host)", recovery, () => `median ${fmt(recovery.medianLastMs, 0)} ms, max ${fmt(recovery.maxLastMs, 0)} ms`, () => recovery.maxLastMs <= 1000);
   const orphans = results.orphans;

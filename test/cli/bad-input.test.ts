@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Queue, SCHEMA_VERSION } from '@tasklock/core';
+import { Queue } from '@tasklock/core';
+import { SCHEMA_VERSION } from '@tasklock/core/sqlite';
 import { Database } from '../utils/core-deps.js';
 import { cli, cliFixture, initDb } from '../utils/cli.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
@@ -92,7 +93,7 @@ describe('bad input: exit 2, one line, database unchanged', () => {
   });
 
   it('--lock bogus', async () => {
-    await expectUsageError(['--lock', 'bogus', 'list'], /argument 'bogus' is invalid. Allowed choices are auto, flock, lockfile, none/);
+    await expectUsageError(['--lock', 'bogus', 'list'], /argument 'bogus' is invalid. Allowed choices are auto, os, lockfile, none/);
   });
 
   it('worker: exactly one of --exec/--handler, and a handler module that loads with a default function', async () => {
@@ -137,7 +138,7 @@ describe('databases tasklock cannot use: one line, exit 1', () => {
   it('a lock strategy other than the recorded one', async () => {
     const result = await cli(['--db', db, '--lock', 'lockfile', 'list']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^tasklock: .* is set up for lock strategy flock, not lockfile: [^\n]*--reset-lock-strategy\)\n$/);
+    expect(result.stderr).toMatch(/^tasklock: .* is set up for lock strategy os, not lockfile: [^\n]*--reset-lock-strategy\)\n$/);
   });
 
   it('--verbose adds the stack', async () => {

@@ -20,21 +20,22 @@ describe.concurrent('tasklock init', () => {
     const db = join(dir, 'q.db');
     const first = await cli(['--db', db, 'init']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/schema version\s+2 \(applied migration\(s\) 1, 2\)/);
-    expect(first.stdout).toMatch(/lock strategy\s+flock/);
+    expect(first.stdout).toMatch(/schema version\s+3 \(applied migration\(s\) 1, 2, 3\)/);
+    expect(first.stdout).toMatch(/^store\s+sqlite \d+\.\d+\.\d+$/m);
+    expect(first.stdout).toMatch(/lock strategy\s+os/);
     const again = await cliJson(db, ['init']);
-    expect(again).toEqual({ schemaVersion: 2, lock: { strategy: 'flock', path: `${db}.lock` }, path: db, appliedMigrations: [] });
+    expect(again).toEqual({ engine: 'sqlite', engineVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/), schemaVersion: 3, lock: { strategy: 'os', path: `${db}.lock` }, path: db, appliedMigrations: [] });
   });
 
   it('--reset-lock-strategy re-records the strategy; without it a different --lock is refused', async () => {
     const { db } = await initDb();
     const refused = await cli(['--db', db, '--lock', 'none', 'init']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^tasklock: .*set up for lock strategy flock, not none/);
+    expect(refused.stderr).toMatch(/^tasklock: .*set up for lock strategy os, not none/);
     const reset = await cliJson<{ lock: unknown }>(db, ['--lock', 'none', 'init', '--reset-lock-strategy']);
     expect(reset.lock).toEqual({ strategy: 'none', path: `${db}.lock` });
     // `auto` (the default) follows the recorded strategy.
-    expect((await cliJson<{ lock: { strategy: string } }>(db, ['stats'])).lock.strategy).toBe('none');
+    expect((await cliJson<{ store: { lock: { strategy: string } } }>(db, ['stats'])).store.lock.strategy).toBe('none');
   });
 
   it('uses $TASKLOCK_DB when --db is absent', async () => {
@@ -143,8 +144,7 @@ describe.concurrent('tasklock list / show / stats', () => {
     const stats = await cliJson<Record<string, unknown>>(db, ['stats']);
     expect(stats).toMatchObject({
       counts: { pending: 2, scheduled: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
-      lock: { strategy: 'flock', path: `${db}.lock` },
-      schemaVersion: 2,
+      store: { engine: 'sqlite', location: db, lock: { strategy: 'os', path: `${db}.lock` }, schemaVersion: 3 },
       overdueLeases: 0,
       workers: { live: 0, total: 0 },
     });
@@ -152,11 +152,11 @@ describe.concurrent('tasklock list / show / stats', () => {
     expect(stats.writes).toMatchObject({ transactions: expect.any(Number), lockWaitMs: expect.any(Object), lockHoldMs: expect.any(Object) });
     const human = await cli(['--db', db, 'stats']);
     expect(human.stdout).toMatch(/^pending 2, scheduled 0, running 0, succeeded 0, failed 0, cancelled 0$/m);
-    expect(human.stdout).toMatch(/^lock\s+flock/m);
+    expect(human.stdout).toMatch(/^lock\s+os/m);
   });
 });
 
-describe.concurrent('tasklock cancel / retry / purge / recover', () => {
+describe.concurrent('tasklock cancel / retry / purge / reclaim', () => {
   it('cancel, retry and purge walk a task through the operator transitions', async () => {
     const { db } = await initDb();
     const id = await enqueue(db, 'job');
@@ -171,10 +171,11 @@ describe.concurrent('tasklock cancel / retry / purge / recover', () => {
     expect((await cliJson<{ tasks: unknown[] }>(db, ['list'])).tasks).toEqual([]);
   });
 
-  it('recover reclaims an expired lease', async () => {
+  it('reclaim takes back an expired lease (recover, its old name, still works)', async () => {
     const { db } = await initDb();
     const id = await enqueue(db, 'job');
-    expect(await cliJson(db, ['recover'])).toEqual({ reclaimed: 0, expired: 0, deadOwner: 0, deadWorkers: [], killedGroups: [], blocked: [], pruned: 0 });
+    expect(await cliJson(db, ['reclaim'])).toEqual({ reclaimed: 0, leaseExpired: 0, deadOwner: 0, deadWorkers: [], killedGroups: [], blocked: [], pruned: 0 });
+    expect(await cliJson(db, ['recover'])).toEqual(await cliJson(db, ['reclaim']));
     const queue = await Queue.open(db);
     try {
       await queue.claim({ workerId: 'ghost', leaseMs: 100 });
@@ -182,11 +183,12 @@ describe.concurrent('tasklock cancel / retry / purge / recover', () => {
       queue.close();
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const recovered = await cli(['--db', db, 'recover']);
-    expect(recovered.stdout).toBe('reclaimed 1 task(s): 1 with an expired lease, 0 of dead worker(s)\n');
+    const reclaimed = await cli(['--db', db, 'reclaim']);
+    expect(reclaimed.stdout).toBe('reclaimed 1 task(s): 1 with an expired lease, 0 of dead worker(s)\n');
     const shown = await show(db, id);
     expect(shown.task.status).toBe('pending');
-    expect(shown.events.at(-1)).toMatchObject({ transition: 'expire', workerId: 'ghost' });
+    expect(shown.events.at(-1)).toMatchObject({ transition: 'reclaim', workerId: 'ghost' });
+    expect(shown.runs.at(-1)).toMatchObject({ outcome: 'reclaimed', workerId: 'ghost' });
   });
 });
 
@@ -216,7 +218,7 @@ describe.concurrent('tasklock doctor / workers', () => {
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
     expect(report.ok).toBe(false);
-    expect(report.checks.find((c) => c.name === 'leases')).toMatchObject({ ok: false, detail: expect.stringContaining('tasklock recover') });
+    expect(report.checks.find((c) => c.name === 'leases')).toMatchObject({ ok: false, detail: expect.stringContaining('tasklock reclaim') });
     // With --json the error is JSON too: one object on stderr.
     expect(JSON.parse(result.stderr)).toEqual({ error: { code: 'failed', message: 'doctor: 1 check(s) failed: leases' } });
   });

@@ -146,7 +146,7 @@ describe('the recovery sweep and a recorded handler group', () => {
     await vi.waitFor(() => expect(liveMembers(ready.pgid).length).toBeGreaterThanOrEqual(3), { timeout: 5000, interval: 20 });
     const members = liveMembers(ready.pgid).length;
     if (leaseMs === '200') await vi.waitFor(async () => expect((await cliJson<{ overdueLeases: number }>(db, ['stats'])).overdueLeases).toBe(1), { timeout: 5000, interval: 50 });
-    const swept = await cliJson<{ deadOwner: number; killedGroups: { taskId: number; pgid: number; members: number }[] }>(db, ['recover']);
+    const swept = await cliJson<{ deadOwner: number; killedGroups: { taskId: number; pgid: number; members: number }[] }>(db, ['reclaim']);
     expect(swept.deadOwner).toBe(1);
     expect(swept.killedGroups).toMatchObject([{ taskId: id, pgid: ready.pgid, members }]);
     expect(liveMembers(ready.pgid)).toEqual([]);

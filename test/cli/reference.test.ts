@@ -15,7 +15,7 @@ const CONTRACT: Record<string, string[]> = {
   cancel: ['--reason', '--status', '--type', '--queue', '--older-than', '--dry-run'],
   retry: ['--status', '--type', '--queue', '--older-than', '--dry-run'],
   purge: ['--older-than', '--status'],
-  recover: ['--worker-retention'],
+  reclaim: ['--worker-retention'],
   doctor: [],
   workers: ['--all'],
   backup: ['--force'],

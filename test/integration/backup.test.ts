@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Queue, type EnqueueItem } from '@tasklock/core';
 import { cli, cliFixture, killAllWorkers, startWorker } from '../utils/cli.js';
 import { Database, type RawConnection } from '../utils/core-deps.js';
+import { sqliteOf } from '../utils/lifecycle.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
 
 afterEach(async () => {
@@ -36,17 +37,17 @@ describe('tasklock backup while 4 worker processes drain the queue', () => {
     const dir = makeTempDir();
     const db = join(dir, 'q.db');
     const dest = join(dir, 'q.bak');
-    const queue = await Queue.open(db, { synchronous: 'NORMAL' });
+    const queue = await Queue.open(db, { sqlite: { synchronous: 'NORMAL' } });
     try {
       for (let i = 0; i < TASKS; i += 1000) await queue.enqueueMany(items(1000, 'n'));
       const workers = Array.from({ length: 4 }, () =>
         startWorker(db, ['--handler', cliFixture('sleep-handler.mjs'), '--concurrency', '4', '--until-empty'], { env: { SLEEP_MS: '3' } }),
       );
-      const succeeded = () => count(queue.db.connection, "SELECT count(*) AS n FROM tasks WHERE status = 'succeeded'");
+      const succeeded = () => count(sqliteOf(queue).connection, "SELECT count(*) AS n FROM tasks WHERE status = 'succeeded'");
       await vi.waitFor(() => expect(succeeded()).toBeGreaterThanOrEqual(400), { timeout: 30_000, interval: 20 });
 
       // More tasks arrive while the backup runs: the copy holds a prefix of them, whichever.
-      const before = count(queue.db.connection, 'SELECT count(*) AS n FROM tasks');
+      const before = count(sqliteOf(queue).connection, 'SELECT count(*) AS n FROM tasks');
       let done = false;
       const backup = cli(['--db', db, '--json', 'backup', dest]).finally(() => {
         done = true;
@@ -66,7 +67,7 @@ describe('tasklock backup while 4 worker processes drain the queue', () => {
 
       const exits = await Promise.all(workers.map((w) => w.exited));
       expect(exits.map((e) => e.code), exits.map((e) => e.stderr).join('\n')).toEqual([0, 0, 0, 0]);
-      const live = queue.stats().counts;
+      const live = (await queue.stats()).counts;
       expect(live.succeeded + live.failed).toBe(after);
 
       const copy = new Database(dest, { readonly: true, fileMustExist: true });

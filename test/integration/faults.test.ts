@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Worker, type Queue } from '@tasklock/core';
 import { Database } from '../utils/core-deps.js';
-import { closeQueues, openTempQueue, reopen, snapshot, taskIn, type Placed } from '../utils/lifecycle.js';
+import { closeQueues, openTempQueue, reopen, snapshot, sqliteOf, taskIn, type Placed } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
 afterEach(() => {
@@ -15,7 +15,7 @@ afterEach(() => {
  * ~100 KB, which needs new pages. Everything the transition wrote before must roll back.
  */
 function failWithDiskFull(queue: Queue, on: 'event' | 'heartbeat' | 'delete' | 'run' | 'worker'): () => void {
-  const db = queue.db.connection;
+  const db = sqliteOf(queue).connection;
   const target = {
     event: 'AFTER INSERT ON main.task_events',
     heartbeat: 'AFTER UPDATE OF lease_expires_at ON main.tasks',
@@ -52,19 +52,19 @@ describe('a failed write changes nothing, anywhere', () => {
       const queue = await openTempQueue();
       const other = await reopen(queue);
       const placed = await taskIn(queue, move.from);
-      const before = snapshot(queue, placed.task.id);
-      const viewBefore = queue.get(placed.task.id);
+      const before = await snapshot(queue, placed.task.id);
+      const viewBefore = await queue.get(placed.task.id);
       const lift = failWithDiskFull(queue, move.on);
       const error = await move.run(queue, placed).then(() => null, (e: unknown) => e);
-      expect(error).toMatchObject({ code: 'persistence', sqliteCode: 'SQLITE_FULL' });
-      expect(queue.db.connection.inTransaction).toBe(false);
-      expect(queue.db.metrics.busyRetries).toBe(0);
-      expect(snapshot(queue, placed.task.id)).toEqual(before);
-      expect(snapshot(other, placed.task.id)).toEqual(before);
-      expect(queue.get(placed.task.id)).toEqual(viewBefore);
+      expect(error).toMatchObject({ code: 'persistence', engineCode: 'SQLITE_FULL' });
+      expect(sqliteOf(queue).connection.inTransaction).toBe(false);
+      expect(sqliteOf(queue).metrics.busyRetries).toBe(0);
+      expect(await snapshot(queue, placed.task.id)).toEqual(before);
+      expect(await snapshot(other, placed.task.id)).toEqual(before);
+      expect(await queue.get(placed.task.id)).toEqual(viewBefore);
       lift();
       await move.run(queue, placed);
-      expect(snapshot(other, placed.task.id)).not.toEqual(before);
+      expect(await snapshot(other, placed.task.id)).not.toEqual(before);
     });
   }
 
@@ -79,35 +79,35 @@ describe('a failed write changes nothing, anywhere', () => {
     const queue = await openTempQueue();
     const placed = await taskIn(queue, 'succeeded');
     const lift = failWithDiskFull(queue, 'delete');
-    await expect(queue.purge({ olderThanMs: 0 })).rejects.toMatchObject({ sqliteCode: 'SQLITE_FULL' });
-    expect(queue.get(placed.task.id).status).toBe('succeeded');
+    await expect(queue.purge({ olderThanMs: 0 })).rejects.toMatchObject({ engineCode: 'SQLITE_FULL' });
+    expect((await queue.get(placed.task.id)).status).toBe('succeeded');
     const again = await reopen(queue);
-    expect(again.get(placed.task.id).status).toBe('succeeded');
+    expect((await again.get(placed.task.id)).status).toBe('succeeded');
     lift();
     expect(await queue.purge({ olderThanMs: 0 })).toBe(1);
     again.close();
     const third = await reopen(queue);
-    expect(() => third.get(placed.task.id)).toThrow(/does not exist/);
-    expect(third.list()).toEqual([]);
+    await expect(third.get(placed.task.id)).rejects.toThrow(/does not exist/);
+    expect(await third.list()).toEqual([]);
   });
 
   for (const [name, move] of Object.entries(MOVES)) {
     it(`${name}: SQLITE_BUSY from an outside writer → retried, then a typed error with nothing written`, async () => {
-      const queue = await openTempQueue({ busyTimeoutMs: 0, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+      const queue = await openTempQueue({ sqlite: { busyTimeoutMs: 0, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } } });
       const placed = await taskIn(queue, move.from);
-      const before = snapshot(queue, placed.task.id);
-      const outsider = new Database(queue.db.path);
+      const before = await snapshot(queue, placed.task.id);
+      const outsider = new Database(queue.describe().location);
       try {
         outsider.exec('BEGIN IMMEDIATE');
         const error = await move.run(queue, placed).then(() => null, (e: unknown) => e);
-        expect(error).toMatchObject({ code: 'persistence', sqliteCode: expect.stringMatching(/^SQLITE_BUSY/) });
+        expect(error).toMatchObject({ code: 'persistence', engineCode: expect.stringMatching(/^SQLITE_BUSY/) });
         expect((error as Error).message).toMatch(/after 2 attempts/);
-        expect(queue.db.metrics.busyRetries).toBe(1);
+        expect(sqliteOf(queue).metrics.busyRetries).toBe(1);
         outsider.exec('ROLLBACK');
       } finally {
         outsider.close();
       }
-      expect(snapshot(queue, placed.task.id)).toEqual(before);
+      expect(await snapshot(queue, placed.task.id)).toEqual(before);
       await move.run(queue, placed);
     });
   }
@@ -131,10 +131,10 @@ describe('a failed write changes nothing, anywhere', () => {
     const lift = failWithDiskFull(queue, 'event');
     finishHandler!();
     await vi.waitFor(() => expect(worker.stats().persistFailures).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
-    expect(queue.get(task.id).status).toBe('running');
+    expect((await queue.get(task.id)).status).toBe('running');
     expect(worker.inFlight).toBe(1);
     lift();
-    await vi.waitFor(() => expect(queue.get(task.id).status).toBe('succeeded'), { timeout: 10_000 });
+    await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'), { timeout: 10_000 });
     expect(ran).toBe(1);
     expect(await worker.stop()).toMatchObject({ succeeded: 1, rejected: 0 });
   });
@@ -148,10 +148,10 @@ describe('a failed write changes nothing, anywhere', () => {
     const done = worker.start();
     await vi.waitFor(() => expect(logged.filter((m) => m.startsWith('register worker failed')).length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
     expect(logged.find((m) => m.startsWith('register worker failed'))).toMatch(/SQLITE_FULL/);
-    expect(queue.workers().map((w) => w.id)).not.toContain('patient');
-    expect(queue.get(task.id).status).toBe('pending');
+    expect((await queue.workers()).map((w) => w.id)).not.toContain('patient');
+    expect((await queue.get(task.id)).status).toBe('pending');
     lift();
-    await vi.waitFor(() => expect(queue.get(task.id).status).toBe('succeeded'), { timeout: 10_000 });
+    await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'), { timeout: 10_000 });
     await worker.stop();
     expect(await done).toMatchObject({ succeeded: 1 });
   });
@@ -168,7 +168,7 @@ describe('a failed write changes nothing, anywhere', () => {
     await worker.stop();
     expect(await done).toMatchObject({ claimed: 0 });
     expect(ran).toBe(0);
-    expect(queue.workers().map((w) => w.id)).not.toContain('never');
-    expect(queue.get(task.id).status).toBe('pending');
+    expect((await queue.workers()).map((w) => w.id)).not.toContain('never');
+    expect((await queue.get(task.id)).status).toBe('pending');
   });
 });

@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, TasklockError } from '@tasklock/core';
+import { TasklockError } from '@tasklock/core';
+import { openDatabase } from '@tasklock/core/sqlite';
 import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
 

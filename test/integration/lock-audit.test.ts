@@ -29,7 +29,7 @@ async function run(strategy: string, iterations: number) {
 
 describe('TASKLOCK_LOCK_AUDIT (the stress harness’s in-lock overlap check)', () => {
   it('finds no overlap under the OS lock', async () => {
-    const { violations, count } = await run('flock', 200);
+    const { violations, count } = await run('os', 200);
     expect(violations).toEqual([]);
     expect(count).toBe(800);
   });
@@ -46,14 +46,14 @@ describe('TASKLOCK_LOCK_AUDIT (the stress harness’s in-lock overlap check)', (
     const audit = join(dir, 'audit');
     const db = join(dir, 'q.db');
     const env = { TASKLOCK_LOCK_AUDIT: audit };
-    const holder = startFixture('lock-client.mjs', [db, 'flock'], { env });
+    const holder = startFixture('lock-client.mjs', [db, 'os'], { env });
     await holder.waitForLine(/^ready /);
     holder.send('acquire 5000');
     await holder.waitForLine(/^acquired /);
     expect(readFileSync(audit, 'utf8')).toMatch(new RegExp(`^${holder.pid}:`));
     holder.kill('SIGKILL');
     await holder.exited;
-    const next = startFixture('lock-client.mjs', [db, 'flock'], { env });
+    const next = startFixture('lock-client.mjs', [db, 'os'], { env });
     await next.waitForLine(/^ready /);
     next.send('acquire 5000');
     await next.waitForLine(/^acquired /);

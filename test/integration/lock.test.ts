@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LockLostError, LockUnavailableError, openDatabase, WriteLock, type LockStrategy } from '@tasklock/core';
+import { LockLostError, LockUnavailableError } from '@tasklock/core';
+import { openDatabase, WriteLock, type LockStrategy } from '@tasklock/core/sqlite';
 import { fixturePath, killAllFixtures, startFixture, type FixtureProcess } from '../utils/fixture-process.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
 
@@ -13,8 +14,8 @@ afterEach(async () => {
 
 const PROCESSES = 4;
 /** proper-lockfile waiters poll, so its strategy gets fewer rounds in the same time. */
-const ROUNDS: Record<'flock' | 'lockfile', { lock: number; db: number; inProcess: number }> = {
-  flock: { lock: 300, db: 200, inProcess: 200 },
+const ROUNDS: Record<'os' | 'lockfile', { lock: number; db: number; inProcess: number }> = {
+  os: { lock: 300, db: 200, inProcess: 200 },
   lockfile: { lock: 40, db: 30, inProcess: 40 },
 };
 const STALE_MS = 2000;
@@ -37,7 +38,7 @@ async function startTogether(children: FixtureProcess[], ready: string): Promise
   for (const child of children) child.send('go');
 }
 
-describe.each(['flock', 'lockfile'] as const)('write lock exclusion, strategy %s', (strategy) => {
+describe.each(['os', 'lockfile'] as const)('write lock exclusion, strategy %s', (strategy) => {
   it(`${PROCESSES} processes incrementing a counter file under the lock lose no increment`, async () => {
     const dir = makeTempDir();
     const dbPath = join(dir, 'q.db');
@@ -83,7 +84,7 @@ describe.each(['flock', 'lockfile'] as const)('write lock exclusion, strategy %s
     };
     try {
       // One backend: one descriptor on the lock file (a second one would be a second OFD owner).
-      if (strategy === 'flock') expect(lockFileDescriptors(dbPath)).toBe(1);
+      if (strategy === 'os') expect(lockFileDescriptors(dbPath)).toBe(1);
       await Promise.all([increment(first), increment(second), increment(first)]);
       expect(maxInside).toBe(1);
       expect(Number(readFileSync(counterPath, 'utf8'))).toBe(3 * rounds);
@@ -112,12 +113,12 @@ describe.each(['flock', 'lockfile'] as const)('write lock exclusion, strategy %s
       first.close();
       await second.acquire(1000);
       await second.release();
-      if (strategy === 'flock') expect(lockFileDescriptors(dbPath)).toBe(1);
+      if (strategy === 'os') expect(lockFileDescriptors(dbPath)).toBe(1);
     } finally {
       first.close();
       second.close();
     }
-    if (strategy === 'flock') expect(lockFileDescriptors(dbPath)).toBe(0);
+    if (strategy === 'os') expect(lockFileDescriptors(dbPath)).toBe(0);
   });
 
   it(`${PROCESSES} processes doing read-modify-write transactions through db.write lose no update`, async () => {
@@ -262,7 +263,7 @@ describe('falling back when the OS lock is unavailable', () => {
       try {
         expect(lock.strategy).toBe<LockStrategy>('lockfile');
         expect(warnings).toHaveLength(1);
-        expect(warnings[0]).toMatch(/lock strategy flock unavailable/);
+        expect(warnings[0]).toMatch(/lock strategy os unavailable/);
         expect(warnings[0]).toMatch(reason);
         expect(warnings[0]).toMatch(/using lockfile$/);
         expect(lock.fallbackReasons).toHaveLength(1);
@@ -288,12 +289,12 @@ describe('falling back when the OS lock is unavailable', () => {
       expect(warnings).toEqual([]);
     });
 
-    it(`${name}: an explicit --lock flock never falls back`, () => {
+    it(`${name}: an explicit --lock os never falls back`, () => {
       savedAddon = process.env[ADDON_VARIABLE];
       const dbPath = join(makeTempDir(), 'q.db');
       prepare(dbPath);
       const warnings: string[] = [];
-      expect(() => WriteLock.open(dbPath, { strategy: 'flock', onWarning: (message) => warnings.push(message) })).toThrow(LockUnavailableError);
+      expect(() => WriteLock.open(dbPath, { strategy: 'os', onWarning: (message) => warnings.push(message) })).toThrow(LockUnavailableError);
       expect(warnings).toEqual([]);
     });
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, SCHEMA_VERSION } from '@tasklock/core';
+import { MIGRATIONS, SCHEMA_VERSION } from '@tasklock/core/sqlite';
 import { Database } from '../utils/core-deps.js';
 import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
@@ -30,7 +30,7 @@ describe('migrations', () => {
     const applied = reports.map((report) => report.applied);
     expect(applied.filter((versions) => versions.length > 0)).toEqual([MIGRATIONS.map((m) => m.version)]);
     expect(applied.filter((versions) => versions.length === 0)).toHaveLength(7);
-    expect(new Set(reports.map((report) => report.strategy))).toEqual(new Set(['flock']));
+    expect(new Set(reports.map((report) => report.strategy))).toEqual(new Set(['os']));
 
     // Every child has exited: only now may this process look at the file.
     const raw = new Database(dbPath, { readonly: true });
@@ -39,7 +39,7 @@ describe('migrations', () => {
       expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
       const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       expect(tables).toEqual(expect.arrayContaining(['meta', 'tasks']));
-      expect(raw.prepare("SELECT value FROM meta WHERE key = 'lock_strategy'").pluck().get()).toBe('flock');
+      expect(raw.prepare("SELECT value FROM meta WHERE key = 'lock_strategy'").pluck().get()).toBe('os');
     } finally {
       raw.close();
     }
@@ -47,8 +47,8 @@ describe('migrations', () => {
   });
 });
 
-describe('migration 2 on a version-1 database with data in it', () => {
-  it('adds the attempt-process, released and crashed columns, counts earlier releases, keeps every row', async () => {
+describe('migrations 2 and 3 on a version-1 database with data in it', () => {
+  it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, keeps every row', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
     // A version-1 database as the previous release left it: one task released twice (that
     // release raised max_attempts to 3), one finished task, one stopped worker.
@@ -60,9 +60,13 @@ describe('migration 2 on a version-1 database with data in it', () => {
       INSERT INTO meta (key, value) VALUES ('lock_strategy', 'flock');
       INSERT INTO tasks (id, type, status, payload, attempts, max_attempts, backoff, run_at, created_at, updated_at)
         VALUES (1, 'mail', 'pending', '{}', 2, 3, '{"baseMs":1000,"factor":2,"maxMs":3600000}', 0, 0, 0),
-               (2, 'mail', 'succeeded', '{}', 1, 1, '{"baseMs":1000,"factor":2,"maxMs":3600000}', 0, 0, 0);
-      INSERT INTO task_runs (task_id, attempt, worker_id, lease_token, started_at, finished_at, outcome)
-        VALUES (1, 1, 'w', 't1', 0, 1, 'released'), (1, 2, 'w', 't2', 1, 2, 'released'), (2, 1, 'w', 't3', 0, 1, 'succeeded');
+               (2, 'mail', 'succeeded', '{}', 1, 1, '{"baseMs":1000,"factor":2,"maxMs":3600000}', 0, 0, 0),
+               (3, 'mail', 'pending', '{}', 1, 3, '{"baseMs":1000,"factor":2,"maxMs":3600000}', 0, 0, 0);
+      INSERT INTO task_runs (id, task_id, attempt, worker_id, lease_token, started_at, finished_at, outcome, error)
+        VALUES (10, 1, 1, 'w', 't1', 0, 1, 'released', NULL), (11, 1, 2, 'w', 't2', 1, 2, 'released', NULL),
+               (12, 2, 1, 'w', 't3', 0, 1, 'succeeded', NULL), (13, 3, 1, 'w', 't4', 0, 1, 'lease-lost', 'lease lost: lease expired');
+      INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail)
+        VALUES (3, 1, 'claim', 'pending', 'running', 1, 'w', NULL), (3, 2, 'expire', 'running', 'pending', 1, 'w', 'lease lost: lease expired');
       INSERT INTO workers (id, pid, host, process_start, queue, started_at, last_seen, stopped_at)
         VALUES ('w', 1, 'h', '1', 'default', 0, 0, 5);
     `);
@@ -70,16 +74,27 @@ describe('migration 2 on a version-1 database with data in it', () => {
 
     const opener = startFixture('open-db.mjs', [dbPath, '{}']);
     const exit = await opener.succeeded();
-    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2] });
+    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3] });
 
     const after = new Database(dbPath, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(2);
+      expect(after.pragma('user_version', { simple: true })).toBe(3);
       expect(after.prepare('SELECT id, attempts, max_attempts, released FROM tasks ORDER BY id').all()).toEqual([
         { id: 1, attempts: 2, max_attempts: 3, released: 2 },
         { id: 2, attempts: 1, max_attempts: 1, released: 0 },
+        { id: 3, attempts: 1, max_attempts: 3, released: 0 },
       ]);
-      expect(after.prepare('SELECT count(*) FROM task_runs WHERE handler_pgid IS NULL').pluck().get()).toBe(3);
+      expect(after.prepare('SELECT count(*) FROM task_runs WHERE handler_pgid IS NULL').pluck().get()).toBe(4);
+      // Schema 3: one name for reclaim in stored values (rows and their ids kept), and the os strategy.
+      expect(after.prepare('SELECT id, task_id, outcome, error FROM task_runs ORDER BY id').all()).toEqual([
+        { id: 10, task_id: 1, outcome: 'released', error: null },
+        { id: 11, task_id: 1, outcome: 'released', error: null },
+        { id: 12, task_id: 2, outcome: 'succeeded', error: null },
+        { id: 13, task_id: 3, outcome: 'reclaimed', error: 'lease lost: lease expired' },
+      ]);
+      expect(after.prepare('SELECT transition FROM task_events WHERE task_id = 3 ORDER BY id').pluck().all()).toEqual(['claim', 'reclaim']);
+      expect(after.prepare("SELECT value FROM meta WHERE key = 'lock_strategy'").pluck().get()).toBe('os');
+      expect(after.pragma('foreign_key_check')).toEqual([]);
       expect(after.prepare('SELECT stopped_at, crashed_at, crashed_by FROM workers').get()).toEqual({ stopped_at: 5, crashed_at: null, crashed_by: null });
       expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MONITOR_SQL, QueueMonitor, type Queue } from '@tasklock/core';
-import { closeQueues, openTempQueue } from '../utils/lifecycle.js';
+import type { Queue } from '@tasklock/core';
+import { MONITOR_SQL, SqliteMonitor } from '@tasklock/core/sqlite';
+import { closeQueues, openTempQueue, sqliteOf } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
 afterEach(() => {
@@ -16,11 +17,11 @@ async function finish(queue: Queue, type: string, how: 'complete' | 'fail', opti
   return task.id;
 }
 
-describe('QueueMonitor (stats --watch)', () => {
+describe('SqliteMonitor (stats --watch)', () => {
   it('reads only the live set and new events each interval (EXPLAIN QUERY PLAN)', async () => {
     const queue = await openTempQueue();
     const plan = (sql: string, params: unknown) =>
-      (queue.db.connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params as never) as { detail: string }[]).map((row) => row.detail);
+      (sqliteOf(queue).connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params as never) as { detail: string }[]).map((row) => row.detail);
     expect(plan(MONITOR_SQL.live, { now: 0 })).toEqual(['SCAN tasks USING INDEX tasks_claimable', 'USE TEMP B-TREE FOR GROUP BY']);
     expect(plan(MONITOR_SQL.running, {})).toEqual(['SCAN tasks USING INDEX tasks_running_by_lease', 'USE TEMP B-TREE FOR GROUP BY']);
     expect(plan(MONITOR_SQL.events, { after: 0, upto: 1 })).toEqual([
@@ -33,11 +34,11 @@ describe('QueueMonitor (stats --watch)', () => {
 
   it('keeps counts equal to stats() while tasks move, finish, retry and are purged', async () => {
     const queue = await openTempQueue();
-    const monitor = new QueueMonitor(queue.db, 60_000);
+    const monitor = new SqliteMonitor(sqliteOf(queue), 60_000);
     await queue.enqueue('a', {});
     await queue.enqueue('b', {}, { delayMs: 3_600_000 });
-    const first = monitor.sample();
-    expect(first.counts).toEqual(queue.stats().counts);
+    const first = await monitor.sample();
+    expect(first.counts).toEqual((await queue.stats()).counts);
     expect(first.finishedPerSecond).toBeNull();
 
     await finish(queue, 'a', 'complete');
@@ -45,9 +46,9 @@ describe('QueueMonitor (stats --watch)', () => {
     const failed = await finish(queue, 'b', 'fail', { maxAttempts: 1 });
     await finish(queue, 'b', 'fail');
     const [lease] = await queue.claim({ workerId: 'w-2' });
-    const second = monitor.sample();
-    expect(second.counts).toEqual(queue.stats().counts);
-    expect(second.byType).toEqual(queue.stats().byType);
+    const second = await monitor.sample();
+    expect(second.counts).toEqual((await queue.stats()).counts);
+    expect(second.byType).toEqual((await queue.stats()).byType);
     expect(second.counts).toMatchObject({ pending: 0, scheduled: 2, running: 1, succeeded: 2, failed: 1 });
     expect(second.finished).toBe(3);
     expect(second.finishedPerSecond).toBeGreaterThan(0);
@@ -57,26 +58,26 @@ describe('QueueMonitor (stats --watch)', () => {
     await queue.complete(lease!, null);
     await queue.retry(failed);
     await queue.cancel(failed);
-    const third = monitor.sample();
-    expect(third.counts).toEqual(queue.stats().counts);
+    const third = await monitor.sample();
+    expect(third.counts).toEqual((await queue.stats()).counts);
     expect(third.finished).toBe(1);
     expect(third.runningByWorker).toEqual({});
 
     // A purge writes no event: the next re-base (here due at every sample) recounts finished tasks.
-    const rebasing = new QueueMonitor(queue.db, 0);
-    rebasing.sample();
+    const rebasing = new SqliteMonitor(sqliteOf(queue), 0);
+    await rebasing.sample();
     expect(await queue.purge({ olderThanMs: 0 })).toBe(4);
-    expect(rebasing.sample().counts).toEqual(queue.stats().counts);
+    expect((await rebasing.sample()).counts).toEqual((await queue.stats()).counts);
   });
 
   it('a monitor started later finds the last minute of failures, and none older', async () => {
     const queue = await openTempQueue();
     const old = await finish(queue, 'x', 'fail', { maxAttempts: 1 });
-    queue.db.connection.prepare('UPDATE task_events SET at = at - 120000 WHERE task_id = ?').run(old);
+    sqliteOf(queue).connection.prepare('UPDATE task_events SET at = at - 120000 WHERE task_id = ?').run(old);
     await finish(queue, 'x', 'fail', { maxAttempts: 1 });
     await finish(queue, 'x', 'fail');
     await finish(queue, 'x', 'complete');
-    const sample = new QueueMonitor(queue.db).sample();
+    const sample = await new SqliteMonitor(sqliteOf(queue)).sample();
     expect(sample.failuresLastMinute).toEqual({ attempts: 2, final: 1 });
     expect(sample.counts).toMatchObject({ failed: 2, succeeded: 1, scheduled: 1 });
   });
@@ -84,8 +85,8 @@ describe('QueueMonitor (stats --watch)', () => {
   it('reports the oldest due pending task, not a scheduled one', async () => {
     const queue = await openTempQueue();
     await queue.enqueue('later', {}, { runAt: Date.parse('2030-01-01T00:00:00Z') });
-    expect(new QueueMonitor(queue.db).sample().oldestDueAgeMs).toBe(0);
+    expect((await new SqliteMonitor(sqliteOf(queue)).sample()).oldestDueAgeMs).toBe(0);
     await queue.enqueue('now', {}, { runAt: Date.now() - 5000 });
-    expect(new QueueMonitor(queue.db).sample().oldestDueAgeMs).toBeGreaterThanOrEqual(5000);
+    expect((await new SqliteMonitor(sqliteOf(queue)).sample()).oldestDueAgeMs).toBeGreaterThanOrEqual(5000);
   });
 });

@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, openDatabase, SCHEMA_VERSION, TasklockError } from '@tasklock/core';
+import { TasklockError } from '@tasklock/core';
+import { MIGRATIONS, openDatabase, SCHEMA_VERSION } from '@tasklock/core/sqlite';
 import { Database } from '../utils/core-deps.js';
 import { fixturePath, killAllFixtures, startFixture } from '../utils/fixture-process.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
@@ -39,17 +40,17 @@ describe('lock strategy at open', () => {
     expect(error.message).toMatch(/no-such-addon\.cjs/);
   });
 
-  it('a database set up with flock refuses lockfile, and the reverse', async () => {
+  it('a database set up with the os strategy refuses lockfile, and the reverse', async () => {
     const dir = makeTempDir();
-    const flockDb = join(dir, 'flock.db');
-    (await openDatabase(flockDb, { lock: 'flock' })).close();
+    const osDb = join(dir, 'os.db');
+    (await openDatabase(osDb, { lock: 'os' })).close();
     const lockfileDb = join(dir, 'lockfile.db');
     (await openDatabase(lockfileDb, { lock: 'lockfile' })).close();
 
-    const wrongOnFlock = await openError(flockDb, { lock: 'lockfile' });
-    expect(wrongOnFlock.code).toBe('lock-strategy-mismatch');
-    expect(wrongOnFlock.message).toMatch(/set up for lock strategy flock, not lockfile/);
-    const wrongOnLockfile = await openError(lockfileDb, { lock: 'flock' });
+    const wrongOnOs = await openError(osDb, { lock: 'lockfile' });
+    expect(wrongOnOs.code).toBe('lock-strategy-mismatch');
+    expect(wrongOnOs.message).toMatch(/set up for lock strategy os, not lockfile/);
+    const wrongOnLockfile = await openError(lockfileDb, { lock: 'os' });
     expect(wrongOnLockfile.code).toBe('lock-strategy-mismatch');
   });
 
@@ -66,9 +67,9 @@ describe('lock strategy at open', () => {
     }
   });
 
-  it('auto on a flock database where the OS lock is unavailable refuses instead of falling back', async () => {
+  it('auto on an os-strategy database where the OS lock is unavailable refuses instead of falling back', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
-    (await openDatabase(dbPath, { lock: 'flock' })).close();
+    (await openDatabase(dbPath, { lock: 'os' })).close();
     process.env[ADDON_VARIABLE] = fixturePath('no-such-addon.cjs');
     const error = await openError(dbPath, { lock: 'auto' });
     expect(error.code).toBe('lock-strategy-mismatch');

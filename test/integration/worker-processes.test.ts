@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
 import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
-import { replayStatus } from '../utils/lifecycle.js';
+import { replayStatus, sqliteOf } from '../utils/lifecycle.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
 
 afterEach(async () => {
@@ -26,7 +26,7 @@ describe('worker processes on one database', () => {
     const dir = makeTempDir();
     const db = join(dir, 'q.db');
     const effects = join(dir, 'effects.log');
-    const queue = await Queue.open(db, { synchronous: 'NORMAL' });
+    const queue = await Queue.open(db, { sqlite: { synchronous: 'NORMAL' } });
     try {
       const items = Array.from({ length: 10_000 }, (_, i) => ({ type: 'n', payload: i }));
       for (let i = 0; i < items.length; i += 2500) await queue.enqueueMany(items.slice(i, i + 2500));
@@ -37,17 +37,18 @@ describe('worker processes on one database', () => {
       const perWorker = workers.map((w) => JSON.parse(w.lines.find((l) => l.startsWith('stats '))!.slice(6)).succeeded as number);
       expect(perWorker.reduce((a, b) => a + b, 0)).toBe(10_000);
 
-      const conn = queue.db.connection;
+      const conn = sqliteOf(queue).connection;
       expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(conn.pragma('foreign_key_check')).toEqual([]);
-      expect(queue.stats().counts).toEqual({ pending: 0, scheduled: 0, running: 0, succeeded: 10_000, failed: 0, cancelled: 0 });
+      expect((await queue.stats()).counts).toEqual({ pending: 0, scheduled: 0, running: 0, succeeded: 10_000, failed: 0, cancelled: 0 });
       expect(conn.prepare('SELECT count(*) AS n FROM task_runs').get()).toEqual({ n: 10_000 });
       expect(conn.prepare("SELECT count(*) AS n FROM tasks WHERE attempts != 1").get()).toEqual({ n: 0 });
       const executions = effectsOf(effects);
       expect(executions).toHaveLength(10_000);
       expect(new Set(executions.map((e) => e.id)).size).toBe(10_000);
       // Replay every task's log to its final status.
-      const mismatched = queue.list({ limit: 10_000 }).filter((t) => replayStatus(queue, t.id) !== t.status);
+      const mismatched = [];
+      for (const task of await queue.list({ limit: 10_000 })) if ((await replayStatus(queue, task.id)) !== task.status) mismatched.push(task.id);
       expect(mismatched).toEqual([]);
       console.log(`4 workers drained 10k tasks; per worker: ${perWorker.join(', ')}`);
     } finally {
@@ -59,29 +60,29 @@ describe('worker processes on one database', () => {
     const dir = makeTempDir();
     const db = join(dir, 'q.db');
     const effects = join(dir, 'effects.log');
-    const queue = await Queue.open(db, { synchronous: 'NORMAL' });
+    const queue = await Queue.open(db, { sqlite: { synchronous: 'NORMAL' } });
     try {
       await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'n', payload: i })));
       const victim = startFixture('queue-worker.mjs', [JSON.stringify({ db, effects, concurrency: 5, hold: 5, leaseMs: 600_000 })]);
       const [, victimId] = (await victim.waitForLine(/^holding 5 as (.+)$/))!;
-      expect(queue.stats().counts.running).toBe(5);
-      const staleLeases = queue.db.connection.prepare('SELECT task_id AS id, lease_token AS leaseToken FROM task_runs').all() as { id: number; leaseToken: string }[];
+      expect((await queue.stats()).counts.running).toBe(5);
+      const staleLeases = sqliteOf(queue).connection.prepare('SELECT task_id AS id, lease_token AS leaseToken FROM task_runs').all() as { id: number; leaseToken: string }[];
       victim.kill('SIGKILL');
       await victim.exited;
 
       const rescuer = startFixture('queue-worker.mjs', [JSON.stringify({ db, effects, concurrency: 5, untilEmpty: true })]);
       await rescuer.succeeded();
-      expect(queue.stats().counts).toMatchObject({ succeeded: 5, running: 0, pending: 0 });
-      for (const task of queue.list()) {
-        expect(queue.runs(task.id).map((r) => r.outcome)).toEqual(['reclaimed', 'succeeded']);
-        const expire = queue.events(task.id).find((e) => e.transition === 'reclaim');
+      expect((await queue.stats()).counts).toMatchObject({ succeeded: 5, running: 0, pending: 0 });
+      for (const task of await queue.list()) {
+        expect((await queue.runs(task.id)).map((r) => r.outcome)).toEqual(['reclaimed', 'succeeded']);
+        const expire = (await queue.events(task.id)).find((e) => e.transition === 'reclaim');
         expect(expire?.detail).toContain(`worker process is gone (worker ${victimId}`);
       }
       for (const lease of staleLeases) {
         await expect(queue.complete(lease, 'late')).rejects.toMatchObject({ code: 'lease-lost', taskId: lease.id });
       }
-      expect(queue.workers().find((w) => w.id === victimId)).toMatchObject({ stopped_at: null, crashed_by: expect.any(String), alive: false });
-      expect(queue.workers().find((w) => w.id === victimId)?.crashed_at).not.toBeNull();
+      expect((await queue.workers()).find((w) => w.id === victimId)).toMatchObject({ stopped_at: null, crashed_by: expect.any(String), alive: false });
+      expect((await queue.workers()).find((w) => w.id === victimId)?.crashed_at).not.toBeNull();
       expect(effectsOf(effects)).toHaveLength(10);
     } finally {
       queue.close();
@@ -91,7 +92,7 @@ describe('worker processes on one database', () => {
   it('a SIGKILLed worker on another host: its tasks come back when the lease expires', async () => {
     const dir = makeTempDir();
     const db = join(dir, 'q.db');
-    const queue = await Queue.open(db, { synchronous: 'NORMAL' });
+    const queue = await Queue.open(db, { sqlite: { synchronous: 'NORMAL' } });
     try {
       await queue.enqueueMany(Array.from({ length: 3 }, (_, i) => ({ type: 'n', payload: i })));
       const victim = startFixture('queue-worker.mjs', [JSON.stringify({ db, concurrency: 3, hold: 3, leaseMs: 1500 })]);
@@ -99,14 +100,14 @@ describe('worker processes on one database', () => {
       victim.kill('SIGKILL');
       await victim.exited;
       // Pretend it ran elsewhere: this host cannot check its pid, only its lease tells.
-      await queue.db.write((c) => c.prepare("UPDATE workers SET host = 'elsewhere' WHERE id = ?").run(victimId));
+      await sqliteOf(queue).write((c) => c.prepare("UPDATE workers SET host = 'elsewhere' WHERE id = ?").run(victimId));
       expect((await queue.reclaim()).deadOwner).toBe(0);
 
       const rescuer = startFixture('queue-worker.mjs', [JSON.stringify({ db, concurrency: 3, untilEmpty: true, reclaimEveryMs: 100 })]);
       await rescuer.succeeded();
-      expect(queue.stats().counts).toMatchObject({ succeeded: 3, running: 0 });
-      for (const task of queue.list()) {
-        expect(queue.events(task.id).find((e) => e.transition === 'reclaim')?.detail).toMatch(/lease expired/);
+      expect((await queue.stats()).counts).toMatchObject({ succeeded: 3, running: 0 });
+      for (const task of await queue.list()) {
+        expect((await queue.events(task.id)).find((e) => e.transition === 'reclaim')?.detail).toMatch(/lease expired/);
       }
     } finally {
       queue.close();

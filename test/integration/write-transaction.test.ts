@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openDatabase, PersistenceError, TasklockError, type TasklockDatabase } from '@tasklock/core';
+import { PersistenceError, TasklockError } from '@tasklock/core';
+import { openDatabase, type TasklockDatabase } from '@tasklock/core/sqlite';
 import { Database } from '../utils/core-deps.js';
 import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
@@ -46,7 +47,7 @@ describe('SQLITE_BUSY from a connection outside tasklock', () => {
     const error = await rejection(db.write(insert('busy', '1'), { label: 'busy-test' }));
     expect(error).toBeInstanceOf(PersistenceError);
     expect(error).toMatchObject({ code: 'persistence' });
-    expect((error as PersistenceError).sqliteCode).toMatch(/^SQLITE_BUSY/);
+    expect((error as PersistenceError).engineCode).toMatch(/^SQLITE_BUSY/);
     expect((error as Error).message).toMatch(/^busy-test failed after 3 attempts: SQLITE_BUSY/);
     expect(db.metrics.busyRetries).toBe(2);
     expect(db.metrics.failures).toBe(1);
@@ -95,7 +96,7 @@ describe('SQLITE_FULL', () => {
     };
     const error = await rejection(db.write(bigWrite));
     expect(error).toBeInstanceOf(PersistenceError);
-    expect((error as PersistenceError).sqliteCode).toBe('SQLITE_FULL');
+    expect((error as PersistenceError).engineCode).toBe('SQLITE_FULL');
     expect(db.metrics.busyRetries).toBe(0);
     expect(db.metrics.failures).toBe(1);
     expect(db.connection.inTransaction).toBe(false);
@@ -111,8 +112,8 @@ describe('SQLITE_FULL', () => {
 
 describe('lock timeout', () => {
   async function outsideHolder(dbPath: string) {
-    const holder = startFixture('lock-client.mjs', [dbPath, 'flock']);
-    await holder.waitForLine('ready flock');
+    const holder = startFixture('lock-client.mjs', [dbPath, 'os']);
+    await holder.waitForLine('ready os');
     holder.send('acquire 5000');
     await holder.waitForLine(/^acquired \d+$/);
     return holder;
@@ -120,7 +121,7 @@ describe('lock timeout', () => {
 
   it('fails closed: rejects with lock-timeout, writes nothing, and leaves the lock to others', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
-    const db = await open(dbPath, { lock: 'flock', lockTimeoutMs: 200 });
+    const db = await open(dbPath, { lock: 'os', lockTimeoutMs: 200 });
     const holder = await outsideHolder(dbPath);
 
     const error = await rejection(db.write(insert('timed-out', '1')));
@@ -145,8 +146,8 @@ describe('lock timeout', () => {
 
   it('a writer arriving while the abandoned kernel wait is parked takes the lock it brings', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
-    const impatient = await open(dbPath, { lock: 'flock', lockTimeoutMs: 200 });
-    const patient = await open(dbPath, { lock: 'flock', lockTimeoutMs: 10_000 });
+    const impatient = await open(dbPath, { lock: 'os', lockTimeoutMs: 200 });
+    const patient = await open(dbPath, { lock: 'os', lockTimeoutMs: 10_000 });
     const holder = await outsideHolder(dbPath);
 
     expect(await rejection(impatient.write(insert('timed-out', '1')))).toMatchObject({ code: 'lock-timeout' });

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAliveByStat, isProcessAlive, parseProcStat, processStart, type ProcStat } from '@tasklock/core';
+import { isAliveByStat, isProcessAlive, parseProcStat, processStart, type ProcStat } from '../../packages/core/src/process-identity.js';
 
 // Dead-owner reclaim and the stress harness's lock audit both decide "is the process that held
 // this alive?"; a wrong "alive" delays recovery, a wrong "dead" hands a live worker's tasks away.

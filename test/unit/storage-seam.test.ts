@@ -3,8 +3,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// The storage seam: SQLite and its locks live under packages/core/src/storage/sqlite/ and
-// nowhere else, so that a second store can sit beside it. (The stress harness reads the file
+// The storage seam (packages/core/src/storage/store.ts): SQLite and its locks live under
+// packages/core/src/storage/sqlite/ and nowhere else, so that a second store can sit beside it. (The stress harness reads the file
 // with a raw connection of its own to check invariants; it is a test tool, not the product.)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENGINE_MODULES = ['better-sqlite3', 'proper-lockfile', 'fs-native-extensions'];
@@ -38,18 +38,40 @@ describe('the storage seam', () => {
     expect(leaks).toEqual([]);
   });
 
-  it('the worker knows the store only through the queue: no import reaches into storage/sqlite/', () => {
-    const reaching = ['packages/core/src/worker.ts', 'packages/core/src/worker-finisher.ts'].flatMap((path) =>
-      importedModules(readFileSync(join(ROOT, path), 'utf8'))
-        .filter((module) => module.includes('storage/sqlite/'))
-        .map((module) => `${path} imports ${module}`),
-    );
+  it('above the seam, only the store opener and the public index name the SQLite store', () => {
+    // Everything in core outside storage/, and the CLI and the demo, know stores through
+    // storage/store.ts (the TaskStore interface) and the queue. The exceptions: storage/open-store.ts
+    // picks the store for a location, and index.ts re-exports the SQLite store's option types.
+    const core = join(ROOT, 'packages/core/src');
+    const above = [
+      ...sources(core).filter((file) => !relative(core, file).startsWith('storage/')),
+      ...sources(join(ROOT, 'packages/cli/src')),
+      ...sources(join(ROOT, 'packages/demo/src')),
+    ];
+    expect(above.length).toBeGreaterThan(30);
+    const reaching = above.flatMap((file) => {
+      const path = relative(ROOT, file);
+      if (path === 'packages/core/src/index.ts') return [];
+      return importedModules(readFileSync(file, 'utf8'))
+        .filter((module) => module.includes('storage/sqlite') || module === '@tasklock/core/sqlite')
+        .map((module) => `${path} imports ${module}`);
+    });
     expect(reaching).toEqual([]);
+    const opener = importedModules(readFileSync(join(core, 'storage/open-store.ts'), 'utf8'));
+    expect(opener.filter((module) => module.includes('sqlite'))).toEqual(['./sqlite/sqlite-store.js']);
   });
 
-  it('the CLI and the demo use the queue\'s API, never its SQLite handle (queue.db)', () => {
+  it('the TaskStore interface and its rows name no engine, connection or transaction type', () => {
+    for (const file of ['storage/store.ts', 'storage/rows.ts']) {
+      const text = readFileSync(join(ROOT, 'packages/core/src', file), 'utf8');
+      expect(importedModules(text).filter((module) => !/^\.\.?\//.test(module) || module.includes('sqlite')), file).toEqual([]);
+      expect(text, file).not.toMatch(/\b(Database|Statement|Transaction|Connection)\b/);
+    }
+  });
+
+  it("the CLI and the demo use the queue's API, never the store's database handle", () => {
     const users = ['packages/cli/src', 'packages/demo/src'].flatMap((dir) => sources(join(ROOT, dir)));
-    const reaching = users.filter((file) => /\bqueue\.db\b/.test(readFileSync(file, 'utf8'))).map((file) => relative(ROOT, file));
+    const reaching = users.filter((file) => /\bqueue\.db\b|\.store\.database\b|SqliteStore/.test(readFileSync(file, 'utf8'))).map((file) => relative(ROOT, file));
     expect(reaching).toEqual([]);
   });
 

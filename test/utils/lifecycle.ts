@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Queue, type ClaimedTask, type QueueOptions, type Task, type TaskStatus } from '@tasklock/core';
+import { Queue, TaskNotFoundError, type ClaimedTask, type QueueOptions, type Task, type TaskEventRow, type TaskRunRow, type TaskStatus } from '@tasklock/core';
 import { SqliteStore, type TasklockDatabase } from '@tasklock/core/sqlite';
 import { makeTempDir } from './temp-dir.js';
 
@@ -58,9 +58,17 @@ export async function taskIn(queue: Queue, status: TaskStatus, type = 'job'): Pr
   return { task: await queue.get(task.id), lease };
 }
 
-/** What the store holds about one task (the task, its runs, its events): what a refused move must leave as it was. */
-export async function snapshot(queue: Queue, id: number) {
-  return { task: await queue.get(id), runs: await queue.runs(id), events: await queue.events(id) };
+/**
+ * What the store holds about one task (the task, its runs, its events), read through the queue:
+ * what a refused move must leave as it was. A task that does not exist is `task: null`.
+ */
+export async function snapshot(queue: Queue, id: number): Promise<{ task: Task | null; runs: TaskRunRow[]; events: TaskEventRow[] }> {
+  try {
+    return { task: await queue.get(id), runs: await queue.runs(id), events: await queue.events(id) };
+  } catch (error) {
+    if (error instanceof TaskNotFoundError) return { task: null, runs: [], events: [] };
+    throw error;
+  }
 }
 
 /** Replays a task's event log: the status it arrives at. */

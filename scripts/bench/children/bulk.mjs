@@ -3,7 +3,8 @@
 // the statements of sql/enqueue.ts and sql/events.ts). Each measurement gets a fresh database
 // created by openDatabase(), so the schema and pragmas are identical.
 import { join } from 'node:path';
-import { DEFAULT_BACKOFF, openDatabase, Queue } from '@tasklock/core';
+import { DEFAULT_BACKOFF, Queue } from '@tasklock/core';
+import { openDatabase } from '@tasklock/core/sqlite';
 import { SQL } from '../ceiling-sql.mjs';
 import { Database } from '../sqlite.mjs';
 import { config, exit, send } from './protocol.mjs';
@@ -18,12 +19,12 @@ const INSERT_TASK = `INSERT INTO tasks (type, queue, status, priority, payload, 
 let fresh = 0;
 async function freshDatabase() {
   const path = join(dir, `bulk-${(fresh += 1)}.db`);
-  (await openDatabase(path, { lock: 'flock', lockRequired: true, synchronous })).close();
+  (await openDatabase(path, { lock: 'os', lockRequired: true, synchronous })).close();
   return path;
 }
 
 async function tasklock() {
-  const queue = await Queue.open(await freshDatabase(), { lock: 'flock', lockRequired: true, synchronous });
+  const queue = await Queue.open(await freshDatabase(), { sqlite: { lock: 'os', lockRequired: true, synchronous } });
   const items = Array.from({ length: n }, (_, i) => ({ type: 'noop', payload: { i } }));
   const started = performance.now();
   const tasks = await queue.enqueueMany(items);

@@ -9,7 +9,8 @@
 //            "raw better-sqlite3" figures were of this kind), so the table shows what the
 //            tasks table's width and indexes cost before tasklock adds anything
 import { randomBytes } from 'node:crypto';
-import { openDatabase, Queue } from '@tasklock/core';
+import { Queue } from '@tasklock/core';
+import { openDatabase, SqliteStore } from '@tasklock/core/sqlite';
 import { SQL } from '../ceiling-sql.mjs';
 import { Database } from '../sqlite.mjs';
 import { config, exit, send } from './protocol.mjs';
@@ -19,7 +20,7 @@ const { db: path, n, k, variant, synchronous } = config;
 const minimal = variant === 'minimal';
 if (!minimal) {
   const tasklockDb = await openDatabase(path, { lock: 'none', lockRequired: true, synchronous });
-  const queue = new Queue(tasklockDb);
+  const queue = new Queue(new SqliteStore(tasklockDb));
   for (let left = n; left > 0; left -= 10_000) {
     await queue.enqueueMany(Array.from({ length: Math.min(10_000, left) }, () => ({ type: 'noop', payload: null })));
   }

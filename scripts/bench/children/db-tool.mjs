@@ -6,7 +6,7 @@
 import { Queue } from '@tasklock/core';
 import { command, config, exit, onCommand, send } from './protocol.mjs';
 
-const queue = await Queue.open(config.db, { lock: config.lock, lockRequired: true, synchronous: config.synchronous });
+const queue = await Queue.open(config.db, { sqlite: { lock: config.lock, lockRequired: true, synchronous: config.synchronous } });
 const noop = (count) => Array.from({ length: count }, () => ({ type: 'noop', payload: null }));
 
 switch (config.mode) {
@@ -20,7 +20,7 @@ switch (config.mode) {
     break;
   }
   case 'verify': {
-    send('result', { counts: queue.stats().counts, transactions: queue.writeMetrics().transactions });
+    send('result', { counts: (await queue.stats()).counts, transactions: queue.writeMetrics().transactions });
     break;
   }
   case 'feeder': {
@@ -30,14 +30,14 @@ switch (config.mode) {
     send('ready');
     await command('go');
     while (!stopping) {
-      if (queue.liveCount('default', null) < config.low) {
+      if ((await queue.liveCount('default', null)) < config.low) {
         await queue.enqueueMany(noop(config.batch));
         enqueued += config.batch;
       } else {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
-    send('result', { enqueued, counts: queue.stats().counts });
+    send('result', { enqueued, counts: (await queue.stats()).counts });
     break;
   }
   case 'enqueuer': {
@@ -47,7 +47,7 @@ switch (config.mode) {
       const calledAt = Date.now();
       const task = await queue.enqueue('noop', null);
       const committedAt = Date.now();
-      while (queue.get(task.id).status !== 'succeeded') await new Promise((resolve) => setTimeout(resolve, 1));
+      while ((await queue.get(task.id)).status !== 'succeeded') await new Promise((resolve) => setTimeout(resolve, 1));
       send('finished', { id: task.id, calledAt, committedAt, finishedAt: Date.now() });
     });
     await command('quit');

@@ -1,7 +1,7 @@
 // Uncontended WriteLock acquire+release pairs, per strategy, in one process. Rounds alternate
 // between the strategies (after one warm-up round each) so that outside load spreads evenly.
 import { join } from 'node:path';
-import { WriteLock } from '@tasklock/core';
+import { WriteLock } from '@tasklock/core/sqlite';
 import { config, exit, send } from './protocol.mjs';
 
 const { dir, pairs, rounds, strategies } = config;

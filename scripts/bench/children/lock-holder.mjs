@@ -1,5 +1,5 @@
 // Takes the write lock and keeps it until SIGKILLed or told to "release".
-import { WriteLock } from '@tasklock/core';
+import { WriteLock } from '@tasklock/core/sqlite';
 import { config, onCommand, send } from './protocol.mjs';
 
 const lock = WriteLock.open(config.db, { strategy: config.strategy, required: true, staleMs: config.staleMs });

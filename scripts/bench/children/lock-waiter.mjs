@@ -1,5 +1,5 @@
 // Blocks in acquire() on a lock another process holds; prints the time it got it.
-import { WriteLock } from '@tasklock/core';
+import { WriteLock } from '@tasklock/core/sqlite';
 import { config, exit, send } from './protocol.mjs';
 
 const lock = WriteLock.open(config.db, { strategy: config.strategy, required: true, staleMs: config.staleMs });

@@ -4,7 +4,7 @@ import { appendFileSync, openSync, writeSync } from 'node:fs';
 import { Queue, Worker } from '@tasklock/core';
 import { command, config, exit, onCommand, send } from './protocol.mjs';
 
-const queue = await Queue.open(config.db, { lock: config.lock, lockRequired: true, synchronous: config.synchronous });
+const queue = await Queue.open(config.db, { sqlite: { lock: config.lock, lockRequired: true, synchronous: config.synchronous } });
 send('ready', { pid: process.pid });
 await command('go');
 

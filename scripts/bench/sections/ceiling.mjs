@@ -8,7 +8,7 @@ import { makeTempDir, removeTempDir, runChild } from '../proc.mjs';
 import { median } from '../stats.mjs';
 
 export async function runCeiling({ sizes, log }) {
-  const drift = driftFromCore();
+  const drift = await driftFromCore();
   const combos = ['full', 'bare', 'minimal'].flatMap((variant) => [1, 32].map((k) => ({ variant, k, n: sizes.ceilingN[k], rates: [] })));
   const dir = makeTempDir('ceiling');
   try {

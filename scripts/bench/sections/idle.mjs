@@ -2,7 +2,7 @@
 // process as baseline), then enqueue → handler start latency for single tasks enqueued one at a
 // time by another process, each after the previous one finished (beside the fs.watch floor:
 // when a separate process watching <db>-wal hears the enqueue's commit). Default options
-// (synchronous=FULL), flock.
+// (synchronous=FULL), the os lock.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Child, cpuSeconds, makeTempDir, removeTempDir, runChild, sleep } from '../proc.mjs';
@@ -19,13 +19,13 @@ export async function runIdle({ sizes, log }) {
     return child;
   };
   try {
-    await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'flock', n: 0, chunk: 1 });
-    const worker = spawn('tasklock-worker.mjs', { db, lock: 'flock', concurrency: 64, untilEmpty: false, startLog }, 'idle worker');
+    await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'os', n: 0, chunk: 1 });
+    const worker = spawn('tasklock-worker.mjs', { db, lock: 'os', concurrency: 64, untilEmpty: false, startLog }, 'idle worker');
     await worker.next('ready');
     worker.send('go');
     const bare = spawn('idle-node.mjs', {}, 'bare node');
     await bare.next('ready');
-    await sleep(1000); // registration and the first recovery sweep are not idling
+    await sleep(1000); // registration and the first reclaim sweep are not idling
 
     const before = { worker: cpuSeconds(worker.pid), bare: cpuSeconds(bare.pid), at: performance.now() };
     await sleep(sizes.idleSeconds * 1000);
@@ -42,7 +42,7 @@ export async function runIdle({ sizes, log }) {
     const passes = {};
     for (const synchronous of ['FULL', 'NORMAL']) {
       const probe = spawn('watch-probe.mjs', { db }, 'watch probe');
-      const enqueuer = spawn('db-tool.mjs', { mode: 'enqueuer', db, lock: 'flock', synchronous }, `enqueuer ${synchronous}`);
+      const enqueuer = spawn('db-tool.mjs', { mode: 'enqueuer', db, lock: 'os', synchronous }, `enqueuer ${synchronous}`);
       await Promise.all([probe.next('ready'), enqueuer.next('ready')]);
       const trips = [];
       for (let i = 0; i < sizes.latencyTasks; i += 1) {

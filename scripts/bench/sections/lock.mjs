@@ -14,13 +14,13 @@ export async function runLock({ sizes, log }) {
       dir,
       pairs: sizes.lockPairs,
       rounds: sizes.lockRounds,
-      strategies: ['none', 'flock', 'lockfile'],
+      strategies: ['none', 'os', 'lockfile'],
     });
     const uncontended = Object.fromEntries(Object.entries(usPerPair).map(([s, rounds]) => [s, { usPerPair: median(rounds), rounds }]));
 
     const handover = {};
-    for (const strategy of ['flock', 'lockfile']) {
-      const reps = strategy === 'flock' ? sizes.flockHandovers : sizes.lockfileHandovers;
+    for (const strategy of ['os', 'lockfile']) {
+      const reps = strategy === 'os' ? sizes.osHandovers : sizes.lockfileHandovers;
       const kill = [];
       const release = [];
       for (let i = 0; i < reps; i += 1) {

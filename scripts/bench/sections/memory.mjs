@@ -29,10 +29,10 @@ async function drainFor(seconds, nodeOptions, log) {
   const db = join(dir, 'queue.db');
   const children = [];
   try {
-    await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'flock', synchronous: 'NORMAL', n: 5000, chunk: 5000 });
+    await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'os', synchronous: 'NORMAL', n: 5000, chunk: 5000 });
     const env = nodeOptions ? { NODE_OPTIONS: [process.env.NODE_OPTIONS, nodeOptions].filter(Boolean).join(' ') } : undefined;
-    const worker = new Child('tasklock-worker.mjs', { db, lock: 'flock', synchronous: 'NORMAL', concurrency: 64, untilEmpty: false }, { name: 'memory worker', env });
-    const feeder = new Child('db-tool.mjs', { mode: 'feeder', db, lock: 'flock', synchronous: 'NORMAL', low: 5000, batch: 2000 }, { name: 'feeder' });
+    const worker = new Child('tasklock-worker.mjs', { db, lock: 'os', synchronous: 'NORMAL', concurrency: 64, untilEmpty: false }, { name: 'memory worker', env });
+    const feeder = new Child('db-tool.mjs', { mode: 'feeder', db, lock: 'os', synchronous: 'NORMAL', low: 5000, batch: 2000 }, { name: 'feeder' });
     children.push(worker, feeder);
     await Promise.all([worker.next('ready'), feeder.next('ready')]);
     await sleep(500);

@@ -1,4 +1,4 @@
-// Section 4, peers: the same n noop jobs drained by 4 processes of tasklock (flock, batch 32),
+// Section 4, peers: the same n noop jobs drained by 4 processes of tasklock (os lock, batch 32),
 // plainjob and liteque, each handler appending its job id to its process's file; the ids seen
 // are checked against the ids enqueued (missing = lost, seen twice = doubled).
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ export async function runPeers({ sizes, log }) {
   const dir = makeTempDir('peers');
   try {
     const tasklockLogs = idLogs(dir, 'tasklock');
-    const fleet = await tasklockFleet({ strategy: 'flock', workers: PROCESSES, batch: 32, n, idLogs: tasklockLogs });
-    results.push({ name: 'tasklock', setup: 'flock, batch 32, concurrency 64', n, jobsPerS: fleet.tasksPerS, ...accounting(fleet.enqueuedIds, tasklockLogs) });
+    const fleet = await tasklockFleet({ strategy: 'os', workers: PROCESSES, batch: 32, n, idLogs: tasklockLogs });
+    results.push({ name: 'tasklock', setup: 'os, batch 32, concurrency 64', n, jobsPerS: fleet.tasksPerS, ...accounting(fleet.enqueuedIds, tasklockLogs) });
     log(`peers: tasklock ${Math.round(fleet.tasksPerS)} jobs/s`);
 
     results.push(await runPeer('plainjob', 'plainjob-worker.mjs', 'one job at a time per process, pollIntervall 10 ms', { pollMs: 10 }, n, dir, log));

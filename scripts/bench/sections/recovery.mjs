@@ -1,7 +1,7 @@
 // Section 8, recovery: a worker holding TASKS running tasks (handlers that never finish) is
 // SIGKILLed while a second worker on the same host is up and idle; measured: ms from the kill
 // until each of those tasks has started again on the survivor. The survivor notices the dead
-// owner (pid + process start time) in its recovery sweep, so the figure should be about one
+// owner (pid + process start time) in its reclaim sweep, so the figure should be about one
 // sweep period, not the lease; the lease is the reference (what expiry alone would take). The
 // kill comes right after the survivor logs "started", i.e. just after its start-up sweep and
 // as its periodic sweeps begin: the worst phase, a whole period before the next sweep.
@@ -21,8 +21,8 @@ export async function runRecovery({ sizes, log }) {
     const children = [];
     try {
       const db = join(dir, 'queue.db');
-      await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'flock', synchronous: 'NORMAL', n: TASKS, chunk: TASKS });
-      const common = { db, lock: 'flock', synchronous: 'NORMAL', concurrency: TASKS, untilEmpty: false, leaseMs: LEASE_MS, reclaimEveryMs: SWEEP_MS, announce: true };
+      await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'os', synchronous: 'NORMAL', n: TASKS, chunk: TASKS });
+      const common = { db, lock: 'os', synchronous: 'NORMAL', concurrency: TASKS, untilEmpty: false, leaseMs: LEASE_MS, reclaimEveryMs: SWEEP_MS, announce: true };
       const doomed = new Child('tasklock-worker.mjs', { ...common, hang: true }, { name: 'worker to be killed' });
       children.push(doomed);
       await doomed.next('ready');

@@ -1,17 +1,17 @@
 // Section 2, throughput matrix: tasklock end to end for lock strategy × workers × claim batch,
-// plus 4 workers / flock / batch 32 at synchronous=FULL. Repetitions are interleaved (every cell
+// plus 4 workers / os / batch 32 at synchronous=FULL. Repetitions are interleaved (every cell
 // once, then again) so that a burst of outside load does not land on one cell only.
 import { tasklockFleet } from '../fleet.mjs';
 import { median, sum } from '../stats.mjs';
 
 export function throughputCells(sizes) {
   const cells = [];
-  for (const strategy of ['flock', 'lockfile', 'none']) {
+  for (const strategy of ['os', 'lockfile', 'none']) {
     for (const workers of [1, 4]) {
       for (const batch of [1, 32]) cells.push({ strategy, workers, batch, synchronous: 'NORMAL', n: sizes.throughputN[strategy][batch] });
     }
   }
-  cells.push({ strategy: 'flock', workers: 4, batch: 32, synchronous: 'FULL', n: sizes.throughputN.flock[32] });
+  cells.push({ strategy: 'os', workers: 4, batch: 32, synchronous: 'FULL', n: sizes.throughputN.os[32] });
   return cells;
 }
 

@@ -15,6 +15,8 @@ export function registerInit(program: Command): void {
           const store = queue.describe();
           if (globals.json) {
             printJson({
+              engine: store.engine,
+              engineVersion: store.engineVersion,
               schemaVersion: store.schemaVersion,
               lock: store.lock,
               path: store.location,
@@ -23,6 +25,7 @@ export function registerInit(program: Command): void {
             return;
           }
           const migrated = store.appliedMigrations.length === 0 ? 'up to date' : `applied migration(s) ${store.appliedMigrations.join(', ')}`;
+          printLine(`store           ${store.engine} ${store.engineVersion}`);
           printLine(`database        ${store.location}`);
           printLine(`schema version  ${store.schemaVersion} (${migrated})`);
           printLine(`lock strategy   ${store.lock.strategy} (${store.lock.path})`);
