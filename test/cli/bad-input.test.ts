@@ -93,7 +93,7 @@ describe('bad input: exit 2, one line, database unchanged', () => {
   });
 
   it('--lock bogus', async () => {
-    await expectUsageError(['--lock', 'bogus', 'list'], /argument 'bogus' is invalid. Allowed choices are auto, os, lockfile, none/);
+    await expectUsageError(['--lock', 'bogus', 'list'], /argument 'bogus' is invalid. must be one of auto, os, lockfile, none\./);
   });
 
   it('worker: exactly one of --exec/--handler, and a handler module that loads with a default function', async () => {

@@ -38,6 +38,12 @@ describe.concurrent('tasklock init', () => {
     expect((await cliJson<{ store: { lock: { strategy: string } } }>(db, ['stats'])).store.lock.strategy).toBe('none');
   });
 
+  it('--lock flock, the os strategy\'s name before schema 3, still means os', async () => {
+    const { db } = await initDb();
+    const again = await cliJson<{ lock: { strategy: string } }>(db, ['--lock', 'flock', 'init']);
+    expect(again.lock.strategy).toBe('os');
+  });
+
   it('uses $TASKLOCK_DB when --db is absent', async () => {
     const dir = makeTempDir();
     const result = await cli(['--json', 'init'], { env: { TASKLOCK_DB: join(dir, 'env.db') } });

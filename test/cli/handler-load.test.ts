@@ -62,7 +62,7 @@ describe('subcommand help shows the global options', () => {
       expect(help.code).toBe(0);
       const global = help.stdout.slice(help.stdout.indexOf('\nGlobal Options:\n'));
       expect(global.length, command).toBeGreaterThan(20);
-      for (const option of ['--db <path>', '--lock <strategy>', '--lock-required', '--file-mode <octal>', '--json', '--verbose']) expect(global, `${command}: ${option}`).toContain(option);
+      for (const option of ['--db <location>', '--lock <strategy>', '--lock-required', '--file-mode <octal>', '--json', '--verbose']) expect(global, `${command}: ${option}`).toContain(option);
     }
   });
 });

@@ -50,7 +50,7 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .option('--db <location>', `the store: a SQLite file path or sqlite: URL (default: $TASKLOCK_DB, else ${DEFAULT_DB})`)
     .addOption(
-      new Option('--lock <strategy>', `SQLite write-lock strategy: auto, ${LOCK_STRATEGIES.join(', ')} (os: an OS advisory lock on <db>.lock; flock, its old name, still works)`)
+      new Option('--lock <strategy>', `SQLite write-lock strategy: auto, ${LOCK_STRATEGIES.join(', ')} (flock: old name of os)`)
         .argParser(lockStrategy)
         .default('auto'),
     )

@@ -56,6 +56,16 @@ export function errorSummary(error: unknown): string {
   return firstLine(messageOf(error));
 }
 
+/**
+ * One line naming the error's code (ENOSPC, SQLITE_FULL…) as well, when its message does not
+ * already say it: for errors from the OS or an engine, whose code is half of what happened.
+ */
+export function errorLineWithCode(error: unknown): string {
+  const summary = errorSummary(error);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && !summary.includes(code) ? `${code}: ${summary}` : summary;
+}
+
 export function firstLine(text: string): string {
   const line = text.split('\n', 1)[0] ?? '';
   return line.trimEnd();

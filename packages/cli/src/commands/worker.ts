@@ -46,7 +46,7 @@ export function registerWorker(program: Command): void {
     .option('--worker-id <id>', 'worker id (default host:pid:random)')
     .option('--grace <ms>', 'on stop, how long running tasks may finish before they are handed back (default 10s)', duration)
     .option('--timeout <ms>', 'default per-task timeout for tasks that have none', duration)
-    .option('--worker-retention <duration>', 'the recovery sweep deletes rows of workers stopped or crashed longer ago than this (default 7d)', duration)
+    .option('--worker-retention <duration>', 'the reclaim sweep deletes rows of workers stopped or crashed longer ago than this (default 7d)', duration)
     .addOption(
       new Option('--log-format <format>', 'log lines on stderr: text, or json (one object per line: time, level, worker, taskId, msg)')
         .choices(LOG_FORMATS)

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BadInputError, PersistenceError, ReadOnlyError, TasklockError } from '../../../errors.js';
-import { sqliteCodeOf } from '../sqlite-errors.js';
+import { errorLineWithCode } from '../../../error-text.js';
 import { vacuumInto } from '../sql/backup.js';
 import { existingDirectoryOf } from './paths.js';
 import type { BackupOptions, BackupResult } from '../../store.js';
@@ -52,7 +52,7 @@ export function backupDatabase(db: Database.Database, source: string, dest: stri
       vacuumInto(db, temp);
     } catch (error) {
       if (error instanceof TasklockError) throw error;
-      throw new PersistenceError(`backup to ${dest} failed: ${describe(error)}`, { cause: error });
+      throw new PersistenceError(`backup to ${dest} failed: ${errorLineWithCode(error)}`, { cause: error });
     }
     pages = checkCopy(temp, dest);
     try {
@@ -124,7 +124,7 @@ function checkCopy(temp: string, dest: string): number {
   try {
     copy = new Database(temp, { readonly: true, fileMustExist: true });
   } catch (error) {
-    throw new PersistenceError(`backup to ${dest}: cannot open the copy to check it: ${describe(error)}`, { cause: error });
+    throw new PersistenceError(`backup to ${dest}: cannot open the copy to check it: ${errorLineWithCode(error)}`, { cause: error });
   }
   try {
     const messages = (copy.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check);
@@ -137,7 +137,7 @@ function checkCopy(temp: string, dest: string): number {
     return copy.pragma('page_count', { simple: true }) as number;
   } catch (error) {
     if (error instanceof TasklockError) throw error;
-    throw new PersistenceError(`backup to ${dest}: checking the copy failed: ${describe(error)}`, { cause: error });
+    throw new PersistenceError(`backup to ${dest}: checking the copy failed: ${errorLineWithCode(error)}`, { cause: error });
   } finally {
     copy.close();
   }
@@ -215,14 +215,8 @@ function realName(file: string): string | null {
 
 function ioError(what: string, error: unknown): TasklockError {
   const code = (error as NodeJS.ErrnoException).code;
-  const message = `${what}: ${describe(error)}`;
+  const message = `${what}: ${errorLineWithCode(error)}`;
   return code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
     ? new ReadOnlyError(message, { cause: error })
     : new PersistenceError(message, { cause: error });
-}
-
-function describe(error: unknown): string {
-  const code = sqliteCodeOf(error) ?? (error as NodeJS.ErrnoException).code;
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-  return code !== undefined && !message.startsWith(code) ? `${code}: ${message}` : message;
 }

@@ -5,7 +5,7 @@ import { backoffMs } from '../../../backoff.js';
 import lockfile from 'proper-lockfile';
 import { LockLostError, LockTimeoutError, LockUnavailableError } from '../../../errors.js';
 import type { LockBackend } from './lock-backend.js';
-import { describeError } from './os-lock.js';
+import { errorLineWithCode } from '../../../error-text.js';
 
 export interface LockfileOptions {
   /** proper-lockfile declares a lock stale after this long without an mtime refresh (clamped to ≥ 2000 ms). */
@@ -88,7 +88,7 @@ export class LockfileLock implements LockBackend {
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-          throw new LockUnavailableError(`cannot take mkdir lock ${this.path}: ${describeError(error)}`, {
+          throw new LockUnavailableError(`cannot take mkdir lock ${this.path}: ${errorLineWithCode(error)}`, {
             cause: error,
           });
         }
@@ -139,7 +139,7 @@ export class LockfileLock implements LockBackend {
       mkdirSync(guard);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new LockUnavailableError(`cannot create ${guard}: ${describeError(error)}`, { cause: error });
+        throw new LockUnavailableError(`cannot create ${guard}: ${errorLineWithCode(error)}`, { cause: error });
       }
       // Another process is taking over right now (a few syscalls), unless it died doing so.
       try {
@@ -173,7 +173,7 @@ export class LockfileLock implements LockBackend {
     try {
       mtimeMs = statSync(this.path).mtimeMs;
     } catch (error) {
-      return `the lock directory is gone (${describeError(error)})`;
+      return `the lock directory is gone (${errorLineWithCode(error)})`;
     }
     if (!this.ownMtimes.includes(mtimeMs)) return 'another process replaced the lock directory';
     // Another process may take the lock once its mtime is `stale` old. While our last refresh is

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { LockTimeoutError, LockUnavailableError, ReadOnlyError } from '../../../errors.js';
 import { createWithMode } from '../file-mode.js';
 import type { LockBackend } from './lock-backend.js';
+import { errorLineWithCode } from '../../../error-text.js';
 
 interface OsLockAddon {
   tryLock(fd: number): boolean;
@@ -49,7 +50,7 @@ export class OsLock implements LockBackend {
       // Leave no lock file behind: the lockfile strategy we fall back to needs this path for its
       // directory, and refuses a regular file there (it marks a database set up for the os strategy).
       if (created) rmSync(path, { force: true });
-      throw new LockUnavailableError(`the filesystem refuses OS locks on ${path}: ${describe(error)}`, {
+      throw new LockUnavailableError(`the filesystem refuses OS locks on ${path}: ${errorLineWithCode(error)}`, {
         cause: error,
       });
     }
@@ -116,7 +117,7 @@ function loadAddon(): OsLockAddon {
     }
     return addon as OsLockAddon;
   } catch (error) {
-    throw new LockUnavailableError(`the OS lock addon (${name}) failed to load: ${describe(error)}`, {
+    throw new LockUnavailableError(`the OS lock addon (${name}) failed to load: ${errorLineWithCode(error)}`, {
       cause: error,
     });
   }
@@ -142,17 +143,7 @@ function openLockFile(path: string, mode: number): { fd: number; created: boolea
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EROFS') throw new ReadOnlyError(`cannot create lock file ${path}: read-only filesystem`);
-    throw new LockUnavailableError(`cannot open lock file ${path}: ${describe(error)}`, { cause: error });
+    throw new LockUnavailableError(`cannot open lock file ${path}: ${errorLineWithCode(error)}`, { cause: error });
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const firstLine = error.message.split('\n')[0] ?? '';
-    return code && !firstLine.includes(code) ? `${code}: ${firstLine}` : firstLine;
-  }
-  return String(error);
-}
-
-export { describe as describeError };
