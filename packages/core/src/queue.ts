@@ -16,7 +16,7 @@ import type {
   WriteMetricsSnapshot,
 } from './storage/store.js';
 import type { TaskStatus } from './task-state.js';
-import { toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
+import { JsonText, toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
 import { validateClaim, validateEnqueue, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
 
 export interface QueueOptions extends StoreOptions {
@@ -129,7 +129,13 @@ export class Queue {
     return this.store.finish(
       outcomes.map((outcome) =>
         outcome.kind === 'complete'
-          ? { ...outcome, result: toJsonText(outcome.result ?? null, 'result', this.maxResultBytes, outcome.lease.id) }
+          ? {
+              ...outcome,
+              result:
+                outcome.result instanceof JsonText
+                  ? outcome.result.text
+                  : toJsonText(outcome.result ?? null, 'result', this.maxResultBytes, outcome.lease.id),
+            }
           : outcome,
       ),
     );

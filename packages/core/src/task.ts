@@ -82,6 +82,18 @@ export function toClaimedTask(row: TaskRow): ClaimedTask {
   return { ...toTask(row), leaseToken: row.lease_token, leaseExpiresAt: row.lease_expires_at, lockedBy: row.locked_by };
 }
 
+/**
+ * A value already serialised and checked by toJsonText: the worker serialises a handler's result
+ * once (to fail an attempt whose result cannot be stored), and the queue stores that text as is.
+ */
+export class JsonText {
+  private constructor(readonly text: string) {}
+
+  static of(value: unknown, what: string, maxBytes: number, taskId?: number): JsonText {
+    return new JsonText(toJsonText(value, what, maxBytes, taskId));
+  }
+}
+
 /** Serialises a value to stored JSON text, refusing what JSON cannot carry faithfully. */
 export function toJsonText(value: unknown, what: string, maxBytes: number, taskId?: number): string {
   let text: string | undefined;

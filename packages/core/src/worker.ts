@@ -6,7 +6,7 @@ import { engineCodeOf, LeaseKeeper, type RunningAttempt } from './lease-keeper.j
 import type { Outcome, Queue } from './queue.js';
 import type { ChangeSignal } from './storage/store.js';
 import type { TaskStatus } from './task-state.js';
-import { toJsonText, type ClaimedTask } from './task.js';
+import { JsonText, type ClaimedTask } from './task.js';
 import { resolveWorkerOptions, type WorkerLog, type WorkerOptions, type WorkerSettings } from './worker-options.js';
 import { WorkerFinisher } from './worker-finisher.js';
 
@@ -204,13 +204,15 @@ export class Worker {
     let outcome: Outcome | null;
     try {
       const result = await this.handler(task.payload, context);
-      outcome = controller.signal.aborted
-        ? { kind: 'fail', lease, workerId: this.id, error: abortText(controller.signal.reason) }
-        : { kind: 'complete', lease, workerId: this.id, result };
-      // A result the queue cannot store (too big, not JSON) would make the whole group commit
-      // throw, and be retried forever with every outcome batched beside it: fail the attempt.
-      const unstorable = outcome.kind === 'complete' ? unstorableResult(result, this.queue.maxResultBytes, task.id) : null;
-      if (unstorable !== null) outcome = { kind: 'fail', lease, workerId: this.id, error: unstorable };
+      // Serialised once, here: a result the queue cannot store (too big, not JSON) would make the
+      // whole group commit throw, and be retried forever with every outcome batched beside it.
+      const stored = controller.signal.aborted ? null : storedResult(result, this.queue.maxResultBytes, task.id);
+      outcome =
+        stored === null
+          ? { kind: 'fail', lease, workerId: this.id, error: abortText(controller.signal.reason) }
+          : stored instanceof JsonText
+            ? { kind: 'complete', lease, workerId: this.id, result: stored }
+            : { kind: 'fail', lease, workerId: this.id, error: stored.unstorable };
     } catch (error) {
       // A handler's own error is kept whole (class, every line, stack); an aborted attempt's
       // reason is the worker's (timeout, cancel, lost lease), which its message says in full.
@@ -341,12 +343,11 @@ export class Worker {
   }
 }
 
-function unstorableResult(result: unknown, maxBytes: number, taskId: number): string | null {
+function storedResult(result: unknown, maxBytes: number, taskId: number): JsonText | { unstorable: string } {
   try {
-    toJsonText(result ?? null, 'result', maxBytes, taskId);
-    return null;
+    return JsonText.of(result ?? null, 'result', maxBytes, taskId);
   } catch (error) {
-    return errorText(error, { detail: 'message' });
+    return { unstorable: errorText(error, { detail: 'message' }) };
   }
 }
 
