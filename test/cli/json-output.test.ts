@@ -52,7 +52,7 @@ describe('worker --json: stdout is the summary alone, whatever the handler print
 });
 
 interface JsonError {
-  error: { code: string; message: string; taskId?: number; stack?: string };
+  error: { code: string; message: string; taskId?: number; engineCode?: string; stack?: string };
 }
 
 /** Runs a failing command with --json: nothing on stdout, exactly one JSON line on stderr. */
@@ -81,7 +81,7 @@ describe('--json errors: one object on stderr, the same exit codes', () => {
     expect((await jsonError(['--db', db, '--json', 'enqueue', 'job', '{"n":'], 2)).error).toMatchObject({ code: 'bad-input' });
     const notADb = join(dir, 'notes.txt');
     writeFileSync(notADb, 'these are not the pages you are looking for\n'.repeat(200));
-    expect((await jsonError(['--db', notADb, '--json', 'stats'], 1)).error).toMatchObject({ code: 'not-a-database' });
+    expect((await jsonError(['--db', notADb, '--json', 'stats'], 1)).error).toMatchObject({ code: 'not-a-database', engineCode: expect.stringMatching(/^SQLITE_(NOTADB|CORRUPT)/) });
   });
 
   it('--verbose adds the stack as a field of the same object', async () => {

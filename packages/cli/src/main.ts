@@ -60,7 +60,7 @@ export function buildProgram(): Command {
       'mode of the database and lock files tasklock creates (default: $TASKLOCK_FILE_MODE, else 0600; 0660 shares them with the group)',
       fileMode,
     )
-    .option('--json', 'print one JSON document on stdout (logs go to stderr; errors too, as {"error":{"code","message"}})')
+    .option('--json', 'print one JSON document on stdout (logs go to stderr; errors too, as {"error":{"code","message","taskId","engineCode"}})')
     .option('--verbose', 'print stack traces with errors')
     // Errors are printed once, by main(), as one line; commander must not print or exit itself.
     .exitOverride()
@@ -112,6 +112,8 @@ function reportError(error: unknown, json: boolean, verbose: boolean): void {
   if (json) {
     const body: Record<string, unknown> = { code: errorCodeOf(error), message: messageOf(error) };
     if (error instanceof TasklockError && error.taskId !== undefined) body.taskId = error.taskId;
+    // The engine's own code (SQLITE_FULL, ENOSPC…), kept as the error's cause.
+    if (error instanceof TasklockError && error.engineCode !== undefined) body.engineCode = error.engineCode;
     if (detailed) body.stack = errorText(error);
     logLine(JSON.stringify({ error: body }));
     return;
