@@ -47,7 +47,7 @@ export interface QueueStats {
   overdueLeases: number;
   /** Engine, location, lock, schema. */
   store: StoreDescription;
-  /** This process's own writes: lock wait/hold, busy retries, failures. */
+  /** The writes made through this queue's store: lock wait/hold, busy retries, failures. */
   writes: WriteMetricsSnapshot;
   workers: { live: number; total: number };
 }

@@ -15,9 +15,10 @@ export { STATUS_VIEWS, isStatusView, statusViewOf, type StatusView } from './sta
 export * from './errors.js';
 export { backoffMs, type BackoffPolicy } from './backoff.js';
 export { MAX_ERROR_BYTES, TaskFailure, errorSummary, errorText, firstLine, type ErrorTextOptions } from './error-text.js';
-export { parseLocation, type StoreOptions, type StoreEngine } from './storage/open-store.js';
+export { parseLocation, type StoreOptions } from './storage/open-store.js';
 export type {
   TaskStore,
+  StoreEngine,
   StoreDescription,
   ChangeSignal,
   DiagnosisCheck,

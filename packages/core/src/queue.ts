@@ -17,7 +17,7 @@ import type {
 } from './storage/store.js';
 import type { TaskStatus } from './task-state.js';
 import { JsonText, toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
-import { validateClaim, validateEnqueue, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
+import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateEnqueue, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
 
 export interface QueueOptions extends StoreOptions {
   /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
@@ -98,13 +98,14 @@ export class Queue {
 
   /** Extends one lease and records progress; LeaseLostError when the lease is gone. */
   async heartbeat(lease: Lease, options: { leaseMs: number; progress?: unknown }): Promise<void> {
+    const leaseMs = integerAtLeast('heartbeat: leaseMs', options.leaseMs, MIN_LEASE_MS);
     const progress = options.progress === undefined ? null : toJsonText(options.progress, 'progress', this.maxResultBytes, lease.id);
-    await this.store.heartbeat(lease, options.leaseMs, progress);
+    await this.store.heartbeat(lease, leaseMs, progress);
   }
 
   /** One statement for all of a worker's leases; returns the leases it still holds (id → token). */
-  heartbeatWorker(workerId: string, leaseMs: number): Promise<Map<number, string>> {
-    return this.store.heartbeatWorker(workerId, leaseMs);
+  async heartbeatWorker(workerId: string, leaseMs: number): Promise<Map<number, string>> {
+    return this.store.heartbeatWorker(workerId, integerAtLeast('heartbeat: leaseMs', leaseMs, MIN_LEASE_MS));
   }
 
   async complete(lease: Lease, result: unknown, workerId = 'api'): Promise<void> {
@@ -275,7 +276,7 @@ export class Queue {
     return this.store.changeSignal();
   }
 
-  /** This process's own writes so far: lock wait/hold, busy retries, failures. */
+  /** The writes made through this queue's store so far: lock wait/hold, busy retries, failures. */
   writeMetrics(): WriteMetricsSnapshot {
     return this.store.writeMetrics();
   }

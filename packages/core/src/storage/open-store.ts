@@ -5,7 +5,7 @@
  */
 import { BadInputError } from '../errors.js';
 import { SqliteStore, type SqliteOptions } from './sqlite/sqlite-store.js';
-import type { TaskStore } from './store.js';
+import type { StoreEngine, TaskStore } from './store.js';
 
 /** Each store's own options, under its engine's name; a store reads only its own. */
 export interface StoreOptions {
@@ -13,8 +13,6 @@ export interface StoreOptions {
   create?: boolean;
   sqlite?: SqliteOptions;
 }
-
-export type StoreEngine = 'sqlite';
 
 /** Which engine a location names, and the engine's own address for it. */
 export function parseLocation(location: string): { engine: StoreEngine; address: string } {

@@ -100,7 +100,7 @@ export interface TaskStore {
   describe(): StoreDescription;
   /** The checks `doctor` prints (one empty write, then reads). `locationAsGiven`: for commands the user can paste. */
   diagnose(options: { locationAsGiven?: string }): Promise<DiagnosisCheck[]>;
-  /** This process's writes so far. */
+  /** The writes made through this store handle so far (each Queue.open has its own). */
   writeMetrics(): WriteMetricsSnapshot;
   /** A consistent, checked copy of the whole store at `dest` while others keep writing. */
   backup(dest: string, options: BackupOptions): Promise<BackupResult>;
@@ -182,8 +182,11 @@ export interface StoreCounts {
 }
 
 /** Engine, where it lives and how it excludes writers: what `init`, `doctor` and logs print. */
+/** The engines a store can run on (one more with each store). */
+export type StoreEngine = 'sqlite';
+
 export interface StoreDescription {
-  engine: 'sqlite';
+  engine: StoreEngine;
   /** The engine's own version (SQLite's library version). */
   engineVersion: string;
   /** Where the data lives: a database file path. */

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { LeaseLostError, TaskNotFoundError, type ClaimedTask, type Queue } from '@tasklock/core';
+import { snapshot } from '../utils/lifecycle.js';
+import { forEachStore } from './stores.js';
+
+const lease = (task: ClaimedTask | undefined) => ({ id: task!.id, leaseToken: task!.leaseToken });
+
+/** The four fenced writes a lease holder can make. */
+const FENCED: Record<string, (queue: Queue, held: { id: number; leaseToken: string }) => Promise<unknown>> = {
+  heartbeat: (q, l) => q.heartbeat(l, { leaseMs: 60_000, progress: 'late' }),
+  complete: (q, l) => q.complete(l, 'late', 'w-old'),
+  fail: (q, l) => q.fail(l, 'late', 'w-old'),
+  release: (q, l) => q.release(l, 'w-old'),
+};
+
+/** Ways a holder's lease goes stale while the task is running again under someone else's. */
+const STALE_BY: Record<string, (queue: Queue, old: ClaimedTask) => Promise<void>> = {
+  'it released the task': async (q, old) => q.release(lease(old), 'w-old'),
+  'an operator cancelled and retried it': async (q, old) => {
+    await q.cancel(old.id);
+    await q.retry(old.id);
+  },
+};
+
+forEachStore((store) => {
+  describe('the fence: a write about a task needs its current lease token', () => {
+    for (const [how, makeStale] of Object.entries(STALE_BY)) {
+      it(`a stale lease (${how}) is refused for every fenced move while the new holder keeps the task`, async () => {
+        const queue = await store.open();
+        const task = await queue.enqueue('job', {}, { maxAttempts: 5 });
+        const [old] = await queue.claim({ workerId: 'w-old', leaseMs: 60_000 });
+        await makeStale(queue, old!);
+        const [current] = await queue.claim({ workerId: 'w-new', leaseMs: 60_000 });
+        expect(current!.id).toBe(task.id);
+        expect(current!.leaseToken).not.toBe(old!.leaseToken);
+        const before = await snapshot(queue, task.id);
+        for (const [name, write] of Object.entries(FENCED)) {
+          const refusal = await write(queue, lease(old)).then(() => null, (error: unknown) => error);
+          expect(refusal, name).toBeInstanceOf(LeaseLostError);
+          expect(refusal, name).toMatchObject({ code: 'lease-lost', taskId: task.id, currentStatus: 'running' });
+        }
+        expect(await snapshot(queue, task.id)).toEqual(before);
+        await queue.complete(lease(current), 'winner', 'w-new');
+        expect(await queue.get(task.id)).toMatchObject({ status: 'succeeded', result: 'winner' });
+      });
+    }
+
+    it('a made-up token is refused while the holder keeps its lease', async () => {
+      const queue = await store.open();
+      const task = await queue.enqueue('job', {});
+      const [held] = await queue.claim({ workerId: 'w', leaseMs: 60_000 });
+      const before = await snapshot(queue, task.id);
+      for (const [name, write] of Object.entries(FENCED)) {
+        await expect(write(queue, { id: task.id, leaseToken: `${held!.leaseToken}x` }), name).rejects.toMatchObject({ code: 'lease-lost', taskId: task.id });
+      }
+      expect(await snapshot(queue, task.id)).toEqual(before);
+      await queue.complete(lease(held), 'ok');
+      expect((await queue.get(task.id)).status).toBe('succeeded');
+      // Once finished, the holder's own lease is spent too.
+      await expect(queue.complete(lease(held), 'twice')).rejects.toMatchObject({ code: 'lease-lost', taskId: task.id, currentStatus: 'succeeded' });
+      expect((await queue.get(task.id)).result).toBe('ok');
+    });
+
+    it('a lease names one task: another task\'s token is refused', async () => {
+      const queue = await store.open();
+      await queue.enqueueMany([{ type: 'a', payload: 1 }, { type: 'b', payload: 2 }]);
+      const [a, b] = await queue.claim({ workerId: 'w', limit: 2 });
+      await expect(queue.complete({ id: a!.id, leaseToken: b!.leaseToken }, 'crossed')).rejects.toMatchObject({ code: 'lease-lost', taskId: a!.id });
+      expect((await queue.get(a!.id)).status).toBe('running');
+      expect((await queue.get(b!.id)).status).toBe('running');
+    });
+  });
+
+  describe('finishMany', () => {
+    it('answers each outcome with the task\'s new status, or the typed refusal of a stale lease', async () => {
+      const queue = await store.open();
+      await queue.enqueue('a', {});
+      await queue.enqueue('b', {}, { maxAttempts: 2, backoff: { baseMs: 60_000 } });
+      await queue.enqueue('c', {}, { maxAttempts: 1 });
+      await queue.enqueue('d', {});
+      const [a, b, c, d] = await queue.claim({ workerId: 'w', leaseMs: 10_000, limit: 4 });
+      await queue.cancel(d!.id);
+      const answers = await queue.finishMany([
+        { kind: 'complete', lease: lease(a), workerId: 'w', result: 1 },
+        { kind: 'fail', lease: lease(b), workerId: 'w', error: 'again' },
+        { kind: 'fail', lease: lease(c), workerId: 'w', error: 'for good' },
+        { kind: 'complete', lease: lease(d), workerId: 'w', result: 2 },
+      ]);
+      expect(answers).toHaveLength(4);
+      expect(answers.slice(0, 3)).toEqual(['succeeded', 'pending', 'failed']);
+      expect(answers[3]).toBeInstanceOf(LeaseLostError);
+      expect(answers[3]).toMatchObject({ code: 'lease-lost', taskId: d!.id });
+      // Each answer is what the store now holds; the refusal stopped none of the others.
+      expect(await queue.get(a!.id)).toMatchObject({ status: 'succeeded', result: 1 });
+      expect(await queue.get(b!.id)).toMatchObject({ status: 'pending', lastError: 'again' });
+      expect(await queue.get(c!.id)).toMatchObject({ status: 'failed', lastError: 'for good' });
+      expect(await queue.get(d!.id)).toMatchObject({ status: 'cancelled', result: null });
+    });
+
+    it('answers an unknown task with TaskNotFoundError in its place, and a release with pending', async () => {
+      const queue = await store.open();
+      await queue.enqueueMany([{ type: 'a', payload: 1 }, { type: 'b', payload: 2 }]);
+      const [a, b] = await queue.claim({ workerId: 'w', limit: 2 });
+      const answers = await queue.finishMany([
+        { kind: 'release', lease: lease(a), workerId: 'w' },
+        { kind: 'complete', lease: { id: 987654, leaseToken: 'nope' }, workerId: 'w', result: null },
+        { kind: 'complete', lease: lease(b), workerId: 'w', result: 'b' },
+      ]);
+      expect(answers[0]).toBe('pending');
+      expect(answers[1]).toBeInstanceOf(TaskNotFoundError);
+      expect(answers[1]).toMatchObject({ code: 'task-not-found', taskId: 987654 });
+      expect(answers[2]).toBe('succeeded');
+      expect(await queue.get(a!.id)).toMatchObject({ status: 'pending', releasedAttempts: 1 });
+      expect((await queue.list({ limit: 10 })).map((t) => t.id)).toEqual([a!.id, b!.id]);
+    });
+
+    it('one outcome per lease in a batch: a second outcome for the same lease is refused', async () => {
+      const queue = await store.open();
+      const task = await queue.enqueue('a', {});
+      const [held] = await queue.claim({ workerId: 'w' });
+      const answers = await queue.finishMany([
+        { kind: 'complete', lease: lease(held), workerId: 'w', result: 'first' },
+        { kind: 'fail', lease: lease(held), workerId: 'w', error: 'second' },
+      ]);
+      expect(answers[0]).toBe('succeeded');
+      expect(answers[1]).toMatchObject({ code: 'lease-lost', taskId: task.id });
+      expect(await queue.get(task.id)).toMatchObject({ status: 'succeeded', result: 'first', lastError: null });
+      expect((await queue.runs(task.id)).map((r) => r.outcome)).toEqual(['succeeded']);
+    });
+  });
+
+  describe('heartbeat', () => {
+    it('extends the lease from now and records progress; without progress it keeps the last; no event', async () => {
+      const queue = await store.open();
+      const task = await queue.enqueue('job', {});
+      const [held] = await queue.claim({ workerId: 'w', leaseMs: 1000 });
+      const events = await queue.events(task.id);
+      const before = Date.now();
+      await queue.heartbeat(lease(held), { leaseMs: 60_000, progress: { percent: 10 } });
+      const after = Date.now();
+      const beat = await queue.get(task.id);
+      expect(beat).toMatchObject({ status: 'running', progress: { percent: 10 }, lockedBy: 'w' });
+      expect(beat.leaseExpiresAt).toBeGreaterThanOrEqual(before + 60_000);
+      expect(beat.leaseExpiresAt).toBeLessThanOrEqual(after + 60_000);
+      await queue.heartbeat(lease(held), { leaseMs: 120_000 });
+      const again = await queue.get(task.id);
+      expect(again.progress).toEqual({ percent: 10 });
+      expect(again.leaseExpiresAt).toBeGreaterThanOrEqual(before + 120_000);
+      expect(await queue.events(task.id)).toEqual(events);
+      expect(await queue.runs(task.id)).toMatchObject([{ outcome: 'running', lease_token: held!.leaseToken }]);
+    });
+
+    it('a worker\'s heartbeat extends every lease it holds and answers them; a cancelled task is not among them', async () => {
+      const queue = await store.open();
+      await queue.enqueueMany(Array.from({ length: 4 }, (_, i) => ({ type: 'job', payload: i })));
+      const mine = await queue.claim({ workerId: 'w', leaseMs: 1000, limit: 3 });
+      const [theirs] = await queue.claim({ workerId: 'other', leaseMs: 1000 });
+      await queue.cancel(mine[1]!.id);
+      const before = Date.now();
+      const held = await queue.heartbeatWorker('w', 60_000);
+      expect(held).toEqual(new Map([mine[0]!, mine[2]!].map((t) => [t.id, t.leaseToken])));
+      for (const t of [mine[0]!, mine[2]!]) expect((await queue.get(t.id)).leaseExpiresAt).toBeGreaterThanOrEqual(before + 60_000);
+      expect((await queue.get(theirs!.id)).leaseExpiresAt).toBe(theirs!.leaseExpiresAt);
+      expect(await queue.heartbeatWorker('nobody', 60_000)).toEqual(new Map());
+    });
+
+    it('a lease shorter than the minimum, or not an integer, is bad input and extends nothing', async () => {
+      const queue = await store.open();
+      const task = await queue.enqueue('job', {});
+      const [held] = await queue.claim({ workerId: 'w', leaseMs: 60_000 });
+      const before = await snapshot(queue, task.id);
+      for (const leaseMs of [-1, 99, 1.5, Number.NaN]) {
+        await expect(queue.heartbeat(lease(held), { leaseMs, progress: 'x' })).rejects.toMatchObject({ code: 'bad-input' });
+        await expect(queue.heartbeatWorker('w', leaseMs)).rejects.toMatchObject({ code: 'bad-input' });
+      }
+      expect(await snapshot(queue, task.id)).toEqual(before);
+    });
+  });
+});

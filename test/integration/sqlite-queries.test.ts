@@ -1,0 +1,92 @@
+// The SQLite store's own behaviour under the queue: its query plans, rows written behind the
+// queue's back, and the moments between its read and its write transaction. What every store
+// must do is in test/conformance/ (run there against SQLite too); only what needs the engine
+// itself is here.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { CLAIM_CANDIDATES_SQL, SCHEMA_VERSION } from '@tasklock/core/sqlite';
+import { closeQueues, openTempQueue, sqliteOf } from '../utils/lifecycle.js';
+import { removeTempDirs } from '../utils/temp-dir.js';
+
+afterEach(() => {
+  closeQueues();
+  removeTempDirs();
+});
+
+describe('claim', () => {
+  it('uses the partial index in claim order (no table scan, no sort)', async () => {
+    const queue = await openTempQueue();
+    const plan = sqliteOf(queue)
+      .connection.prepare(`EXPLAIN QUERY PLAN ${CLAIM_CANDIDATES_SQL}`)
+      .all({ queue: 'default', now: Date.now(), types: null, limit: 32 }) as { detail: string }[];
+    const text = plan.map((row) => row.detail).join('\n');
+    expect(text).toContain('USING INDEX tasks_claimable');
+    expect(text).not.toMatch(/TEMP B-TREE|SCAN tasks/);
+  });
+});
+
+describe('the workers table', () => {
+  it('the sweep marks a dead worker crashed (when, by whom), keeps ended rows for the retention, then prunes them', async () => {
+    const queue = await openTempQueue();
+    // Written directly: a worker of this host whose process is gone, and one of another host
+    // that crashed long ago but still holds a running task (its lease decides, not the prune).
+    const deadPid = spawnSync('true').pid!;
+    const insert = sqliteOf(queue).connection.prepare(
+      `INSERT INTO workers (id, pid, host, process_start, queue, started_at, last_seen, crashed_at, crashed_by)
+       VALUES (@id, @pid, @host, '1', 'default', 0, 0, @crashedAt, @crashedBy)`,
+    );
+    await sqliteOf(queue).write(() => {
+      insert.run({ id: 'gone', pid: deadPid, host: hostname(), crashedAt: null, crashedBy: null });
+      insert.run({ id: 'holder', pid: 1, host: 'elsewhere', crashedAt: 1, crashedBy: 'someone' });
+    });
+    await queue.enqueue('job', {});
+    await queue.claim({ workerId: 'holder', leaseMs: 60_000 });
+    await queue.registerWorker({ id: 'graceful', queue: 'default', types: null });
+    await queue.stopWorker('graceful');
+
+    const first = await queue.reclaim({ by: 'sweeper' });
+    expect(first).toMatchObject({ deadWorkers: ['gone'], pruned: 0 });
+    const rows = new Map((await queue.workers()).map((w) => [w.id, w]));
+    expect(rows.get('gone')).toMatchObject({ crashed_by: 'sweeper', stopped_at: null, alive: false });
+    expect(rows.get('gone')?.crashed_at).toBeGreaterThan(0);
+    expect(rows.get('graceful')).toMatchObject({ crashed_at: null, crashed_by: null, alive: false });
+    expect(rows.get('graceful')?.stopped_at).toBeGreaterThan(0);
+
+    expect((await queue.reclaim({ workerRetentionMs: 60_000 })).pruned).toBe(0);
+    expect(await queue.workers()).toHaveLength(3);
+    const second = await queue.reclaim({ workerRetentionMs: 0 });
+    expect(second.pruned).toBe(2);
+    expect((await queue.workers()).map((w) => w.id)).toEqual(['holder']);
+    // Nothing left to prune: the sweep's fast path writes nothing.
+    const transactions = queue.writeMetrics().transactions;
+    expect(await queue.reclaim({ workerRetentionMs: 0 })).toMatchObject({ pruned: 0, leaseExpired: 0, deadOwner: 0 });
+    expect(queue.writeMetrics().transactions).toBe(transactions);
+  });
+});
+
+describe('cancelMany / retryMany', () => {
+  it('a page is re-checked in its transaction: a task that left the filter after it was found is not moved', async () => {
+    const queue = await openTempQueue();
+    const ids = (await queue.enqueueMany([1, 2, 3].map((n) => ({ type: 'x', payload: n })))).map((t) => t.id);
+    // cancelMany reads its first page before it waits for the write lock; this lands in between.
+    const cancelling = queue.cancelMany({ type: 'x' });
+    sqliteOf(queue).connection.prepare("UPDATE tasks SET type = 'y' WHERE id = ?").run(ids[1]);
+    expect((await cancelling).changed).toEqual([ids[0], ids[2]]);
+    expect((await queue.get(ids[1]!)).status).toBe('pending');
+  });
+});
+
+describe('the store under the queue', () => {
+  it('describes itself: engine and its version, location, lock, schema', async () => {
+    const queue = await openTempQueue();
+    const store = queue.describe();
+    expect(store).toMatchObject({ engine: 'sqlite', lock: { strategy: 'os' }, schemaVersion: SCHEMA_VERSION });
+    expect(store.engineVersion).toMatch(/^3\.\d+\.\d+/);
+    expect(store.location).toMatch(/\.db$/);
+    expect(store.lock.path).toBe(`${store.location}.lock`);
+    // A fresh file: this open applied every migration.
+    expect(store.appliedMigrations.at(-1)).toBe(SCHEMA_VERSION);
+    expect((await queue.stats()).store).toEqual(store);
+  });
+});
