@@ -92,7 +92,7 @@ export class Queue {
 
   /** Up to `limit` tasks in one transaction, highest priority first, then oldest run_at, then id. */
   async claim(options: ClaimOptions): Promise<ClaimedTask[]> {
-    const rows = await this.store.claim({ ...validateClaim(options), now: Date.now() });
+    const rows = await this.store.claim(validateClaim(options));
     return rows.map(toClaimedTask);
   }
 

@@ -120,8 +120,8 @@ export interface ClaimInput {
   /** null: every type. */
   types: readonly string[] | null;
   limit: number;
+  /** The lease runs from the moment of the claim's transaction (the store's clock), not of the call. */
   leaseMs: number;
-  now: number;
 }
 
 /** One attempt's end: `result` is JSON text (complete); `error` the failure's text (fail). */

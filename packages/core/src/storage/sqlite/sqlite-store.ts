@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { TasklockError } from '../../errors.js';
 import { TaskNotFoundError } from '../../errors.js';
 import { assertTransition, type TaskStatus } from '../../task-state.js';
-import type { HandlerProcess, NewTask, NewWorker } from '../rows.js';
+import type { FilterInput, HandlerProcess, NewTask, NewWorker } from '../rows.js';
 import type {
   BackupOptions,
   BulkMove,
@@ -33,7 +33,7 @@ import type { TasklockDatabase } from './database.js';
 import { openDatabase, type OpenOptions } from './db/open.js';
 import { diagnoseSqlite } from './diagnose.js';
 import { SqliteMonitor } from './monitor.js';
-import { prepareAdmin } from './sql/admin.js';
+import { prepareAdmin, type CandidateRow } from './sql/admin.js';
 import { prepareClaim } from './sql/claim.js';
 import { prepareEnqueue } from './sql/enqueue.js';
 import { prepareEvents } from './sql/events.js';
@@ -92,7 +92,8 @@ export class SqliteStore implements TaskStore {
 
   claim(input: ClaimInput) {
     const params = { ...input, types: this.typesParam(input.types), nonce: randomBytes(6).toString('hex') };
-    return this.database.write(() => this.sql.claim(params), { label: 'claim' });
+    // `now` is read inside the transaction: a claim that waited for the lock leases from when it got it.
+    return this.database.write(() => this.sql.claim({ ...params, now: Date.now() }), { label: 'claim' });
   }
 
   async heartbeat(lease: LeaseRef, leaseMs: number, progress: string | null): Promise<void> {
@@ -160,9 +161,8 @@ export class SqliteStore implements TaskStore {
     const { admin } = this.sql;
     const apply =
       move === 'cancel'
-        ? (task: { id: number; status: TaskStatus; attempts: number; locked_by: string | null }, now: number) =>
-            admin.cancel(task.id, task.status, task.attempts, task.locked_by, now, options.reason)
-        : (task: { id: number; status: TaskStatus; attempts: number }, now: number) => admin.retry(task.id, task.status, task.attempts, now);
+        ? (task: CandidateRow, now: number) => admin.cancel(task.id, task.status, task.attempts, task.locked_by, now, options.reason)
+        : (task: CandidateRow, now: number) => admin.retry(task.id, task.status, task.attempts, now);
     return moveMany({ db: this.database, admin, move, options, apply }, target);
   }
 
@@ -210,7 +210,7 @@ export class SqliteStore implements TaskStore {
     return this.sql.read.get(id);
   }
 
-  async list(filter: Parameters<typeof filterParams>[0], order: 'asc' | 'desc', afterId: number | null, limit: number, now: number) {
+  async list(filter: FilterInput, order: 'asc' | 'desc', afterId: number | null, limit: number, now: number) {
     return this.sql.read.list(filterParams(filter, now), order, afterId, limit);
   }
 
