@@ -124,7 +124,7 @@ describe('--exec handlers die with their worker', () => {
   });
 });
 
-describe('the recovery sweep and a recorded handler group', () => {
+describe('the reclaim sweep and a recorded handler group', () => {
   const ORPHANING_WORKER = fileURLToPath(new URL('../fixtures/orphaning-worker.mjs', import.meta.url));
 
   it.each([

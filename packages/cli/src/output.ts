@@ -295,7 +295,7 @@ export function workerJson(worker: WorkerRow & { alive: boolean | null }) {
 }
 
 /**
- * live | stopped (shut down gracefully) | crashed (found dead by a recovery sweep) | dead (gone,
+ * live | stopped (shut down gracefully) | crashed (found dead by a reclaim sweep) | dead (gone,
  * not yet found by a sweep) | unknown (another host: only its heartbeat tells).
  */
 export function workerState(worker: Pick<WorkerRow, 'stopped_at' | 'crashed_at'> & { alive: boolean | null }): string {

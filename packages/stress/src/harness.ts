@@ -173,7 +173,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
 
 /**
  * How long a dead worker's task may stay `running`: a lease (when its death is only seen as an
- * expired lease), plus two recovery sweeps and scheduling slack; with proper-lockfile, plus the
+ * expired lease), plus two reclaim sweeps and scheduling slack; with proper-lockfile, plus the
  * lock's stale time, during which a holder SIGKILLed inside the lock blocks every writer.
  */
 function recoveryBoundMs(leaseMs: number, lockStrategy: string): number {

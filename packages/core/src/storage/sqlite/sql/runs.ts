@@ -2,7 +2,7 @@
  * task_runs: one row per attempt, opened by claim (outcome 'running') and closed by the
  * transition that ends the attempt, in the same transaction. (task_id, attempt) is unique, so
  * attempts = number of runs always holds. A run may record the process group its handler runs
- * in (fenced like any write about a running attempt): the recovery sweep on that host kills the
+ * in (fenced like any write about a running attempt): the reclaim sweep on that host kills the
  * group before the task can start again.
  */
 import type Database from 'better-sqlite3';

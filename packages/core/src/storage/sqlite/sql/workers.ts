@@ -3,7 +3,7 @@
  * of two ways: `stopped_at` when it shut down gracefully, or `crashed_at` + `crashed_by` when
  * another process found it dead. Live workers refresh `last_seen` with every heartbeat. Rows of
  * workers that ended before a retention cutoff are pruned, unless they still hold a running task
- * (which the recovery sweep must find them by).
+ * (which the reclaim sweep must find them by).
  */
 import type Database from 'better-sqlite3';
 import type { NewWorker, WorkerRow } from '../../rows.js';
