@@ -129,6 +129,61 @@ forEachStore((store) => {
     });
   });
 
+  describe('finishAndClaim', () => {
+    it('ends the attempts and claims the next batch in one write: answers index for index, new leases in claim order', async () => {
+      const queue = await store.open();
+      const tasks = await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'job', payload: i, priority: i === 4 ? 9 : 0 })));
+      const [first, second] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 2 });
+      expect([first!.id, second!.id]).toEqual([tasks[4]!.id, tasks[0]!.id]);
+      const writes = queue.writeMetrics().transactions;
+      const { statuses, claimed } = await queue.finishAndClaim(
+        [
+          { kind: 'complete', lease: lease(first), workerId: 'w', result: { done: 1 } },
+          { kind: 'complete', lease: { id: second!.id, leaseToken: 'not-its-token' }, workerId: 'w', result: null },
+        ],
+        { workerId: 'w', leaseMs: 60_000, limit: 2 },
+      );
+      expect(queue.writeMetrics().transactions - writes).toBe(1);
+      expect(statuses[0]).toBe('succeeded');
+      expect(statuses[1]).toMatchObject({ code: 'lease-lost', taskId: second!.id });
+      expect(claimed.map((task) => task.id)).toEqual([tasks[1]!.id, tasks[2]!.id]);
+      for (const task of claimed) {
+        expect(await queue.get(task.id)).toMatchObject({ status: 'running', lockedBy: 'w', attempts: 1, leaseExpiresAt: task.leaseExpiresAt });
+        expect(await queue.runs(task.id)).toMatchObject([{ outcome: 'running', lease_token: task.leaseToken }]);
+      }
+      expect(await queue.get(first!.id)).toMatchObject({ status: 'succeeded', result: { done: 1 } });
+      // The refused outcome changed nothing: its task runs on under its own lease.
+      expect(await queue.get(second!.id)).toMatchObject({ status: 'running', lockedBy: 'w' });
+      await queue.complete(lease(second), 'mine');
+    });
+
+    it('with nothing due it claims nothing and still stores the outcomes', async () => {
+      const queue = await store.open();
+      const task = await queue.enqueue('job', {});
+      const [held] = await queue.claim({ workerId: 'w', leaseMs: 60_000 });
+      const { statuses, claimed } = await queue.finishAndClaim([{ kind: 'fail', lease: lease(held), workerId: 'w', error: 'boom' }], {
+        workerId: 'w',
+        leaseMs: 60_000,
+        limit: 4,
+      });
+      // The failed task is pending again, but in its backoff: not due, so not claimed back.
+      expect(statuses).toEqual(['pending']);
+      expect(claimed).toEqual([]);
+      expect(await queue.get(task.id)).toMatchObject({ status: 'pending', lastError: 'boom' });
+    });
+
+    it('a bad claim is bad input and writes nothing of the outcomes either', async () => {
+      const queue = await store.open();
+      const task = await queue.enqueue('job', {});
+      const [held] = await queue.claim({ workerId: 'w', leaseMs: 60_000 });
+      const before = await snapshot(queue, task.id);
+      await expect(
+        queue.finishAndClaim([{ kind: 'complete', lease: lease(held), workerId: 'w', result: 1 }], { workerId: 'w', leaseMs: 60_000, limit: 0 }),
+      ).rejects.toMatchObject({ code: 'bad-input' });
+      expect(await snapshot(queue, task.id)).toEqual(before);
+    });
+  });
+
   describe('heartbeat', () => {
     it('extends the lease from now and records progress; without progress it keeps the last; no event', async () => {
       const queue = await store.open();

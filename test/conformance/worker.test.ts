@@ -121,6 +121,30 @@ forEachStore((store) => {
       expect(row?.stopped_at).not.toBeNull();
     });
 
+    it('a busy worker stores each batch of results and claims its next batch in one write', async () => {
+      const queue = await store.open();
+      await queue.enqueueMany(Array.from({ length: 200 }, (_, i) => ({ type: 'job', payload: i })));
+      let running = 0;
+      let mostAtOnce = 0;
+      const writes = queue.writeMetrics().transactions;
+      const worker = new Worker(
+        queue,
+        async () => {
+          running += 1;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          await new Promise((resolve) => setImmediate(resolve));
+          running -= 1;
+        },
+        { concurrency: 8, batch: 8, untilEmpty: true, untilEmptyWaitMs: 0 },
+      );
+      expect(await worker.start()).toMatchObject({ claimed: 200, succeeded: 200, rejected: 0 });
+      expect(mostAtOnce).toBeLessThanOrEqual(8);
+      expect((await queue.stats()).counts.succeeded).toBe(200);
+      // 25 batches of 8: a claim and a finish each would be 50 writes and more; finish + claim
+      // together make it about 25, plus registering, the first claim, the last finish and the stop.
+      expect(queue.writeMetrics().transactions - writes).toBeLessThanOrEqual(35);
+    });
+
     it('records progress through ctx.heartbeat', async () => {
       const queue = await store.open();
       const task = await queue.enqueue('report', {});

@@ -14,29 +14,35 @@ import type { WorkerSettings } from './worker-options.js';
 /** What the loop needs to know of the worker it feeds. */
 export interface ClaimTarget {
   readonly stopping: boolean;
-  /** Tasks claimed so far (maxTasks counts them). */
-  readonly claimed: number;
+  /** maxTasks reached: nothing more will be claimed. */
+  readonly full: boolean;
   /** Handlers running now. */
   readonly running: number;
   /** Outcomes waiting to be stored: a drain is not over while some are. */
   readonly unsettled: number;
-  /** Starts the handler of a task just claimed. */
-  begin(tasks: readonly ClaimedTask[]): void;
+  /**
+   * Takes up to `wanted` free slots (within concurrency and maxTasks, less those running or
+   * reserved by a claim in flight, this loop's or the finisher's) and answers how many it took.
+   */
+  reserve(wanted: number): number;
+  /** Gives back `slots` reserved, then starts the handlers of the tasks that claim took. */
+  claimed(slots: number, tasks: readonly ClaimedTask[]): void;
   /** untilEmpty ended with `scheduled` tasks left pending for later. */
   drained(scheduled: number): void;
 }
 
 export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: ChangeSignal, target: ClaimTarget): Promise<void> {
-  const { concurrency, batch, maxTasks, leaseMs, maxPollMs, log } = settings;
+  const { batch, leaseMs, maxPollMs, log } = settings;
   let idleMs = 1;
-  while (!target.stopping && target.claimed < maxTasks) {
-    const free = Math.min(concurrency - target.running, maxTasks - target.claimed);
-    if (free <= 0) {
+  while (!target.stopping && !target.full) {
+    const slots = target.reserve(batch);
+    if (slots === 0) {
       await wake.waitForChange(maxPollMs);
       continue;
     }
     // A read (no lock) before paying for a write transaction.
     if (!(await queue.hasDue(settings.queue, settings.types))) {
+      target.claimed(slots, []);
       if (settings.untilEmpty && target.running === 0 && target.unsettled === 0 && (await drained(queue, settings, target))) return;
       // A wake-up comes with the WAL write, a moment before the commit is visible (with
       // synchronous=FULL, an fsync later): after one, look again soon and then less and less
@@ -47,14 +53,15 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
     }
     let tasks: ClaimedTask[];
     try {
-      tasks = await queue.claim({ workerId: settings.id, queue: settings.queue, types: settings.types, limit: Math.min(batch, free), leaseMs });
+      tasks = await queue.claim({ workerId: settings.id, queue: settings.queue, types: settings.types, limit: slots, leaseMs });
     } catch (error) {
+      target.claimed(slots, []);
       log('error', `claim failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
       await wake.waitForChange(maxPollMs);
       continue;
     }
     idleMs = 1;
-    target.begin(tasks);
+    target.claimed(slots, tasks);
   }
 }
 

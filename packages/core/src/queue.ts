@@ -9,6 +9,7 @@ import type {
   BackupResult,
   ChangeSignal,
   DiagnosisCheck,
+  FinishInput,
   LeaseRef,
   StoreDescription,
   StoreMonitor,
@@ -127,19 +128,21 @@ export class Queue {
    * not stop the others. If the transaction fails, the promise rejects and nothing was written.
    */
   async finishMany(outcomes: readonly Outcome[]): Promise<(TaskStatus | TasklockError)[]> {
-    return this.store.finish(
-      outcomes.map((outcome) =>
-        outcome.kind === 'complete'
-          ? {
-              ...outcome,
-              result:
-                outcome.result instanceof JsonText
-                  ? outcome.result.text
-                  : toJsonText(outcome.result ?? null, 'result', this.maxResultBytes, outcome.lease.id),
-            }
-          : outcome,
-      ),
-    );
+    return this.store.finish(this.finishInputs(outcomes));
+  }
+
+  /**
+   * finishMany(outcomes), then claim(next), in one transaction: what a busy worker does when its
+   * handlers finish, with one lock hand-over instead of two. The claim takes only due tasks, so
+   * it answers an empty list when there are none; a failed transaction wrote nothing of either.
+   */
+  async finishAndClaim(
+    outcomes: readonly Outcome[],
+    next: ClaimOptions,
+  ): Promise<{ statuses: (TaskStatus | TasklockError)[]; claimed: ClaimedTask[] }> {
+    const claim = validateClaim(next);
+    const { statuses, claimed } = await this.store.finishAndClaim(this.finishInputs(outcomes), claim);
+    return { statuses, claimed: claimed.map(toClaimedTask) };
   }
 
   cancel(id: number, reason: string | null = null): Promise<Task> {
@@ -279,6 +282,19 @@ export class Queue {
   /** The writes made through this queue's store so far: lock wait/hold, busy retries, failures. */
   writeMetrics(): WriteMetricsSnapshot {
     return this.store.writeMetrics();
+  }
+
+  /** Outcomes as the store takes them: results as JSON text (serialised here unless the worker already did). */
+  private finishInputs(outcomes: readonly Outcome[]): FinishInput[] {
+    return outcomes.map((outcome) =>
+      outcome.kind === 'complete'
+        ? {
+            ...outcome,
+            result:
+              outcome.result instanceof JsonText ? outcome.result.text : toJsonText(outcome.result ?? null, 'result', this.maxResultBytes, outcome.lease.id),
+          }
+        : outcome,
+    );
   }
 
   private async finishOne(outcome: Outcome): Promise<void> {

@@ -2,6 +2,8 @@ import { backoffMs } from './backoff.js';
 import type { Outcome, Queue } from './queue.js';
 import type { TasklockError } from './errors.js';
 import type { TaskStatus } from './task-state.js';
+import type { ClaimedTask } from './task.js';
+import type { ClaimOptions } from './validate.js';
 
 /** Outcomes that failed to persist are tried again: 10 ms, doubling, up to 1 s. */
 const PERSIST_BACKOFF = { baseDelayMs: 10, maxDelayMs: 1000, jitter: false };
@@ -11,13 +13,22 @@ export interface FinisherHooks {
   settled(outcome: Outcome, status: TaskStatus | TasklockError): void;
   /** The transaction failed; the outcomes stay queued and are tried again. */
   persistFailed(error: unknown, count: number): void;
+  /**
+   * The claim to make in the same transaction as `batch` (its slots reserved by the worker), or
+   * null: a busy worker takes its next tasks with the write that frees their slots.
+   */
+  nextClaim(batch: readonly Outcome[]): ClaimOptions | null;
+  /** That claim's answer, after the batch's outcomes are settled (none if the transaction failed). */
+  claimed(next: ClaimOptions, tasks: readonly ClaimedTask[]): void;
 }
 
 /**
  * Group commit for a worker's finished attempts: outcomes that arrive while a commit is in
  * flight (or in the same tick) go out together in the next transaction, so under load one lock
  * + one fsync serves many tasks, and an outcome is never delayed by more than the commit ahead
- * of it. A failed commit (SQLITE_FULL, IOERR, BUSY after retries, lock timeout) keeps every
+ * of it. When the worker has slots to fill, the same transaction claims its next tasks
+ * (queue.finishAndClaim): one lock hand-over per batch instead of two. A failed commit (SQLITE_FULL,
+ * IOERR, BUSY after retries, lock timeout) claims nothing and keeps every
  * outcome queued, unchanged, and retries with capped backoff: the tasks stay `running` under
  * leases the worker keeps extending, never silently lost and never marked done in memory only.
  */
@@ -83,14 +94,20 @@ export class WorkerFinisher {
   private flush(): Promise<void> {
     const batch = this.queued.splice(0, this.maxBatch);
     if (batch.length === 0) return Promise.resolve();
-    this.flushing = this.queue
-      .finishMany(batch)
+    const next = this.hooks.nextClaim(batch);
+    const write =
+      next === null
+        ? this.queue.finishMany(batch).then((statuses) => ({ statuses, claimed: [] as ClaimedTask[] }))
+        : this.queue.finishAndClaim(batch, next);
+    this.flushing = write
       .then(
-        (statuses) => {
+        ({ statuses, claimed }) => {
           this.failures = 0;
           batch.forEach((outcome, i) => this.hooks.settled(outcome, statuses[i]!));
+          if (next !== null) this.hooks.claimed(next, claimed);
         },
         (error: unknown) => {
+          if (next !== null) this.hooks.claimed(next, []);
           this.failures += 1;
           this.queued.unshift(...batch);
           this.hooks.persistFailed(error, batch.length);

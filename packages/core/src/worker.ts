@@ -4,6 +4,7 @@ import { backoffMs } from './backoff.js';
 import { claimLoop } from './claim-loop.js';
 import { engineCodeOf, LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
 import type { Outcome, Queue } from './queue.js';
+import type { ClaimOptions } from './validate.js';
 import type { ChangeSignal } from './storage/store.js';
 import type { TaskStatus } from './task-state.js';
 import { JsonText, type ClaimedTask } from './task.js';
@@ -72,6 +73,8 @@ export class Worker {
     scheduled: 0,
   };
   private stopping = false;
+  /** Slots held by claims in flight (the claim loop's, or the finisher's finish + claim). */
+  private reserved = 0;
   private timers: NodeJS.Timeout[] = [];
   private sweeping = false;
   private done: Promise<WorkerStats> | null = null;
@@ -94,6 +97,8 @@ export class Worker {
         this.counters.persistFailures += 1;
         this.log('error', `could not persist ${count} outcome(s), retrying: ${errorSummary(error)}`, { code: engineCodeOf(error) });
       },
+      nextClaim: (batch) => this.nextClaim(batch),
+      claimed: (next, tasks) => this.claimed(next.limit ?? 0, tasks),
     });
   }
 
@@ -135,8 +140,8 @@ export class Worker {
         get stopping() {
           return worker.stopping;
         },
-        get claimed() {
-          return worker.counters.claimed;
+        get full() {
+          return worker.counters.claimed >= worker.settings.maxTasks;
         },
         get running() {
           return worker.running.size;
@@ -144,10 +149,8 @@ export class Worker {
         get unsettled() {
           return worker.finisher.size;
         },
-        begin: (tasks) => {
-          this.counters.claimed += tasks.length;
-          for (const task of tasks) this.begin(task);
-        },
+        reserve: (wanted) => this.reserve(wanted, 0),
+        claimed: (slots, tasks) => this.claimed(slots, tasks),
         drained: (scheduled) => {
           this.counters.scheduled = scheduled;
         },
@@ -180,6 +183,36 @@ export class Worker {
       }
     }
     return false;
+  }
+
+  /**
+   * Reserves up to `wanted` slots for a claim in flight: within concurrency, less the handlers
+   * running and the slots other claims hold (plus `freeing`: slots that the outcomes committed
+   * with this claim will free), and within maxTasks. Every slot is given back by claimed().
+   */
+  private reserve(wanted: number, freeing: number): number {
+    const { concurrency, maxTasks } = this.settings;
+    const free = Math.min(concurrency - this.running.size + freeing, maxTasks - this.counters.claimed) - this.reserved;
+    const slots = Math.max(0, Math.min(wanted, free));
+    this.reserved += slots;
+    return slots;
+  }
+
+  private claimed(slots: number, tasks: readonly ClaimedTask[]): void {
+    this.reserved -= slots;
+    this.counters.claimed += tasks.length;
+    for (const task of tasks) this.begin(task);
+  }
+
+  /** The claim to ride on the finisher's next write: as many tasks as that write frees slots for, if any. */
+  private nextClaim(batch: readonly Outcome[]): ClaimOptions | null {
+    if (this.stopping || this.counters.claimed >= this.settings.maxTasks) return null;
+    // Outcomes of attempts this worker still counts as running free their slot when committed.
+    const freeing = batch.filter((outcome) => this.running.get(outcome.lease.id)?.task.leaseToken === outcome.lease.leaseToken).length;
+    const limit = this.reserve(this.settings.batch, freeing);
+    if (limit === 0) return null;
+    const { id: workerId, queue, types, leaseMs } = this.settings;
+    return { workerId, queue, types, limit, leaseMs };
   }
 
   private begin(task: ClaimedTask): void {
@@ -308,6 +341,19 @@ export class Worker {
     }
   }
 
+  /** Queues a release for every attempt still ours; answers how many. */
+  private handBack(): number {
+    let count = 0;
+    for (const attempt of this.running.values()) {
+      if (attempt.lost !== null) continue;
+      attempt.lost = 'worker shut down';
+      attempt.controller.abort(new Error('worker shut down before the task finished'));
+      this.finisher.add({ kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id });
+      count += 1;
+    }
+    return count;
+  }
+
   private async shutdown(): Promise<void> {
     const { graceMs } = this.settings;
     if (this.running.size > 0) {
@@ -319,14 +365,13 @@ export class Worker {
       ]);
       clearTimeout(graceTimer);
     }
-    // Whatever is still running is handed back to pending, fenced by its lease token.
-    for (const attempt of this.running.values()) {
-      if (attempt.lost !== null) continue;
-      attempt.lost = 'worker shut down';
-      attempt.controller.abort(new Error('worker shut down before the task finished'));
-      this.finisher.add({ kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id });
-    }
-    await this.finisher.drain();
+    // Whatever is still running is handed back to pending, fenced by its lease token. Again after
+    // the drain: a finish + claim that was in flight when stop() came may have started new tasks.
+    let handedBack: number;
+    do {
+      handedBack = this.handBack();
+      await this.finisher.drain();
+    } while (handedBack > 0);
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     // A heartbeat or sweep still waiting for the lock must finish before our caller closes the

@@ -47,6 +47,11 @@ export interface TaskStore {
    * refusal (which does not stop the others). Rejects, having written nothing, if the transaction fails.
    */
   finish(outcomes: readonly FinishInput[]): Promise<(TaskStatus | TasklockError)[]>;
+  /**
+   * finish(outcomes), then claim(next), in one transaction: a busy worker hands in its finished
+   * attempts and takes its next batch with one write (one lock hand-over) instead of two.
+   */
+  finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput): Promise<{ statuses: (TaskStatus | TasklockError)[]; claimed: TaskRow[] }>;
   /** Operator cancel of one task (pending or running); rejects with the refusal. */
   cancel(id: number, reason: string | null): Promise<void>;
   /** Operator retry of one task (failed or cancelled); rejects with the refusal. */

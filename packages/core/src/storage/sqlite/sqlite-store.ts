@@ -91,7 +91,7 @@ export class SqliteStore implements TaskStore {
   }
 
   claim(input: ClaimInput) {
-    const params = { ...input, types: this.typesParam(input.types), nonce: randomBytes(6).toString('hex') };
+    const params = this.claimParams(input);
     // `now` is read inside the transaction: a claim that waited for the lock leases from when it got it.
     return this.database.write(() => this.sql.claim({ ...params, now: Date.now() }), { label: 'claim' });
   }
@@ -113,21 +113,17 @@ export class SqliteStore implements TaskStore {
 
   finish(outcomes: readonly FinishInput[]): Promise<(TaskStatus | TasklockError)[]> {
     const only = outcomes.length === 1 ? outcomes[0] : undefined;
+    return this.database.write(() => this.finishAll(outcomes, Date.now()), { label: only?.kind ?? 'finish', taskId: only?.lease.id });
+  }
+
+  finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput) {
+    const params = this.claimParams(next);
     return this.database.write(
       () => {
         const now = Date.now();
-        return outcomes.map((outcome) => {
-          const fence = { id: outcome.lease.id, token: outcome.lease.leaseToken, now };
-          const status =
-            outcome.kind === 'complete'
-              ? this.sql.finish.complete(fence, outcome.workerId, outcome.result)
-              : outcome.kind === 'fail'
-                ? this.sql.finish.fail(fence, outcome.workerId, outcome.error)
-                : this.sql.finish.release(fence, outcome.workerId);
-          return status ?? this.sql.lookup.refusal(fence.id, outcome.kind);
-        });
+        return { statuses: this.finishAll(outcomes, now), claimed: this.sql.claim({ ...params, now }) };
       },
-      { label: only?.kind ?? 'finish', taskId: only?.lease.id },
+      { label: 'finish + claim' },
     );
   }
 
@@ -294,6 +290,24 @@ export class SqliteStore implements TaskStore {
 
   close(): void {
     this.database.close();
+  }
+
+  /** Each outcome as its own conditional write: the new status, or the refusal read in the same transaction. */
+  private finishAll(outcomes: readonly FinishInput[], now: number): (TaskStatus | TasklockError)[] {
+    return outcomes.map((outcome) => {
+      const fence = { id: outcome.lease.id, token: outcome.lease.leaseToken, now };
+      const status =
+        outcome.kind === 'complete'
+          ? this.sql.finish.complete(fence, outcome.workerId, outcome.result)
+          : outcome.kind === 'fail'
+            ? this.sql.finish.fail(fence, outcome.workerId, outcome.error)
+            : this.sql.finish.release(fence, outcome.workerId);
+      return status ?? this.sql.lookup.refusal(fence.id, outcome.kind);
+    });
+  }
+
+  private claimParams(input: ClaimInput) {
+    return { ...input, types: this.typesParam(input.types), nonce: randomBytes(6).toString('hex') };
   }
 
   private typesParam(types: readonly string[] | null): string | null {
