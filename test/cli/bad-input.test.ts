@@ -92,6 +92,10 @@ describe('bad input: exit 2, one line, database unchanged', () => {
     await expectUsageError(['list', '--status', 'done'], /must be one of pending, scheduled, running, succeeded, failed, cancelled/);
   });
 
+  it('--db with a scheme no store has', async () => {
+    await expectUsageError(['--db', 'redis://localhost/0', 'list'], /^tasklock: redis:\/\/localhost\/0: unknown store scheme redis: \(give a file path or a sqlite: URL\)$/m);
+  });
+
   it('--lock bogus', async () => {
     await expectUsageError(['--lock', 'bogus', 'list'], /argument 'bogus' is invalid. must be one of auto, os, lockfile, none\./);
   });

@@ -44,6 +44,15 @@ describe.concurrent('tasklock init', () => {
     expect(again.lock.strategy).toBe('os');
   });
 
+  it('--db takes a sqlite: URL for the same file as its path', async () => {
+    const { db } = await initDb();
+    const id = await enqueue(db, 'job');
+    const viaUrl = await cliJson<{ tasks: { id: number }[] }>(`sqlite://${db}`, ['list']);
+    expect(viaUrl.tasks.map((task) => task.id)).toEqual([id]);
+    const stats = await cliJson<{ store: { location: string } }>(`sqlite:${db}`, ['stats']);
+    expect(stats.store.location).toBe(db);
+  });
+
   it('uses $TASKLOCK_DB when --db is absent', async () => {
     const dir = makeTempDir();
     const result = await cli(['--json', 'init'], { env: { TASKLOCK_DB: join(dir, 'env.db') } });
