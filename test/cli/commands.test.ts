@@ -20,11 +20,11 @@ describe.concurrent('tasklock init', () => {
     const db = join(dir, 'q.db');
     const first = await cli(['--db', db, 'init']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/schema version\s+3 \(applied migration\(s\) 1, 2, 3\)/);
+    expect(first.stdout).toMatch(/schema version\s+4 \(applied migration\(s\) 1, 2, 3, 4\)/);
     expect(first.stdout).toMatch(/^store\s+sqlite \d+\.\d+\.\d+$/m);
     expect(first.stdout).toMatch(/lock strategy\s+os/);
     const again = await cliJson(db, ['init']);
-    expect(again).toEqual({ engine: 'sqlite', engineVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/), schemaVersion: 3, lock: { strategy: 'os', path: `${db}.lock` }, path: db, appliedMigrations: [] });
+    expect(again).toEqual({ engine: 'sqlite', engineVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/), schemaVersion: 4, lock: { strategy: 'os', path: `${db}.lock` }, path: db, appliedMigrations: [] });
   });
 
   it('--reset-lock-strategy re-records the strategy; without it a different --lock is refused', async () => {
@@ -159,7 +159,7 @@ describe.concurrent('tasklock list / show / stats', () => {
     const stats = await cliJson<Record<string, unknown>>(db, ['stats']);
     expect(stats).toMatchObject({
       counts: { pending: 2, scheduled: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
-      store: { engine: 'sqlite', location: db, lock: { strategy: 'os', path: `${db}.lock` }, schemaVersion: 3 },
+      store: { engine: 'sqlite', location: db, lock: { strategy: 'os', path: `${db}.lock` }, schemaVersion: 4 },
       overdueLeases: 0,
       workers: { live: 0, total: 0 },
     });

@@ -47,8 +47,8 @@ describe('migrations', () => {
   });
 });
 
-describe('migrations 2 and 3 on a version-1 database with data in it', () => {
-  it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, keeps every row', async () => {
+describe('migrations 2 to 4 on a version-1 database with data in it', () => {
+  it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, derives claims from runs, keeps every row', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
     // A version-1 database as the previous release left it: one task released twice (that
     // release raised max_attempts to 3), one finished task, one stopped worker.
@@ -74,11 +74,11 @@ describe('migrations 2 and 3 on a version-1 database with data in it', () => {
 
     const opener = startFixture('open-db.mjs', [dbPath, '{}']);
     const exit = await opener.succeeded();
-    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3] });
+    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4] });
 
     const after = new Database(dbPath, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(3);
+      expect(after.pragma('user_version', { simple: true })).toBe(4);
       expect(after.prepare('SELECT id, attempts, max_attempts, released FROM tasks ORDER BY id').all()).toEqual([
         { id: 1, attempts: 2, max_attempts: 3, released: 2 },
         { id: 2, attempts: 1, max_attempts: 1, released: 0 },
@@ -92,7 +92,12 @@ describe('migrations 2 and 3 on a version-1 database with data in it', () => {
         { id: 12, task_id: 2, outcome: 'succeeded', error: null },
         { id: 13, task_id: 3, outcome: 'reclaimed', error: 'lease lost: lease expired' },
       ]);
-      expect(after.prepare('SELECT transition FROM task_events WHERE task_id = 3 ORDER BY id').pluck().all()).toEqual(['claim', 'reclaim']);
+      // Schema 4: the stored claim event is gone; the log derives it from the run, in its place.
+      expect(after.prepare('SELECT transition FROM task_events WHERE task_id = 3 ORDER BY id').pluck().all()).toEqual(['reclaim']);
+      expect(after.prepare('SELECT id IS NULL AS derived, transition, at, worker_id FROM task_event_log WHERE task_id = 3 ORDER BY attempt, rank, id').all()).toEqual([
+        { derived: 1, transition: 'claim', at: 0, worker_id: 'w' },
+        { derived: 0, transition: 'reclaim', at: 2, worker_id: 'w' },
+      ]);
       expect(after.prepare("SELECT value FROM meta WHERE key = 'lock_strategy'").pluck().get()).toBe('os');
       expect(after.pragma('foreign_key_check')).toEqual([]);
       expect(after.prepare('SELECT stopped_at, crashed_at, crashed_by FROM workers').get()).toEqual({ stopped_at: 5, crashed_at: null, crashed_by: null });

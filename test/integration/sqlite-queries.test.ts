@@ -26,6 +26,31 @@ describe('claim', () => {
   });
 });
 
+describe('the event log (schema 4)', () => {
+  it('a claim writes its run row and no event row; the log derives the claim from the run, in order', async () => {
+    const queue = await openTempQueue();
+    const task = await queue.enqueue('job', {}, { backoff: { baseMs: 0 } });
+    const [first] = await queue.claim({ workerId: 'w1' });
+    await queue.fail(first!, 'boom', 'w1');
+    const [second] = await queue.claim({ workerId: 'w2' });
+    await queue.complete(second!, 'ok', 'w2');
+    const db = sqliteOf(queue).connection;
+    const stored = db.prepare('SELECT transition FROM task_events WHERE task_id = ? ORDER BY id').pluck().all(task.id);
+    expect(stored).toEqual(['enqueue', 'fail', 'complete']);
+    const runs = await queue.runs(task.id);
+    const log = await queue.events(task.id);
+    expect(log.map((e) => [e.transition, e.attempt, e.worker_id])).toEqual([
+      ['enqueue', 0, null],
+      ['claim', 1, 'w1'],
+      ['fail', 1, 'w1'],
+      ['claim', 2, 'w2'],
+      ['complete', 2, 'w2'],
+    ]);
+    // A derived claim is its run's opening: no id of its own, the run's start as its time.
+    expect(log.filter((e) => e.transition === 'claim').map((e) => [e.id, e.at])).toEqual(runs.map((r) => [null, r.started_at]));
+  });
+});
+
 describe('the workers table', () => {
   it('the sweep marks a dead worker crashed (when, by whom), keeps ended rows for the retention, then prunes them', async () => {
     const queue = await openTempQueue();

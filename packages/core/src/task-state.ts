@@ -37,7 +37,7 @@ export interface Transition {
   to: readonly (TaskStatus | 'deleted')[];
   /** Requires the caller's lease token (a stale token is LeaseLostError, not InvalidTransition). */
   fenced: boolean;
-  /** Writes a task_events row (every move but heartbeat, which only extends the lease, and purge). */
+  /** Appears in the event log (every move but heartbeat, which only extends the lease, and purge). */
   event: boolean;
   doc: string;
 }
@@ -102,5 +102,5 @@ export function transitionTableMarkdown(): string {
     ([name, t]) =>
       `| ${name} | ${t.from.map((s) => s ?? '(new)').join(', ')} | ${t.to.join(', ')} | ${t.fenced ? 'yes' : 'no'} | ${t.event ? 'yes' : 'no'} | ${t.doc} |`,
   );
-  return ['| transition | from | to | needs lease token | event row | what it does |', '|---|---|---|---|---|---|', ...rows].join('\n');
+  return ['| transition | from | to | needs lease token | in the event log | what it does |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }

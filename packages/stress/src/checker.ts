@@ -74,7 +74,10 @@ export function checkRun(input: CheckInput): CheckResult {
     ], `${enqueued.length} enqueued, ${tasks.length} in the database, all terminal`);
 
     // 3. nothing running without a live lease; dead owners' tasks reclaimed within the bound
-    const events = db.prepare('SELECT task_id, transition, from_status, to_status, attempt, worker_id, at FROM task_events ORDER BY id').all() as EventRow[];
+    // The log as the queue reads it: stored events and the claims derived from runs, in each task's order.
+    const events = db
+      .prepare('SELECT task_id, transition, from_status, to_status, attempt, worker_id, at FROM task_event_log ORDER BY task_id, attempt, rank, id')
+      .all() as EventRow[];
     const runningNow = db.prepare("SELECT count(*) AS n FROM tasks WHERE status = 'running' AND lease_expires_at <= ?").get(Date.now()) as { n: number };
     let worstRecoveryMs = 0;
     const slow: string[] = [];

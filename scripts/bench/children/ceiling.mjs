@@ -2,7 +2,8 @@
 // better-sqlite3, with no write lock, no queue and no worker logic. The database is created by
 // openDatabase() (identical schema) and filled with enqueueMany(); then one connection opened
 // here drains it, K tasks per claim transaction and the same K per complete transaction.
-//   full     claim UPDATE + task_runs insert + claim event; complete UPDATE + runs close + event
+//   full     claim UPDATE + task_runs insert (its claim event is derived from it, schema 4);
+//            complete UPDATE + runs close + event
 //   bare     claim UPDATE; complete UPDATE
 //   minimal  the same two UPDATEs' shape on a 3-column table with one partial index: what
 //            SQLite does for a claim + complete with no queue schema at all (the issue's
@@ -55,7 +56,6 @@ const claimTx = db.transaction(() => {
   if (full) {
     for (const row of rows) {
       runOpen.run({ taskId: row.id, attempt: row.attempts, workerId, token: row.lease_token, now });
-      event.run({ taskId: row.id, at: now, transition: 'claim', from: 'pending', to: 'running', attempt: row.attempts, workerId, detail: null });
     }
   }
   return rows;

@@ -75,7 +75,8 @@ export interface HandlerProcess {
 
 /** One transition in the append-only event log. */
 export interface TaskEventRow {
-  id: number;
+  /** The stored event's id (commit order); null for an event the store derives (a claim, from its run). */
+  id: number | null;
   task_id: number;
   at: number;
   transition: TransitionName;

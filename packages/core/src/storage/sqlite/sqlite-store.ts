@@ -76,7 +76,7 @@ export class SqliteStore implements TaskStore {
       runs,
       lookup: prepareTaskLookup(conn),
       enqueue: prepareEnqueue(conn, events),
-      claim: prepareClaim(conn, runs, events),
+      claim: prepareClaim(conn, runs),
       finish: prepareFinish(conn, runs, events),
       heartbeat: prepareHeartbeat(conn),
       reclaim: prepareReclaim(conn, runs, events),

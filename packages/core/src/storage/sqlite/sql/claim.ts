@@ -3,13 +3,13 @@
  * The subquery walks tasks_claimable (queue, priority DESC, run_at, id) WHERE status = 'pending'
  * in claim order, so it needs no sort; `status = 'pending'` is repeated in the outer WHERE so
  * the write stays conditional. Each claimed task gets a fresh lease token
- * (`<claim nonce>:<id>:<attempt>`, unique per attempt), its attempts counter incremented, a
- * task_runs row and a claim event. Zero rows means nothing is claimable now, not an error.
+ * (`<claim nonce>:<id>:<attempt>`, unique per attempt), its attempts counter incremented and a
+ * task_runs row, which is also its claim event (schema 4: task_event_log derives it). Zero rows
+ * means nothing is claimable now, not an error.
  */
 import type Database from 'better-sqlite3';
 import { TYPE_IN_TYPES } from './fragments.js';
 import type { TaskRow } from '../../rows.js';
-import type { EventStatements } from './events.js';
 import type { RunStatements } from './runs.js';
 
 export interface ClaimParams {
@@ -30,7 +30,7 @@ export const CLAIM_CANDIDATES_SQL = `
   ORDER BY priority DESC, run_at, id
   LIMIT @limit`;
 
-export function prepareClaim(db: Database.Database, runs: RunStatements, events: EventStatements) {
+export function prepareClaim(db: Database.Database, runs: RunStatements) {
   const claim = db.prepare<ClaimParams, TaskRow>(
     `UPDATE tasks
      SET status = 'running',
@@ -45,19 +45,8 @@ export function prepareClaim(db: Database.Database, runs: RunStatements, events:
   return (input: ClaimParams): TaskRow[] => {
     const rows = claim.all(input);
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
-    for (const row of rows) {
-      runs.open(row.id, row.attempts, input.workerId, row.lease_token!, input.now);
-      events.record({
-        taskId: row.id,
-        at: input.now,
-        transition: 'claim',
-        from: 'pending',
-        to: 'running',
-        attempt: row.attempts,
-        workerId: input.workerId,
-        detail: null,
-      });
-    }
+    // The run row is the claim's only record: its event is derived from it (task_event_log).
+    for (const row of rows) runs.open(row.id, row.attempts, input.workerId, row.lease_token!, input.now);
     return rows;
   };
 }

@@ -1,7 +1,8 @@
 /**
  * task_events: the append-only log of transitions. Inputs: one row per transition, written in
  * the same transaction as the transition itself, so the log replays exactly to each task's
- * status. Never updated, deleted only with its task (purge, ON DELETE CASCADE).
+ * status. Never updated, deleted only with its task (purge, ON DELETE CASCADE). A claim writes no
+ * row here: its run row says it all, and the view task_event_log (migration 0004) derives it.
  */
 import type Database from 'better-sqlite3';
 import type { TaskStatus, TransitionName } from '../../../task-state.js';
@@ -23,7 +24,11 @@ export function prepareEvents(db: Database.Database) {
     `INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail)
      VALUES (@taskId, @at, @transition, @from, @to, @attempt, @workerId, @detail)`,
   );
-  const forTask = db.prepare<[number], TaskEventRow>('SELECT * FROM task_events WHERE task_id = ? ORDER BY id');
+  // The log as the view task_event_log derives it (claims from runs, schema 4), in each task's order.
+  const forTask = db.prepare<[number], TaskEventRow>(
+    `SELECT id, task_id, at, transition, from_status, to_status, attempt, worker_id, detail
+     FROM task_event_log WHERE task_id = ? ORDER BY attempt, rank, id`,
+  );
   return {
     record(event: EventInput): void {
       insert.run(event);
