@@ -355,6 +355,9 @@ export class Worker {
   }
 
   private async shutdown(): Promise<void> {
+    // However the loop ended (stop(), maxTasks, untilEmpty), nothing is claimed from here on:
+    // not even by a finish + claim (nextClaim reads this).
+    this.stopping = true;
     const { graceMs } = this.settings;
     if (this.running.size > 0) {
       this.log('info', `stopping: waiting up to ${graceMs} ms for ${this.running.size} running task(s)`);
