@@ -2,6 +2,7 @@ import { errorSummary, errorText, firstLine } from './error-text.js';
 import { isTransientWriteError, TasklockError } from './errors.js';
 import { backoffMs } from './backoff.js';
 import { claimLoop } from './claim-loop.js';
+import { ClaimSlots } from './claim-slots.js';
 import { engineCodeOf, LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
 import type { Outcome, Queue } from './queue.js';
 import type { ClaimOptions } from './validate.js';
@@ -73,8 +74,7 @@ export class Worker {
     scheduled: 0,
   };
   private stopping = false;
-  /** Slots held by claims in flight (the claim loop's, or the finisher's finish + claim). */
-  private reserved = 0;
+  private readonly slots: ClaimSlots;
   private timers: NodeJS.Timeout[] = [];
   private sweeping = false;
   private done: Promise<WorkerStats> | null = null;
@@ -90,6 +90,7 @@ export class Worker {
     this.id = this.settings.id;
     this.log = this.settings.log;
     this.wake = queue.changeSignal();
+    this.slots = new ClaimSlots(this.settings, () => ({ running: this.running.size, claimed: this.counters.claimed }));
     this.leases = new LeaseKeeper(queue, this.settings, (attempt, reason) => this.markLost(attempt, reason));
     this.finisher = new WorkerFinisher(queue, {
       settled: (outcome, status) => this.settled(outcome, status),
@@ -149,7 +150,7 @@ export class Worker {
         get unsettled() {
           return worker.finisher.size;
         },
-        reserve: (wanted) => this.reserve(wanted, 0),
+        reserve: (wanted) => this.slots.reserve(wanted),
         claimed: (slots, tasks) => this.claimed(slots, tasks),
         drained: (scheduled) => {
           this.counters.scheduled = scheduled;
@@ -185,21 +186,9 @@ export class Worker {
     return false;
   }
 
-  /**
-   * Reserves up to `wanted` slots for a claim in flight: within concurrency, less the handlers
-   * running and the slots other claims hold (plus `freeing`: slots that the outcomes committed
-   * with this claim will free), and within maxTasks. Every slot is given back by claimed().
-   */
-  private reserve(wanted: number, freeing: number): number {
-    const { concurrency, maxTasks } = this.settings;
-    const free = Math.min(concurrency - this.running.size + freeing, maxTasks - this.counters.claimed) - this.reserved;
-    const slots = Math.max(0, Math.min(wanted, free));
-    this.reserved += slots;
-    return slots;
-  }
-
+  /** A claim answered: its slots are given back and its tasks start (each taking a slot again). */
   private claimed(slots: number, tasks: readonly ClaimedTask[]): void {
-    this.reserved -= slots;
+    this.slots.release(slots);
     this.counters.claimed += tasks.length;
     for (const task of tasks) this.begin(task);
   }
@@ -209,7 +198,7 @@ export class Worker {
     if (this.stopping || this.counters.claimed >= this.settings.maxTasks) return null;
     // Outcomes of attempts this worker still counts as running free their slot when committed.
     const freeing = batch.filter((outcome) => this.running.get(outcome.lease.id)?.task.leaseToken === outcome.lease.leaseToken).length;
-    const limit = this.reserve(this.settings.batch, freeing);
+    const limit = this.slots.reserve(this.settings.batch, freeing);
     if (limit === 0) return null;
     const { id: workerId, queue, types, leaseMs } = this.settings;
     return { workerId, queue, types, limit, leaseMs };
