@@ -335,5 +335,18 @@ forEachStore((store) => {
       expect(await queue.liveCount('default', null)).toBe(2);
       expect(await queue.liveCount('default', ['other-type'])).toBe(0);
     });
+
+    it('the reads take a types list as it is at each call, whatever the caller did to the array since', async () => {
+      const queue = await store.open();
+      await queue.enqueue('mail', {});
+      const types = ['sms'];
+      expect(await queue.hasDue('default', types)).toBe(false);
+      types[0] = 'mail';
+      expect(await queue.hasDue('default', types)).toBe(true);
+      expect(await queue.liveCount('default', types)).toBe(1);
+      const frozen = Object.freeze(['sms']);
+      expect(await queue.hasDue('default', frozen)).toBe(false);
+      expect(await queue.hasDue('default', frozen)).toBe(false);
+    });
   });
 });

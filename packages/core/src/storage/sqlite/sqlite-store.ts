@@ -52,7 +52,7 @@ export type SqliteOptions = OpenOptions;
 
 export class SqliteStore implements TaskStore {
   private readonly sql;
-  /** Types lists as the JSON their statements bind, by identity: a worker passes the same array every tick. */
+  /** Frozen types lists as the JSON their statements bind, by identity: a worker passes its one frozen list every tick. */
   private readonly typesJson = new WeakMap<readonly string[], string>();
 
   /** Opens (creating and migrating if needed) the database at `path`; db/open.ts lists its refusals. */
@@ -312,6 +312,8 @@ export class SqliteStore implements TaskStore {
 
   private typesParam(types: readonly string[] | null): string | null {
     if (types === null) return null;
+    // Only a frozen list can be remembered: a caller may change its own array between two calls.
+    if (!Object.isFrozen(types)) return JSON.stringify(types);
     let json = this.typesJson.get(types);
     if (json === undefined) this.typesJson.set(types, (json = JSON.stringify(types)));
     return json;
