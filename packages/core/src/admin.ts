@@ -1,13 +1,12 @@
 /**
- * What operators do to tasks, above the store: cancel and retry one or many, purge, and the
+ * What operators do to tasks, above the store: cancel and retry many, purge, and the
  * counts `stats` prints. Validation and the shape of answers live here; each move is one store
  * operation (bulk moves, one per batch).
  */
-import { BadInputError, TaskNotFoundError } from './errors.js';
+import { BadInputError } from './errors.js';
 import type { TaskStore, BulkMove, MoveSkip, StoreDescription, WriteMetricsSnapshot } from './storage/store.js';
 import { STATUS_VIEWS, storedStatusOf, zeroCounts, type StatusView } from './status-view.js';
 import { TERMINAL_STATUSES, TRANSITIONS, type TaskStatus } from './task-state.js';
-import { toTask, type Task } from './task.js';
 import { validateFilter, type TaskFilter } from './validate.js';
 import type { FilterInput } from './storage/rows.js';
 import { list as listWorkers } from './worker-registry.js';
@@ -50,16 +49,6 @@ export interface QueueStats {
   /** The writes made through this queue's store: lock wait/hold, busy retries, failures. */
   writes: WriteMetricsSnapshot;
   workers: { live: number; total: number };
-}
-
-export async function cancel(store: TaskStore, id: number, reason: string | null): Promise<Task> {
-  await store.cancel(id, reason);
-  return current(store, id);
-}
-
-export async function retry(store: TaskStore, id: number): Promise<Task> {
-  await store.retry(id);
-  return current(store, id);
 }
 
 /**
@@ -122,12 +111,6 @@ export async function stats(store: TaskStore): Promise<QueueStats> {
     writes: store.writeMetrics(),
     workers: { live: live.length, total: workers.length },
   };
-}
-
-async function current(store: TaskStore, id: number): Promise<Task> {
-  const row = await store.get(id);
-  if (row === undefined) throw new TaskNotFoundError(id);
-  return toTask(row);
 }
 
 function validIds(move: BulkMove, ids: readonly number[]): number[] {

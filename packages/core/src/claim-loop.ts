@@ -4,8 +4,7 @@
  * due, or a backing-off poll says to look again. With untilEmpty, it ends once the queue is
  * drained (see `drained`).
  */
-import { errorSummary } from './error-text.js';
-import { engineCodeOf } from './lease-keeper.js';
+import { engineCodeOf, errorSummary } from './error-text.js';
 import type { Queue } from './queue.js';
 import type { ChangeSignal } from './storage/store.js';
 import type { ClaimedTask } from './task.js';

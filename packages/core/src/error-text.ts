@@ -66,6 +66,14 @@ export function errorLineWithCode(error: unknown): string {
   return typeof code === 'string' && !summary.includes(code) ? `${code}: ${summary}` : summary;
 }
 
+/** For a log line's `code` field: the engine's code when there is one, else tasklock's. */
+export function engineCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { engineCode, code } = error as { engineCode?: unknown; code?: unknown };
+  if (typeof engineCode === 'string') return engineCode;
+  return typeof code === 'string' ? code : undefined;
+}
+
 export function firstLine(text: string): string {
   const line = text.split('\n', 1)[0] ?? '';
   return line.trimEnd();

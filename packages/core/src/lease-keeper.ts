@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from './backoff.js';
-import { errorSummary } from './error-text.js';
+import { engineCodeOf, errorSummary } from './error-text.js';
 import { isTransientWriteError, TaskNotFoundError } from './errors.js';
 import type { Lease, Queue } from './queue.js';
 import type { ClaimedTask } from './task.js';
@@ -84,12 +84,4 @@ export class LeaseKeeper {
       throw error;
     }
   }
-}
-
-/** For a log line's `code` field: the engine's code when there is one, else tasklock's. */
-export function engineCodeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { engineCode, code } = error as { engineCode?: unknown; code?: unknown };
-  if (typeof engineCode === 'string') return engineCode;
-  return typeof code === 'string' ? code : undefined;
 }

@@ -145,12 +145,14 @@ export class Queue {
     return { statuses, claimed: claimed.map(toClaimedTask) };
   }
 
-  cancel(id: number, reason: string | null = null): Promise<Task> {
-    return admin.cancel(this.store, id, reason);
+  async cancel(id: number, reason: string | null = null): Promise<Task> {
+    await this.store.cancel(id, reason);
+    return this.get(id);
   }
 
-  retry(id: number): Promise<Task> {
-    return admin.retry(this.store, id);
+  async retry(id: number): Promise<Task> {
+    await this.store.retry(id);
+    return this.get(id);
   }
 
   /** Cancels tasks named by id or by a filter, each as cancel() would, in bounded transactions (admin.ts). */

@@ -1,9 +1,9 @@
-import { errorSummary, errorText, firstLine } from './error-text.js';
+import { engineCodeOf, errorSummary, errorText, firstLine } from './error-text.js';
 import { isTransientWriteError, TasklockError } from './errors.js';
 import { backoffMs } from './backoff.js';
 import { claimLoop } from './claim-loop.js';
 import { ClaimSlots } from './claim-slots.js';
-import { engineCodeOf, LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
+import { LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
 import type { Outcome, Queue } from './queue.js';
 import type { ClaimOptions } from './validate.js';
 import type { ChangeSignal } from './storage/store.js';
