@@ -72,6 +72,43 @@ forEachStore((store) => {
   });
 
   describe('finishMany', () => {
+    it('fences each completion of a batch on its own: index for index, a task named twice completes once, runs and events in batch order', async () => {
+      const queue = await store.open();
+      const tasks = await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'job', payload: i })));
+      const held = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 5 });
+      const [a, b, c, d, e] = held;
+      const answers = await queue.finishMany([
+        { kind: 'complete', lease: lease(c), workerId: 'w', result: 'c' },
+        { kind: 'complete', lease: { id: a!.id, leaseToken: 'not-its-token' }, workerId: 'w', result: 'stale' },
+        { kind: 'fail', lease: lease(d), workerId: 'w', error: 'boom' },
+        { kind: 'complete', lease: lease(b), workerId: 'w', result: { b: ['x"y'] } },
+        { kind: 'complete', lease: lease(c), workerId: 'w', result: 'c again' },
+        { kind: 'complete', lease: { id: 999_999, leaseToken: 'x' }, workerId: 'w', result: null },
+        { kind: 'complete', lease: lease(e), workerId: 'other-worker', result: 'e' },
+      ]);
+      expect(answers[0]).toBe('succeeded');
+      expect(answers[1]).toMatchObject({ code: 'lease-lost', taskId: a!.id });
+      expect(answers[2]).toBe('pending');
+      expect(answers[3]).toBe('succeeded');
+      expect(answers[4]).toMatchObject({ code: 'lease-lost', taskId: c!.id });
+      expect(answers[5]).toMatchObject({ code: 'task-not-found', taskId: 999_999 });
+      expect(answers[6]).toBe('succeeded');
+      expect(await queue.get(c!.id)).toMatchObject({ status: 'succeeded', result: 'c', lockedBy: null, leaseExpiresAt: null });
+      expect(await queue.get(b!.id)).toMatchObject({ status: 'succeeded', result: { b: ['x"y'] } });
+      expect(await queue.get(a!.id)).toMatchObject({ status: 'running', lockedBy: 'w', result: null });
+      const completeEventIds = [];
+      for (const [task, worker] of [[c, 'w'], [b, 'w'], [e, 'other-worker']] as const) {
+        expect(await queue.runs(task!.id)).toMatchObject([{ attempt: 1, outcome: 'succeeded', worker_id: 'w' }]);
+        const ended = (await queue.events(task!.id)).at(-1);
+        expect(ended).toMatchObject({ transition: 'complete', from_status: 'running', to_status: 'succeeded', attempt: 1, worker_id: worker });
+        completeEventIds.push(ended!.id);
+      }
+      // In the order the outcomes were given (c before b), each worker's batch in turn.
+      expect(completeEventIds).toEqual([...completeEventIds].sort((x, y) => x! - y!));
+      expect((await queue.runs(a!.id)).map((r) => r.outcome)).toEqual(['running']);
+      expect(tasks).toHaveLength(5);
+    });
+
     it('answers each outcome with the task\'s new status, or the typed refusal of a stale lease', async () => {
       const queue = await store.open();
       await queue.enqueue('a', {});

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { CLAIM_CANDIDATES_SQL, SCHEMA_VERSION } from '@tasklock/core/sqlite';
+import { CLAIM_CANDIDATES_SQL, CLOSE_RUNS_SQL, COMPLETE_MANY_SQL, SCHEMA_VERSION } from '@tasklock/core/sqlite';
 import { closeQueues, openTempQueue, sqliteOf } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
@@ -23,6 +23,20 @@ describe('claim', () => {
     const text = plan.map((row) => row.detail).join('\n');
     expect(text).toContain('USING INDEX tasks_claimable');
     expect(text).not.toMatch(/TEMP B-TREE|SCAN tasks/);
+  });
+});
+
+describe('a batch of completions', () => {
+  it('walks the batch and finds each task and run by its key (no scan of tasks or task_runs)', async () => {
+    const queue = await openTempQueue();
+    const plan = (sql: string, params: object) =>
+      (sqliteOf(queue).connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail).join('\n');
+    const tasks = plan(COMPLETE_MANY_SQL, { done: '[[1,"t","null"]]', now: 0 });
+    expect(tasks).toMatch(/SEARCH tasks USING INTEGER PRIMARY KEY/);
+    expect(tasks).not.toMatch(/SCAN tasks/);
+    const runs = plan(CLOSE_RUNS_SQL, { closed: '[[1,1]]', now: 0, outcome: 'succeeded' });
+    expect(runs).toMatch(/SEARCH task_runs USING (INDEX|PRIMARY KEY).*\(task_id=\? AND attempt=\?\)/);
+    expect(runs).not.toMatch(/SCAN task_runs/);
   });
 });
 

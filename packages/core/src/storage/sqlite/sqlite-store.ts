@@ -292,9 +292,24 @@ export class SqliteStore implements TaskStore {
     this.database.close();
   }
 
-  /** Each outcome as its own conditional write: the new status, or the refusal read in the same transaction. */
+  /**
+   * Each outcome as its conditional write: the new status, or the refusal read in the same
+   * transaction. Completions go in one batch per worker (finish.completeMany); what it leaves
+   * out (a refused fence, a task named twice) is tried on its own, which writes nothing and
+   * says why.
+   */
   private finishAll(outcomes: readonly FinishInput[], now: number): (TaskStatus | TasklockError)[] {
+    const completedBy = new Map<string, { id: number; token: string; result: string }[]>();
+    for (const outcome of outcomes) {
+      if (outcome.kind !== 'complete') continue;
+      const batch = completedBy.get(outcome.workerId) ?? [];
+      batch.push({ id: outcome.lease.id, token: outcome.lease.leaseToken, result: outcome.result });
+      completedBy.set(outcome.workerId, batch);
+    }
+    const completed = new Set<number>();
+    for (const [workerId, batch] of completedBy) for (const id of this.sql.finish.completeMany(batch, workerId, now)) completed.add(id);
     return outcomes.map((outcome) => {
+      if (outcome.kind === 'complete' && completed.delete(outcome.lease.id)) return 'succeeded';
       const fence = { id: outcome.lease.id, token: outcome.lease.leaseToken, now };
       const status =
         outcome.kind === 'complete'

@@ -46,7 +46,7 @@ export function prepareClaim(db: Database.Database, runs: RunStatements) {
     const rows = claim.all(input);
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
     // The run row is the claim's only record: its event is derived from it (task_event_log).
-    for (const row of rows) runs.open(row.id, row.attempts, input.workerId, row.lease_token!, input.now);
+    runs.open(rows, input.workerId, input.now);
     return rows;
   };
 }

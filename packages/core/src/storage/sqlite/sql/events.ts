@@ -24,6 +24,10 @@ export function prepareEvents(db: Database.Database) {
     `INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail)
      VALUES (@taskId, @at, @transition, @from, @to, @attempt, @workerId, @detail)`,
   );
+  const insertMany = db.prepare<Omit<EventInput, 'taskId' | 'attempt'> & { tasks: string }>(
+    `INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail)
+     SELECT t.value ->> 0, @at, @transition, @from, @to, t.value ->> 1, @workerId, @detail FROM json_each(@tasks) AS t`,
+  );
   // The log as the view task_event_log derives it (claims from runs, schema 4), in each task's order.
   const forTask = db.prepare<[number], TaskEventRow>(
     `SELECT id, task_id, at, transition, from_status, to_status, attempt, worker_id, detail
@@ -32,6 +36,10 @@ export function prepareEvents(db: Database.Database) {
   return {
     record(event: EventInput): void {
       insert.run(event);
+    },
+    /** The same transition of many tasks ([task id, attempt] each), in the array's order. */
+    recordMany(tasks: readonly (readonly [number, number])[], event: Omit<EventInput, 'taskId' | 'attempt'>): void {
+      if (tasks.length > 0) insertMany.run({ ...event, tasks: JSON.stringify(tasks) });
     },
     forTask(taskId: number): TaskEventRow[] {
       return forTask.all(taskId);

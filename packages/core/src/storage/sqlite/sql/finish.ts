@@ -9,6 +9,11 @@
  * Each also closes the attempt's task_runs row and writes one event. Zero rows: the lease is
  * no longer this caller's (reclaimed, cancelled, finished by a newer attempt) or the id is
  * unknown; the caller raises the typed refusal and nothing was written.
+ *
+ * Completions, the hot path, go as a batch: three statements for any number of tasks (the
+ * UPDATE … FROM json_each walks the batch and finds each task by primary key, each row fenced
+ * exactly as the single UPDATE is), where one statement per task per table cost 1.3× in
+ * statement overhead alone (bench section 3).
  */
 import type Database from 'better-sqlite3';
 import { CLEAR_LEASE } from './fragments.js';
@@ -29,6 +34,14 @@ interface Ended {
   status: TaskStatus;
   locked_by: string | null;
 }
+
+/** complete for a batch: @done is a JSON array of [id, lease token, result JSON text]. */
+export const COMPLETE_MANY_SQL = `
+  UPDATE tasks SET status = 'succeeded', result = d.value ->> 2, updated_at = @now, finished_at = @now,
+                   ${CLEAR_LEASE}
+  FROM json_each(@done) AS d
+  WHERE tasks.id = d.value ->> 0 AND tasks.status = 'running' AND tasks.lease_token = d.value ->> 1
+  RETURNING tasks.id, tasks.attempts`;
 
 export function prepareFinish(db: Database.Database, runs: RunStatements, events: EventStatements) {
   const held = db.prepare<Omit<Fence, 'now'>, { attempts: number; released: number; max_attempts: number; backoff: string; locked_by: string }>(
@@ -55,6 +68,8 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
      RETURNING attempts, status, locked_by`,
   );
 
+  const completeMany = db.prepare<{ done: string; now: number }, { id: number; attempts: number }>(COMPLETE_MANY_SQL);
+
   function ended(fence: Fence, workerId: string, row: Ended | undefined, transition: 'complete' | 'fail' | 'release', detail: string | null): TaskStatus | null {
     if (row === undefined) return null;
     const outcome = transition === 'complete' ? 'succeeded' : transition === 'release' ? 'released' : row.status === 'failed' ? 'failed' : 'retry';
@@ -69,6 +84,23 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
     /** Each returns the task's new status, or null: the fence did not hold (nothing written). */
     complete(fence: Fence, workerId: string, result: string): TaskStatus | null {
       return ended(fence, workerId, complete.get({ ...fence, result }), 'complete', null);
+    },
+    /**
+     * Completes each of `done` whose fence holds, as `complete` would, in one pass per table.
+     * Returns those that succeeded; the rest wrote nothing (the caller asks why). A task named
+     * twice is in the batch once: the second is left out, and refused when tried on its own.
+     */
+    completeMany(done: readonly { id: number; token: string; result: string }[], workerId: string, now: number): Set<number> {
+      const once = new Map<number, { id: number; token: string; result: string }>();
+      for (const task of done) if (!once.has(task.id)) once.set(task.id, task);
+      const attempts = new Map<number, number>();
+      const rows = completeMany.all({ done: JSON.stringify(Array.from(once.values(), (task) => [task.id, task.token, task.result])), now });
+      for (const row of rows) attempts.set(row.id, row.attempts);
+      // In the batch's order, so the event ids follow it.
+      const closed = [...once.keys()].filter((id) => attempts.has(id)).map((id) => [id, attempts.get(id)!] as const);
+      runs.closeMany(closed, now, 'succeeded');
+      events.recordMany(closed, { at: now, transition: 'complete', from: 'running', to: 'succeeded', workerId, detail: null });
+      return new Set(attempts.keys());
     },
     fail(fence: Fence, workerId: string, error: string): TaskStatus | null {
       const task = held.get({ id: fence.id, token: fence.token });

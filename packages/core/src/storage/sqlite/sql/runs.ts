@@ -8,15 +8,23 @@
 import type Database from 'better-sqlite3';
 import type { HandlerProcess, RunOutcome, TaskRunRow } from '../../rows.js';
 
+/** Closes many runs ended the same way: @closed is a JSON array of [task id, attempt]. */
+export const CLOSE_RUNS_SQL = `
+  UPDATE task_runs SET finished_at = @now, outcome = @outcome, error = NULL
+  FROM json_each(@closed) AS c
+  WHERE task_runs.task_id = c.value ->> 0 AND task_runs.attempt = c.value ->> 1 AND task_runs.outcome = 'running'`;
+
 export function prepareRuns(db: Database.Database) {
-  const open = db.prepare<{ taskId: number; attempt: number; workerId: string; token: string; now: number }>(
+  // One statement for a whole claimed batch: @runs is a JSON array of [task id, attempt, token].
+  const open = db.prepare<{ runs: string; workerId: string; now: number }>(
     `INSERT INTO task_runs (task_id, attempt, worker_id, lease_token, started_at, outcome)
-     VALUES (@taskId, @attempt, @workerId, @token, @now, 'running')`,
+     SELECT r.value ->> 0, r.value ->> 1, @workerId, r.value ->> 2, @now, 'running' FROM json_each(@runs) AS r`,
   );
   const close = db.prepare<{ taskId: number; attempt: number; now: number; outcome: RunOutcome; error: string | null }>(
     `UPDATE task_runs SET finished_at = @now, outcome = @outcome, error = @error
      WHERE task_id = @taskId AND attempt = @attempt AND outcome = 'running'`,
   );
+  const closeMany = db.prepare<{ closed: string; now: number; outcome: RunOutcome }>(CLOSE_RUNS_SQL);
   // Fenced by the lease: only the attempt that holds the task records its group, and only once.
   const recordHandler = db.prepare<{ taskId: number; token: string; pgid: number; start: string; host: string }>(
     `UPDATE task_runs SET handler_pgid = @pgid, handler_start = @start, handler_host = @host
@@ -25,11 +33,17 @@ export function prepareRuns(db: Database.Database) {
   );
   const forTask = db.prepare<[number], TaskRunRow>('SELECT * FROM task_runs WHERE task_id = ? ORDER BY attempt');
   return {
-    open(taskId: number, attempt: number, workerId: string, token: string, now: number): void {
-      open.run({ taskId, attempt, workerId, token, now });
+    /** Opens the run of each claimed task. */
+    open(claimed: readonly { id: number; attempts: number; lease_token: string | null }[], workerId: string, now: number): void {
+      if (claimed.length === 0) return;
+      open.run({ runs: JSON.stringify(claimed.map((task) => [task.id, task.attempts, task.lease_token])), workerId, now });
     },
     close(taskId: number, attempt: number, now: number, outcome: RunOutcome, error: string | null = null): void {
       close.run({ taskId, attempt, now, outcome, error });
+    },
+    /** close() for many runs ([task id, attempt] each) ended the same way, with no error. */
+    closeMany(closed: readonly (readonly [number, number])[], now: number, outcome: RunOutcome): void {
+      if (closed.length > 0) closeMany.run({ closed: JSON.stringify(closed), now, outcome });
     },
     /** false: the lease is not held, or the attempt already recorded a group (nothing written). */
     recordHandler(taskId: number, token: string, handler: HandlerProcess): boolean {
