@@ -48,9 +48,35 @@ forEachStore((store) => {
       const other = await store.reopen(queue);
       const signal = queue.changeSignal();
       try {
+        signal.listen();
         const woken = signal.waitForChange(10_000);
         await other.enqueue('x', {});
         expect(await woken).toBe(true);
+      } finally {
+        signal.close();
+      }
+    });
+
+    it('a change signal that is not listening is woken by notify() and its timeout only; after unlisten() again', async () => {
+      const queue = await store.open();
+      const other = await store.reopen(queue);
+      const signal = queue.changeSignal();
+      try {
+        // Deaf from the start: the commit below must not wake it (it times out), notify() must.
+        const deaf = signal.waitForChange(300);
+        await other.enqueue('x', {});
+        expect(await deaf).toBe(false);
+        signal.listen();
+        const heard = signal.waitForChange(10_000);
+        await other.enqueue('x', {});
+        expect(await heard).toBe(true);
+        signal.unlisten();
+        const deafAgain = signal.waitForChange(300);
+        await other.enqueue('x', {});
+        expect(await deafAgain).toBe(false);
+        const notified = signal.waitForChange(10_000);
+        signal.notify();
+        expect(await notified).toBe(true);
       } finally {
         signal.close();
       }

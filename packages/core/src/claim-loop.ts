@@ -1,6 +1,6 @@
 /**
  * A worker's claim loop: claim as many due tasks as there are free slots, in one transaction;
- * when nothing is due, sleep until the store signals a change, the next scheduled task comes
+ * when nothing is due, sleep until the store signals a change (listened to only while idle), the next scheduled task comes
  * due, or a backing-off poll says to look again. With untilEmpty, it ends once the queue is
  * drained (see `drained`).
  */
@@ -33,6 +33,7 @@ export interface ClaimTarget {
 export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: ChangeSignal, target: ClaimTarget): Promise<void> {
   const { batch, leaseMs, maxPollMs, log } = settings;
   let idleMs = 1;
+  let listening = false;
   while (!target.stopping && !target.full) {
     const slots = target.reserve(batch);
     if (slots === 0) {
@@ -43,12 +44,24 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
     if (!(await queue.hasDue(settings.queue, settings.types))) {
       target.claimed(slots, []);
       if (settings.untilEmpty && target.running === 0 && target.unsettled === 0 && (await drained(queue, settings, target))) return;
+      if (!listening) {
+        // Idle from here: notice other processes' commits, then look once more, so that one
+        // committed since the read above is not missed.
+        wake.listen();
+        listening = true;
+        continue;
+      }
       // A wake-up comes with the WAL write, a moment before the commit is visible (with
       // synchronous=FULL, an fsync later): after one, look again soon and then less and less
       // often; without one, back off towards maxPollMs.
       const woken = await wake.waitForChange(await idleWaitMs(queue, settings, idleMs));
       idleMs = woken ? 1 : Math.min(idleMs * 2, maxPollMs);
       continue;
+    }
+    if (listening) {
+      // Busy: other writers' commits would only wake this loop for nothing.
+      wake.unlisten();
+      listening = false;
     }
     let tasks: ClaimedTask[];
     try {

@@ -4,7 +4,8 @@ import type { ChangeSignal } from '../store.js';
 
 /**
  * How an idle worker learns that something changed without spinning: every commit by any
- * process writes to `<db>-wal`, so an inotify/FSEvents watch wakes the worker at once (the
+ * process writes to `<db>-wal`, so an inotify/FSEvents watch, held only while listening (an
+ * idle worker), wakes the worker at once (the
  * worker then looks again over the next milliseconds: the write comes just before the commit is
  * visible); a capped, backing-off timer covers platforms and filesystems where watching
  * fails. The directory is watched, not the file, so the watch survives the WAL being deleted
@@ -14,37 +15,56 @@ import type { ChangeSignal } from '../store.js';
 export class WalWatch implements ChangeSignal {
   private watcher: FSWatcher | null = null;
   private wake: (() => void) | null = null;
-  private pending = false;
+  /** A notify() that came while nobody waited: the next wait returns at once. */
+  private notified = false;
+  /** The same for a change noticed while listening; unlisten() forgets it (it was not listened for). */
+  private changed = false;
+  /** Watching failed here once (no inotify, too many watches…): the timer alone wakes from now on. */
+  private unavailable = false;
+  private closed = false;
 
-  constructor(walPath: string) {
-    const walName = basename(walPath);
+  constructor(private readonly walPath: string) {}
+
+  listen(): void {
+    if (this.watcher !== null || this.unavailable || this.closed) return;
+    const walName = basename(this.walPath);
     try {
-      this.watcher = watch(dirname(walPath), { persistent: false }, (_event, name) => {
-        if (name === null || name === walName) this.notify();
+      this.watcher = watch(dirname(this.walPath), { persistent: false }, (_event, name) => {
+        if (name === null || name === walName) this.wakeOr(() => (this.changed = true));
       });
       this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = null;
+        this.unavailable = true;
+        this.unlisten();
       });
     } catch {
-      this.watcher = null;
+      this.unavailable = true;
     }
   }
 
+  unlisten(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    this.changed = false;
+  }
+
   notify(): void {
+    this.wakeOr(() => (this.notified = true));
+  }
+
+  private wakeOr(remember: () => void): void {
     const wake = this.wake;
     if (wake) {
       this.wake = null;
       wake();
     } else {
-      this.pending = true;
+      remember();
     }
   }
 
   /** Resolves true on the next notify() (or one that came since the last wait), false after `ms`. */
   waitForChange(ms: number): Promise<boolean> {
-    if (this.pending) {
-      this.pending = false;
+    if (this.notified || this.changed) {
+      this.notified = this.changed = false;
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
@@ -60,8 +80,8 @@ export class WalWatch implements ChangeSignal {
   }
 
   close(): void {
-    this.watcher?.close();
-    this.watcher = null;
+    this.closed = true;
+    this.unlisten();
     this.notify();
   }
 }
