@@ -47,8 +47,8 @@ describe('migrations', () => {
   });
 });
 
-describe('migrations 2 to 4 on a version-1 database with data in it', () => {
-  it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, derives claims from runs, keeps every row', async () => {
+describe('migrations 2 to 5 on a version-1 database with data in it', () => {
+  it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, derives claims from runs, keys runs by attempt, keeps every row', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
     // A version-1 database as the previous release left it: one task released twice (that
     // release raised max_attempts to 3), one finished task, one stopped worker.
@@ -74,24 +74,26 @@ describe('migrations 2 to 4 on a version-1 database with data in it', () => {
 
     const opener = startFixture('open-db.mjs', [dbPath, '{}']);
     const exit = await opener.succeeded();
-    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4] });
+    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4, 5] });
 
     const after = new Database(dbPath, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(4);
+      expect(after.pragma('user_version', { simple: true })).toBe(5);
       expect(after.prepare('SELECT id, attempts, max_attempts, released FROM tasks ORDER BY id').all()).toEqual([
         { id: 1, attempts: 2, max_attempts: 3, released: 2 },
         { id: 2, attempts: 1, max_attempts: 1, released: 0 },
         { id: 3, attempts: 1, max_attempts: 3, released: 0 },
       ]);
       expect(after.prepare('SELECT count(*) FROM task_runs WHERE handler_pgid IS NULL').pluck().get()).toBe(4);
-      // Schema 3: one name for reclaim in stored values (rows and their ids kept), and the os strategy.
-      expect(after.prepare('SELECT id, task_id, outcome, error FROM task_runs ORDER BY id').all()).toEqual([
-        { id: 10, task_id: 1, outcome: 'released', error: null },
-        { id: 11, task_id: 1, outcome: 'released', error: null },
-        { id: 12, task_id: 2, outcome: 'succeeded', error: null },
-        { id: 13, task_id: 3, outcome: 'reclaimed', error: 'lease lost: lease expired' },
+      // Schema 3: one name for reclaim in stored values (rows kept), and the os strategy.
+      // Schema 5: runs keyed by (task_id, attempt), no rowid; every column of every row kept.
+      expect(after.prepare('SELECT task_id, attempt, worker_id, lease_token, started_at, finished_at, outcome, error FROM task_runs ORDER BY task_id, attempt').all()).toEqual([
+        { task_id: 1, attempt: 1, worker_id: 'w', lease_token: 't1', started_at: 0, finished_at: 1, outcome: 'released', error: null },
+        { task_id: 1, attempt: 2, worker_id: 'w', lease_token: 't2', started_at: 1, finished_at: 2, outcome: 'released', error: null },
+        { task_id: 2, attempt: 1, worker_id: 'w', lease_token: 't3', started_at: 0, finished_at: 1, outcome: 'succeeded', error: null },
+        { task_id: 3, attempt: 1, worker_id: 'w', lease_token: 't4', started_at: 0, finished_at: 1, outcome: 'reclaimed', error: 'lease lost: lease expired' },
       ]);
+      expect(after.prepare("SELECT wr, pk FROM pragma_table_list('task_runs') JOIN (SELECT group_concat(name) AS pk FROM pragma_table_info('task_runs') WHERE pk > 0)").get()).toEqual({ wr: 1, pk: 'task_id,attempt' });
       // Schema 4: the stored claim event is gone; the log derives it from the run, in its place.
       expect(after.prepare('SELECT transition FROM task_events WHERE task_id = 3 ORDER BY id').pluck().all()).toEqual(['reclaim']);
       expect(after.prepare('SELECT id IS NULL AS derived, transition, at, worker_id FROM task_event_log WHERE task_id = 3 ORDER BY attempt, rank, id').all()).toEqual([

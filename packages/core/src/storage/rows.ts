@@ -52,7 +52,6 @@ export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 /** One attempt: opened by claim, closed by the move that ends it. */
 export interface TaskRunRow {
-  id: number;
   task_id: number;
   attempt: number;
   worker_id: string;
