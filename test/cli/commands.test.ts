@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
+import { MIGRATIONS, SCHEMA_VERSION } from '@tasklock/core/sqlite';
 import { cli, cliJson, enqueue, initDb, killAllWorkers, show } from '../utils/cli.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
 
@@ -20,11 +21,11 @@ describe.concurrent('tasklock init', () => {
     const db = join(dir, 'q.db');
     const first = await cli(['--db', db, 'init']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/schema version\s+4 \(applied migration\(s\) 1, 2, 3, 4\)/);
+    expect(first.stdout).toMatch(new RegExp(`schema version\\s+${SCHEMA_VERSION} \\(applied migration\\(s\\) ${MIGRATIONS.map((m) => m.version).join(', ')}\\)`));
     expect(first.stdout).toMatch(/^store\s+sqlite \d+\.\d+\.\d+$/m);
     expect(first.stdout).toMatch(/lock strategy\s+os/);
     const again = await cliJson(db, ['init']);
-    expect(again).toEqual({ engine: 'sqlite', engineVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/), schemaVersion: 4, lock: { strategy: 'os', path: `${db}.lock` }, path: db, appliedMigrations: [] });
+    expect(again).toEqual({ engine: 'sqlite', engineVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/), schemaVersion: SCHEMA_VERSION, lock: { strategy: 'os', path: `${db}.lock` }, path: db, appliedMigrations: [] });
   });
 
   it('--reset-lock-strategy re-records the strategy; without it a different --lock is refused', async () => {
@@ -159,7 +160,7 @@ describe.concurrent('tasklock list / show / stats', () => {
     const stats = await cliJson<Record<string, unknown>>(db, ['stats']);
     expect(stats).toMatchObject({
       counts: { pending: 2, scheduled: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
-      store: { engine: 'sqlite', location: db, lock: { strategy: 'os', path: `${db}.lock` }, schemaVersion: 4 },
+      store: { engine: 'sqlite', location: db, lock: { strategy: 'os', path: `${db}.lock` }, schemaVersion: SCHEMA_VERSION },
       overdueLeases: 0,
       workers: { live: 0, total: 0 },
     });

@@ -89,11 +89,11 @@ describe('tasklock backup while 4 worker processes drain the queue', () => {
 
         expect(breaking(copy, 'attempts != (SELECT count(*) FROM task_runs r WHERE r.task_id = t.id)')).toEqual([]);
         expect(breaking(copy, "attempts != (SELECT count(*) FROM task_event_log e WHERE e.task_id = t.id AND e.transition = 'claim')")).toEqual([]);
-        expect(breaking(copy, "(SELECT count(*) FROM task_events e WHERE e.task_id = t.id AND e.transition = 'enqueue') != 1")).toEqual([]);
+        expect(breaking(copy, "(SELECT count(*) FROM task_event_log e WHERE e.task_id = t.id AND e.transition = 'enqueue') != 1")).toEqual([]);
         expect(
-          breaking(copy, "status = 'succeeded' AND (SELECT count(*) FROM task_events e WHERE e.task_id = t.id AND e.transition = 'complete') != 1"),
+          breaking(copy, "status = 'succeeded' AND (SELECT count(*) FROM task_event_log e WHERE e.task_id = t.id AND e.transition = 'complete') != 1"),
         ).toEqual([]);
-        expect(breaking(copy, "status != 'succeeded' AND EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.id AND e.transition = 'complete')")).toEqual([]);
+        expect(breaking(copy, "status != 'succeeded' AND EXISTS (SELECT 1 FROM task_event_log e WHERE e.task_id = t.id AND e.transition = 'complete')")).toEqual([]);
         expect(breaking(copy, "status = 'failed' AND attempts < max_attempts")).toEqual([]);
         // The event log replays to the status the row holds.
         expect(breaking(copy, 'status != (SELECT to_status FROM task_event_log e WHERE e.task_id = t.id ORDER BY e.attempt DESC, e.rank DESC, e.id DESC LIMIT 1)')).toEqual([]);

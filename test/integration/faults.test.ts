@@ -14,33 +14,37 @@ afterEach(() => {
  * (max_page_count = page_count) and a TEMP trigger on the transition's final write inserts
  * ~100 KB, which needs new pages. Everything the transition wrote before must roll back.
  */
-function failWithDiskFull(queue: Queue, on: 'event' | 'heartbeat' | 'delete' | 'run' | 'worker'): () => void {
+function failWithDiskFull(queue: Queue, on: 'event' | 'count' | 'heartbeat' | 'delete' | 'run' | 'worker'): () => void {
   const db = sqliteOf(queue).connection;
-  const target = {
-    event: 'AFTER INSERT ON main.task_events',
-    heartbeat: 'AFTER UPDATE OF lease_expires_at ON main.tasks',
-    delete: 'AFTER DELETE ON main.tasks',
-    run: 'AFTER INSERT ON main.task_runs',
-    worker: 'AFTER INSERT ON main.workers',
+  const targets = {
+    event: ['AFTER INSERT ON main.task_events'],
+    // An end's last write is its count (schema 6): an insert in a new second, an update in the same one.
+    count: ['AFTER INSERT ON main.finish_counts', 'AFTER UPDATE ON main.finish_counts'],
+    heartbeat: ['AFTER UPDATE OF lease_expires_at ON main.tasks'],
+    delete: ['AFTER DELETE ON main.tasks'],
+    run: ['AFTER INSERT ON main.task_runs'],
+    worker: ['AFTER INSERT ON main.workers'],
   }[on];
-  db.exec(`CREATE TEMP TRIGGER fill_disk ${target} BEGIN
-             INSERT INTO main.meta (key, value) VALUES ('filler-' || random(), hex(randomblob(50000)));
-           END`);
+  targets.forEach((target, i) =>
+    db.exec(`CREATE TEMP TRIGGER fill_disk_${i} ${target} BEGIN
+               INSERT INTO main.meta (key, value) VALUES ('filler-' || random(), hex(randomblob(50000)));
+             END`),
+  );
   db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
   return () => {
-    db.exec('DROP TRIGGER temp.fill_disk');
+    targets.forEach((_, i) => db.exec(`DROP TRIGGER temp.fill_disk_${i}`));
     db.pragma('max_page_count = 1073741823');
   };
 }
 
-type Move = { from: Placed['task']['status']; on: 'event' | 'heartbeat' | 'delete' | 'run'; run: (q: Queue, p: Placed) => Promise<unknown> };
+type Move = { from: Placed['task']['status']; on: 'event' | 'count' | 'heartbeat' | 'delete' | 'run'; run: (q: Queue, p: Placed) => Promise<unknown> };
 
 const MOVES: Record<string, Move> = {
   claim: { from: 'pending', on: 'run', run: (q, p) => q.claim({ workerId: 'w', queue: p.task.queue }) },
   heartbeat: { from: 'running', on: 'heartbeat', run: (q, p) => q.heartbeat(p.lease!, { leaseMs: 60_000, progress: 1 }) },
-  complete: { from: 'running', on: 'event', run: (q, p) => q.complete(p.lease!, { big: 'result' }) },
-  fail: { from: 'running', on: 'event', run: (q, p) => q.fail(p.lease!, 'handler error') },
-  release: { from: 'running', on: 'event', run: (q, p) => q.release(p.lease!) },
+  complete: { from: 'running', on: 'count', run: (q, p) => q.complete(p.lease!, { big: 'result' }) },
+  fail: { from: 'running', on: 'count', run: (q, p) => q.fail(p.lease!, 'handler error') },
+  release: { from: 'running', on: 'count', run: (q, p) => q.release(p.lease!) },
   cancel: { from: 'running', on: 'event', run: (q, p) => q.cancel(p.task.id) },
   retry: { from: 'failed', on: 'event', run: (q, p) => q.retry(p.task.id) },
   purge: { from: 'succeeded', on: 'delete', run: (q) => q.purge({ olderThanMs: 0 }) },
@@ -71,7 +75,7 @@ describe('a failed write changes nothing, anywhere', () => {
   it('a task id travels with the error of a single-task write', async () => {
     const queue = await openTempQueue();
     const placed = await taskIn(queue, 'running');
-    failWithDiskFull(queue, 'event');
+    failWithDiskFull(queue, 'count');
     await expect(queue.complete(placed.lease!, 1)).rejects.toMatchObject({ taskId: placed.task.id, message: expect.stringMatching(new RegExp(`task ${placed.task.id}.*SQLITE_FULL`)) });
   });
 
@@ -128,7 +132,7 @@ describe('a failed write changes nothing, anywhere', () => {
     );
     void worker.start();
     await vi.waitFor(() => expect(finishHandler).toBeDefined());
-    const lift = failWithDiskFull(queue, 'event');
+    const lift = failWithDiskFull(queue, 'count');
     finishHandler!();
     await vi.waitFor(() => expect(worker.stats().persistFailures).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
     expect((await queue.get(task.id)).status).toBe('running');

@@ -47,8 +47,8 @@ describe('migrations', () => {
   });
 });
 
-describe('migrations 2 to 5 on a version-1 database with data in it', () => {
-  it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, derives claims from runs, keys runs by attempt, keeps every row', async () => {
+describe('migrations 2 to 6 on a version-1 database with data in it', () => {
+  it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, derives claims and run ends from runs, keys runs by attempt, keeps every row', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
     // A version-1 database as the previous release left it: one task released twice (that
     // release raised max_attempts to 3), one finished task, one stopped worker.
@@ -66,7 +66,11 @@ describe('migrations 2 to 5 on a version-1 database with data in it', () => {
         VALUES (10, 1, 1, 'w', 't1', 0, 1, 'released', NULL), (11, 1, 2, 'w', 't2', 1, 2, 'released', NULL),
                (12, 2, 1, 'w', 't3', 0, 1, 'succeeded', NULL), (13, 3, 1, 'w', 't4', 0, 1, 'lease-lost', 'lease lost: lease expired');
       INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail)
-        VALUES (3, 1, 'claim', 'pending', 'running', 1, 'w', NULL), (3, 2, 'expire', 'running', 'pending', 1, 'w', 'lease lost: lease expired');
+        VALUES (3, 1, 'claim', 'pending', 'running', 1, 'w', NULL), (3, 2, 'expire', 'running', 'pending', 1, 'w', 'lease lost: lease expired'),
+               (1, 1, 'release', 'running', 'pending', 1, 'w', 'worker shut down before the task finished'),
+               (1, 2, 'release', 'running', 'pending', 2, 'w', 'worker shut down before the task finished'),
+               (2, 1, 'complete', 'running', 'succeeded', 1, 'api', NULL),
+               (2, 0, 'enqueue', NULL, 'pending', 0, NULL, NULL);
       INSERT INTO workers (id, pid, host, process_start, queue, started_at, last_seen, stopped_at)
         VALUES ('w', 1, 'h', '1', 'default', 0, 0, 5);
     `);
@@ -74,11 +78,11 @@ describe('migrations 2 to 5 on a version-1 database with data in it', () => {
 
     const opener = startFixture('open-db.mjs', [dbPath, '{}']);
     const exit = await opener.succeeded();
-    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4, 5] });
+    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4, 5, 6] });
 
     const after = new Database(dbPath, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(5);
+      expect(after.pragma('user_version', { simple: true })).toBe(6);
       expect(after.prepare('SELECT id, attempts, max_attempts, released FROM tasks ORDER BY id').all()).toEqual([
         { id: 1, attempts: 2, max_attempts: 3, released: 2 },
         { id: 2, attempts: 1, max_attempts: 1, released: 0 },
@@ -97,9 +101,25 @@ describe('migrations 2 to 5 on a version-1 database with data in it', () => {
       // Schema 4: the stored claim event is gone; the log derives it from the run, in its place.
       expect(after.prepare('SELECT transition FROM task_events WHERE task_id = 3 ORDER BY id').pluck().all()).toEqual(['reclaim']);
       expect(after.prepare('SELECT id IS NULL AS derived, transition, at, worker_id FROM task_event_log WHERE task_id = 3 ORDER BY attempt, rank, id').all()).toEqual([
+        { derived: 1, transition: 'enqueue', at: 0, worker_id: null },
         { derived: 1, transition: 'claim', at: 0, worker_id: 'w' },
         { derived: 0, transition: 'reclaim', at: 2, worker_id: 'w' },
       ]);
+      // Schema 6: the stored enqueues and ends are gone, derived from the runs in their place; the one written
+      // under another name than the run's worker keeps that name in finished_by.
+      expect(after.prepare("SELECT count(*) FROM task_events WHERE transition IN ('enqueue', 'complete', 'fail', 'release')").pluck().get()).toBe(0);
+      expect(after.prepare('SELECT task_id, attempt, finished_by FROM task_runs WHERE finished_by IS NOT NULL').all()).toEqual([{ task_id: 2, attempt: 1, finished_by: 'api' }]);
+      expect(after.prepare('SELECT task_id, transition, to_status, attempt, worker_id, detail FROM task_event_log WHERE task_id IN (1, 2) ORDER BY task_id, attempt, rank, id').all()).toEqual([
+        { task_id: 1, transition: 'enqueue', to_status: 'pending', attempt: 0, worker_id: null, detail: null },
+        { task_id: 1, transition: 'claim', to_status: 'running', attempt: 1, worker_id: 'w', detail: null },
+        { task_id: 1, transition: 'release', to_status: 'pending', attempt: 1, worker_id: 'w', detail: 'worker shut down before the task finished' },
+        { task_id: 1, transition: 'claim', to_status: 'running', attempt: 2, worker_id: 'w', detail: null },
+        { task_id: 1, transition: 'release', to_status: 'pending', attempt: 2, worker_id: 'w', detail: 'worker shut down before the task finished' },
+        { task_id: 2, transition: 'enqueue', to_status: 'pending', attempt: 0, worker_id: null, detail: null },
+        { task_id: 2, transition: 'claim', to_status: 'running', attempt: 1, worker_id: 'w', detail: null },
+        { task_id: 2, transition: 'complete', to_status: 'succeeded', attempt: 1, worker_id: 'api', detail: null },
+      ]);
+      expect(after.prepare('SELECT count(*) FROM finish_counts').pluck().get()).toBe(0);
       expect(after.prepare("SELECT value FROM meta WHERE key = 'lock_strategy'").pluck().get()).toBe('os');
       expect(after.pragma('foreign_key_check')).toEqual([]);
       expect(after.prepare('SELECT stopped_at, crashed_at, crashed_by FROM workers').get()).toEqual({ stopped_at: 5, crashed_at: null, crashed_by: null });

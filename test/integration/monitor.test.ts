@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Queue } from '@tasklock/core';
 import { MONITOR_SQL, SqliteMonitor } from '@tasklock/core/sqlite';
-import { closeQueues, openTempQueue, sqliteOf } from '../utils/lifecycle.js';
+import { closeQueues, openTempQueue, reopen, sqliteOf } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
 afterEach(() => {
@@ -30,6 +30,7 @@ describe('SqliteMonitor (stats --watch)', () => {
       'USE TEMP B-TREE FOR GROUP BY',
     ]);
     expect(plan(MONITOR_SQL.eventAt, [1])).toEqual(['SEARCH task_events USING INTEGER PRIMARY KEY (rowid>?)']);
+    expect(plan(MONITOR_SQL.finishCounts, [0])).toEqual(['SEARCH finish_counts USING PRIMARY KEY (second>?)']);
   });
 
   it('keeps counts equal to stats() while tasks move, finish, retry and are purged', async () => {
@@ -72,14 +73,31 @@ describe('SqliteMonitor (stats --watch)', () => {
 
   it('a monitor started later finds the last minute of failures, and none older', async () => {
     const queue = await openTempQueue();
-    const old = await finish(queue, 'x', 'fail', { maxAttempts: 1 });
-    sqliteOf(queue).connection.prepare('UPDATE task_events SET at = at - 120000 WHERE task_id = ?').run(old);
+    await finish(queue, 'x', 'fail', { maxAttempts: 1 });
+    // Its end, counted (schema 6: ends are counts, not events), moved two minutes back.
+    sqliteOf(queue).connection.prepare('UPDATE finish_counts SET second = second - 120').run();
     await finish(queue, 'x', 'fail', { maxAttempts: 1 });
     await finish(queue, 'x', 'fail');
     await finish(queue, 'x', 'complete');
     const sample = await new SqliteMonitor(sqliteOf(queue)).sample();
     expect(sample.failuresLastMinute).toEqual({ attempts: 2, final: 1 });
     expect(sample.counts).toMatchObject({ failed: 2, succeeded: 1, scheduled: 1 });
+  });
+
+  it('counts a batch of completions by type, and ends another handle commits', async () => {
+    const queue = await openTempQueue();
+    const other = await reopen(queue);
+    const monitor = new SqliteMonitor(sqliteOf(queue), 60_000);
+    await monitor.sample();
+    await queue.enqueueMany([{ type: 'a', payload: 1 }, { type: 'b', payload: 2 }, { type: 'a', payload: 3 }]);
+    const held = await other.claim({ workerId: 'w', limit: 3 });
+    const answers = await other.finishMany(held.map((task) => ({ kind: 'complete' as const, lease: task, workerId: 'w', result: null })));
+    expect(answers).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const sample = await monitor.sample();
+    expect(sample.finished).toBe(3);
+    expect(sample.byType).toEqual((await queue.stats()).byType);
+    expect(sample.byType.a!.succeeded).toBe(2);
+    expect((await monitor.sample()).finished).toBe(0);
   });
 
   it('reports the oldest due pending task, not a scheduled one', async () => {

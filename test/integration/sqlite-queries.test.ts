@@ -34,34 +34,48 @@ describe('a batch of completions', () => {
     const tasks = plan(COMPLETE_MANY_SQL, { done: '[[1,"t","null"]]', now: 0 });
     expect(tasks).toMatch(/SEARCH tasks USING INTEGER PRIMARY KEY/);
     expect(tasks).not.toMatch(/SCAN tasks/);
-    const runs = plan(CLOSE_RUNS_SQL, { closed: '[[1,1]]', now: 0, outcome: 'succeeded' });
+    const runs = plan(CLOSE_RUNS_SQL, { closed: '[[1,1]]', now: 0, outcome: 'succeeded', finishedBy: 'w' });
     expect(runs).toMatch(/SEARCH task_runs USING (INDEX|PRIMARY KEY).*\(task_id=\? AND attempt=\?\)/);
     expect(runs).not.toMatch(/SCAN task_runs/);
   });
 });
 
-describe('the event log (schema 4)', () => {
-  it('a claim writes its run row and no event row; the log derives the claim from the run, in order', async () => {
+describe('the event log (schemas 4 and 6)', () => {
+  it('enqueue, claims and run ends write their task or run row and no event row; the log derives them, in order', async () => {
     const queue = await openTempQueue();
-    const task = await queue.enqueue('job', {}, { backoff: { baseMs: 0 } });
+    const task = await queue.enqueue('job', {}, { backoff: { baseMs: 0 }, maxAttempts: 5 });
     const [first] = await queue.claim({ workerId: 'w1' });
-    await queue.fail(first!, 'boom', 'w1');
+    await queue.fail(first!, 'boom\n  at line 2', 'w1');
     const [second] = await queue.claim({ workerId: 'w2' });
-    await queue.complete(second!, 'ok', 'w2');
+    await queue.release(second!, 'w2');
+    const [third] = await queue.claim({ workerId: 'w3' });
+    await queue.complete(third!, 'ok', 'api');
     const db = sqliteOf(queue).connection;
     const stored = db.prepare('SELECT transition FROM task_events WHERE task_id = ? ORDER BY id').pluck().all(task.id);
-    expect(stored).toEqual(['enqueue', 'fail', 'complete']);
+    expect(stored).toEqual([]);
     const runs = await queue.runs(task.id);
+    expect(runs.map((r) => [r.worker_id, r.finished_by])).toEqual([['w1', null], ['w2', null], ['w3', 'api']]);
     const log = await queue.events(task.id);
-    expect(log.map((e) => [e.transition, e.attempt, e.worker_id])).toEqual([
-      ['enqueue', 0, null],
-      ['claim', 1, 'w1'],
-      ['fail', 1, 'w1'],
-      ['claim', 2, 'w2'],
-      ['complete', 2, 'w2'],
+    expect(log.map((e) => [e.transition, e.from_status, e.to_status, e.attempt, e.worker_id, e.detail])).toEqual([
+      ['enqueue', null, 'pending', 0, null, null],
+      ['claim', 'pending', 'running', 1, 'w1', null],
+      ['fail', 'running', 'pending', 1, 'w1', 'boom'],
+      ['claim', 'pending', 'running', 2, 'w2', null],
+      ['release', 'running', 'pending', 2, 'w2', 'worker shut down before the task finished'],
+      ['claim', 'pending', 'running', 3, 'w3', null],
+      ['complete', 'running', 'succeeded', 3, 'api', null],
     ]);
-    // A derived claim is its run's opening: no id of its own, the run's start as its time.
+    // A derived event has no id of its own; the enqueue is at the task's creation, a claim at its
+    // run's start, an end at its finish.
+    expect(log[0]).toMatchObject({ id: null, at: (await queue.get(task.id)).createdAt });
     expect(log.filter((e) => e.transition === 'claim').map((e) => [e.id, e.at])).toEqual(runs.map((r) => [null, r.started_at]));
+    expect(log.filter((e) => ['fail', 'release', 'complete'].includes(e.transition)).map((e) => [e.id, e.at])).toEqual(runs.map((r) => [null, r.finished_at]));
+    // Every end is counted for the live view, by type and outcome.
+    expect(db.prepare('SELECT type, outcome, sum(count) AS n FROM finish_counts GROUP BY 1, 2 ORDER BY 2').all()).toEqual([
+      { type: 'job', outcome: 'released', n: 1 },
+      { type: 'job', outcome: 'retry', n: 1 },
+      { type: 'job', outcome: 'succeeded', n: 1 },
+    ]);
   });
 });
 

@@ -9,16 +9,16 @@ export interface Timings {
   startP99: number;
 }
 
-/** Throughput and start latency of a run, read back from the task_events log. */
+/** Throughput and start latency of a run, read back from the event log (claims and ends derived from runs: task_event_log). */
 export function readTimings(db: string): Timings {
   const conn = openRaw(db, { readonly: true });
   try {
     const span = conn
-      .prepare("SELECT min(at) AS a, max(at) AS b, sum(transition = 'claim') AS claims, sum(transition = 'complete') AS completes FROM task_events")
+      .prepare("SELECT min(at) AS a, max(at) AS b, sum(transition = 'claim') AS claims, sum(transition = 'complete') AS completes FROM task_event_log")
       .get() as { a: number | null; b: number | null; claims: number | null; completes: number | null };
     const waits = (
       conn
-        .prepare("SELECT e.at - t.created_at AS wait FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.transition = 'claim' AND e.attempt = 1 ORDER BY wait")
+        .prepare("SELECT r.started_at - t.created_at AS wait FROM task_runs r JOIN tasks t ON t.id = r.task_id WHERE r.attempt = 1 ORDER BY wait")
         .all() as { wait: number }[]
     ).map((r) => r.wait);
     const quantile = (p: number) => (waits.length === 0 ? 0 : waits[Math.min(waits.length - 1, Math.floor(p * waits.length))]!);

@@ -60,6 +60,8 @@ export interface TaskRunRow {
   finished_at: number | null;
   outcome: RunOutcome;
   error: string | null;
+  /** Who ended the run when that was not its own worker (e.g. \`api\`); null otherwise. */
+  finished_by: string | null;
   handler_pgid: number | null;
   handler_start: string | null;
   handler_host: string | null;

@@ -38,6 +38,7 @@ import { prepareClaim } from './sql/claim.js';
 import { prepareEnqueue } from './sql/enqueue.js';
 import { prepareEvents } from './sql/events.js';
 import { prepareFinish } from './sql/finish.js';
+import { prepareFinishCounts } from './sql/finish-counts.js';
 import { prepareHeartbeat } from './sql/heartbeat.js';
 import { prepareRead } from './sql/read.js';
 import { prepareReclaim } from './sql/reclaim.js';
@@ -75,9 +76,9 @@ export class SqliteStore implements TaskStore {
       events,
       runs,
       lookup: prepareTaskLookup(conn),
-      enqueue: prepareEnqueue(conn, events),
+      enqueue: prepareEnqueue(conn),
       claim: prepareClaim(conn, runs),
-      finish: prepareFinish(conn, runs, events),
+      finish: prepareFinish(conn, runs, prepareFinishCounts(conn)),
       heartbeat: prepareHeartbeat(conn),
       reclaim: prepareReclaim(conn, runs, events),
       admin: prepareAdmin(conn, runs, events),

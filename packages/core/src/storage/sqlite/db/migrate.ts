@@ -4,6 +4,7 @@ import { sql as attemptProcesses } from './migrations/0002-attempt-processes.js'
 import { sql as oneNameForReclaim } from './migrations/0003-one-name-for-reclaim.js';
 import { sql as claimsFromRuns } from './migrations/0004-claims-from-runs.js';
 import { sql as runsKeyedByAttempt } from './migrations/0005-runs-keyed-by-attempt.js';
+import { sql as eventsFromRows } from './migrations/0006-events-from-rows.js';
 
 export interface Migration {
   version: number;
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'one-name-for-reclaim', sql: oneNameForReclaim },
   { version: 4, name: 'claims-from-runs', sql: claimsFromRuns },
   { version: 5, name: 'runs-keyed-by-attempt', sql: runsKeyedByAttempt },
+  { version: 6, name: 'events-from-rows', sql: eventsFromRows },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

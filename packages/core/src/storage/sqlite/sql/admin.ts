@@ -74,7 +74,7 @@ export function prepareAdmin(db: Database.Database, runs: RunStatements, events:
     /** false: the status changed under us (cannot happen inside one write transaction, but never assumed). */
     cancel(id: number, from: TaskStatus, attempts: number, lockedBy: string | null, now: number, reason: string | null): boolean {
       if (cancel.run({ id, from, now }).changes !== 1) return false;
-      if (from === 'running') runs.close(id, attempts, now, 'cancelled', reason);
+      if (from === 'running') runs.close(id, attempts, now, 'cancelled', reason, null);
       events.record({ taskId: id, at: now, transition: 'cancel', from, to: 'cancelled', attempt: attempts, workerId: lockedBy, detail: reason });
       return true;
     },

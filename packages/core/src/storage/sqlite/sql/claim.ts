@@ -30,18 +30,20 @@ export const CLAIM_CANDIDATES_SQL = `
   ORDER BY priority DESC, run_at, id
   LIMIT @limit`;
 
+/** The claim itself: the candidates, leased in one UPDATE. */
+export const CLAIM_SQL = `
+  UPDATE tasks
+  SET status = 'running',
+      attempts = attempts + 1,
+      lease_token = @nonce || ':' || id || ':' || (attempts + 1),
+      lease_expires_at = @now + @leaseMs,
+      locked_by = @workerId,
+      updated_at = @now
+  WHERE status = 'pending' AND id IN (${CLAIM_CANDIDATES_SQL})
+  RETURNING *`;
+
 export function prepareClaim(db: Database.Database, runs: RunStatements) {
-  const claim = db.prepare<ClaimParams, TaskRow>(
-    `UPDATE tasks
-     SET status = 'running',
-         attempts = attempts + 1,
-         lease_token = @nonce || ':' || id || ':' || (attempts + 1),
-         lease_expires_at = @now + @leaseMs,
-         locked_by = @workerId,
-         updated_at = @now
-     WHERE status = 'pending' AND id IN (${CLAIM_CANDIDATES_SQL})
-     RETURNING *`,
-  );
+  const claim = db.prepare<ClaimParams, TaskRow>(CLAIM_SQL);
   return (input: ClaimParams): TaskRow[] => {
     const rows = claim.all(input);
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);

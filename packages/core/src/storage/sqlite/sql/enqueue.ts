@@ -1,13 +1,13 @@
 /**
  * enqueue: (new) → pending. Inputs: a validated NewTask. With a unique key, a live task
  * (pending or running) holding that key is returned instead of inserting (idempotent enqueue);
- * the partial unique index tasks_unique_live_key backs this up against any other writer.
+ * the partial unique index tasks_unique_live_key backs this up against any other writer. The
+ * row is the enqueue's only record: the event log derives its event from created_at (schema 6).
  */
 import type Database from 'better-sqlite3';
 import type { NewTask, TaskRow } from '../../rows.js';
-import type { EventStatements } from './events.js';
 
-export function prepareEnqueue(db: Database.Database, events: EventStatements) {
+export function prepareEnqueue(db: Database.Database) {
   const findLive = db.prepare<[string], TaskRow>(
     "SELECT * FROM tasks WHERE unique_key = ? AND status IN ('pending', 'running')",
   );
@@ -49,16 +49,6 @@ export function prepareEnqueue(db: Database.Database, events: EventStatements) {
       lease_expires_at: null,
       locked_by: null,
     };
-    events.record({
-      taskId: row.id,
-      at: now,
-      transition: 'enqueue',
-      from: null,
-      to: 'pending',
-      attempt: 0,
-      workerId: null,
-      detail: null,
-    });
     return { row, created: true };
   };
 }

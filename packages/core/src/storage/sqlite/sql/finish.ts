@@ -6,21 +6,21 @@
  *             released) < max_attempts, else → failed
  *   release   running → pending now (graceful shutdown); `released` grows so the handed-back
  *             attempt does not use up the budget, and max_attempts keeps the value the user set
- * Each also closes the attempt's task_runs row and writes one event. Zero rows: the lease is
- * no longer this caller's (reclaimed, cancelled, finished by a newer attempt) or the id is
- * unknown; the caller raises the typed refusal and nothing was written.
+ * Each also closes the attempt's task_runs row, which is the end's only record (schema 6: the
+ * event log derives the end from the run), and counts it in finish_counts for the live view.
+ * Zero rows: the lease is no longer this caller's (reclaimed, cancelled, finished by a newer
+ * attempt) or the id is unknown; the caller raises the typed refusal and nothing was written.
  *
- * Completions, the hot path, go as a batch: three statements for any number of tasks (the
+ * Completions, the hot path, go as a batch: a few statements for any number of tasks (the
  * UPDATE … FROM json_each walks the batch and finds each task by primary key, each row fenced
  * exactly as the single UPDATE is), where one statement per task per table cost 1.3× in
  * statement overhead alone (bench section 3).
  */
 import type Database from 'better-sqlite3';
 import { CLEAR_LEASE } from './fragments.js';
-import { firstLine } from '../../../error-text.js';
 import type { TaskStatus } from '../../../task-state.js';
 import { backoffDelayMs, type Backoff } from '../../../task.js';
-import type { EventStatements } from './events.js';
+import type { FinishCountStatements } from './finish-counts.js';
 import type { RunStatements } from './runs.js';
 
 interface Fence {
@@ -32,7 +32,7 @@ interface Fence {
 interface Ended {
   attempts: number;
   status: TaskStatus;
-  locked_by: string | null;
+  type: string;
 }
 
 /** complete for a batch: @done is a JSON array of [id, lease token, result JSON text]. */
@@ -41,9 +41,9 @@ export const COMPLETE_MANY_SQL = `
                    ${CLEAR_LEASE}
   FROM json_each(@done) AS d
   WHERE tasks.id = d.value ->> 0 AND tasks.status = 'running' AND tasks.lease_token = d.value ->> 1
-  RETURNING tasks.id, tasks.attempts`;
+  RETURNING tasks.id, tasks.attempts, tasks.type`;
 
-export function prepareFinish(db: Database.Database, runs: RunStatements, events: EventStatements) {
+export function prepareFinish(db: Database.Database, runs: RunStatements, counts: FinishCountStatements) {
   const held = db.prepare<Omit<Fence, 'now'>, { attempts: number; released: number; max_attempts: number; backoff: string; locked_by: string }>(
     "SELECT attempts, released, max_attempts, backoff, locked_by FROM tasks WHERE id = @id AND status = 'running' AND lease_token = @token",
   );
@@ -51,32 +51,30 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
     `UPDATE tasks SET status = 'succeeded', result = @result, updated_at = @now, finished_at = @now,
                       ${CLEAR_LEASE}
      WHERE id = @id AND status = 'running' AND lease_token = @token
-     RETURNING attempts, status, locked_by`,
+     RETURNING attempts, status, type`,
   );
   const fail = db.prepare<Fence & { error: string; status: TaskStatus; runAt: number }, Ended>(
     `UPDATE tasks SET status = @status, last_error = @error, run_at = @runAt, updated_at = @now,
                       finished_at = CASE WHEN @status = 'failed' THEN @now END,
                       ${CLEAR_LEASE}
      WHERE id = @id AND status = 'running' AND lease_token = @token
-     RETURNING attempts, status, locked_by`,
+     RETURNING attempts, status, type`,
   );
   const release = db.prepare<Fence, Ended>(
     `UPDATE tasks SET status = 'pending', run_at = @now, updated_at = @now,
                       released = released + 1,
                       ${CLEAR_LEASE}
      WHERE id = @id AND status = 'running' AND lease_token = @token
-     RETURNING attempts, status, locked_by`,
+     RETURNING attempts, status, type`,
   );
 
-  const completeMany = db.prepare<{ done: string; now: number }, { id: number; attempts: number }>(COMPLETE_MANY_SQL);
+  const completeMany = db.prepare<{ done: string; now: number }, { id: number; attempts: number; type: string }>(COMPLETE_MANY_SQL);
 
-  function ended(fence: Fence, workerId: string, row: Ended | undefined, transition: 'complete' | 'fail' | 'release', detail: string | null): TaskStatus | null {
+  function ended(fence: Fence, workerId: string, row: Ended | undefined, transition: 'complete' | 'fail' | 'release', error: string | null): TaskStatus | null {
     if (row === undefined) return null;
     const outcome = transition === 'complete' ? 'succeeded' : transition === 'release' ? 'released' : row.status === 'failed' ? 'failed' : 'retry';
-    runs.close(fence.id, row.attempts, fence.now, outcome, transition === 'fail' ? detail : null);
-    // The run row (and last_error) hold a failure whole, up to 8 KiB; the event log, a line
-    // per transition, keeps its first line rather than a third copy.
-    events.record({ taskId: fence.id, at: fence.now, transition, from: 'running', to: row.status, attempt: row.attempts, workerId, detail: detail === null ? null : firstLine(detail) });
+    runs.close(fence.id, row.attempts, fence.now, outcome, error, workerId);
+    counts.add(fence.now, row.type, outcome);
     return row.status;
   }
 
@@ -86,21 +84,19 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
       return ended(fence, workerId, complete.get({ ...fence, result }), 'complete', null);
     },
     /**
-     * Completes each of `done` whose fence holds, as `complete` would, in one pass per table.
+     * Completes each of `done` whose fence holds, as `complete` would, in one statement per table.
      * Returns those that succeeded; the rest wrote nothing (the caller asks why). A task named
      * twice is in the batch once: the second is left out, and refused when tried on its own.
      */
     completeMany(done: readonly { id: number; token: string; result: string }[], workerId: string, now: number): Set<number> {
       const once = new Map<number, { id: number; token: string; result: string }>();
       for (const task of done) if (!once.has(task.id)) once.set(task.id, task);
-      const attempts = new Map<number, number>();
+      const ended = new Map<number, { attempts: number; type: string }>();
       const rows = completeMany.all({ done: JSON.stringify(Array.from(once.values(), (task) => [task.id, task.token, task.result])), now });
-      for (const row of rows) attempts.set(row.id, row.attempts);
-      // In the batch's order, so the event ids follow it.
-      const closed = [...once.keys()].filter((id) => attempts.has(id)).map((id) => [id, attempts.get(id)!] as const);
-      runs.closeMany(closed, now, 'succeeded');
-      events.recordMany(closed, { at: now, transition: 'complete', from: 'running', to: 'succeeded', workerId, detail: null });
-      return new Set(attempts.keys());
+      for (const row of rows) ended.set(row.id, row);
+      runs.closeMany(Array.from(ended, ([id, row]) => [id, row.attempts] as const), now, 'succeeded', workerId);
+      counts.addEach(now, Array.from(ended.values(), (row) => row.type), 'succeeded');
+      return new Set(ended.keys());
     },
     fail(fence: Fence, workerId: string, error: string): TaskStatus | null {
       const task = held.get({ id: fence.id, token: fence.token });
@@ -111,7 +107,7 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, events
       return ended(fence, workerId, row, 'fail', error);
     },
     release(fence: Fence, workerId: string): TaskStatus | null {
-      return ended(fence, workerId, release.get(fence), 'release', 'worker shut down before the task finished');
+      return ended(fence, workerId, release.get(fence), 'release', null);
     },
   };
 }

@@ -7,12 +7,15 @@
  *   events    transitions committed after a cursor, grouped: a rowid range of task_events, each
  *             joined to its task by primary key (purged tasks' events are gone with them)
  *   eventAt   the first event at or after an id (a rowid probe), to find where the last minute begins
+ *   finishCounts  ends of runs per second, type and outcome since a second: a primary-key range
+ *             of finish_counts (the ends are not stored as events since schema 6)
  * `terminal` counts finished tasks by a full scan: run once when the view starts and rarely
  * after (a purge deletes rows without an event, so the counts are re-based now and then).
  * The test suite asserts each per-interval statement's plan (EXPLAIN QUERY PLAN).
  */
 import type Database from 'better-sqlite3';
 import type { TaskStatus, TransitionName } from '../../../task-state.js';
+import { FINISH_COUNTS_SINCE_SQL, type FinishCountRow } from './finish-counts.js';
 
 export const MONITOR_SQL = {
   live: `SELECT type, CASE WHEN run_at > @now THEN 'scheduled' ELSE 'pending' END AS status, count(*) AS count,
@@ -27,6 +30,7 @@ export const MONITOR_SQL = {
                   OR e.from_status IN ('succeeded', 'failed', 'cancelled'))
            GROUP BY 1, 2, 3, 4, 5`,
   eventAt: 'SELECT id, at FROM task_events WHERE id >= ? ORDER BY id LIMIT 1',
+  finishCounts: FINISH_COUNTS_SINCE_SQL,
 } as const;
 
 export interface LiveRow {
@@ -57,6 +61,7 @@ export function prepareMonitor(db: Database.Database) {
   const running = db.prepare<[], RunningRow>(MONITOR_SQL.running);
   const events = db.prepare<{ after: number; upto: number }, EventGroupRow>(MONITOR_SQL.events);
   const eventAt = db.prepare<[number], { id: number; at: number }>(MONITOR_SQL.eventAt);
+  const finishCounts = db.prepare<[number], FinishCountRow>(MONITOR_SQL.finishCounts);
   const lastEvent = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM task_events');
   const terminal = db.prepare<[], { type: string; status: TaskStatus; count: number }>(
     "SELECT type, status, count(*) AS count FROM tasks WHERE status IN ('succeeded', 'failed', 'cancelled') GROUP BY type, status",
@@ -66,6 +71,7 @@ export function prepareMonitor(db: Database.Database) {
     running: () => running.all(),
     events: (after: number, upto: number) => events.all({ after, upto }),
     eventAt: (id: number) => eventAt.get(id),
+    finishCounts: (sinceSecond: number) => finishCounts.all(sinceSecond),
     lastEventId: () => lastEvent.get()?.id ?? 0,
     terminal: () => terminal.all(),
     /** Runs `fn` in one read transaction: its statements see one snapshot. Never writes. */

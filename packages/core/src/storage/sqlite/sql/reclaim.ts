@@ -49,7 +49,7 @@ export function prepareReclaim(db: Database.Database, runs: RunStatements, event
     reclaim(task: HeldTask, now: number, detail: string): TaskStatus | null {
       const row = reclaim.get({ id: task.id, token: task.lease_token, now, detail });
       if (row === undefined) return null;
-      runs.close(task.id, row.attempts, now, 'reclaimed', detail);
+      runs.close(task.id, row.attempts, now, 'reclaimed', detail, null);
       events.record({ taskId: task.id, at: now, transition: 'reclaim', from: 'running', to: row.status, attempt: row.attempts, workerId: task.locked_by, detail });
       return row.status;
     },
