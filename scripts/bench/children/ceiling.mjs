@@ -2,8 +2,9 @@
 // better-sqlite3, with no write lock, no queue and no worker logic. The database is created by
 // openDatabase() (identical schema) and filled with enqueueMany(); then one connection opened
 // here drains it, K tasks per claim transaction and the same K per complete transaction.
-//   full     claim UPDATE + task_runs insert (its claim event is derived from it, schema 4);
-//            complete UPDATE + runs close + event
+//   full     claim UPDATE + the batch's task_runs insert (the claim events are derived from
+//            the runs, schema 4); the batch's complete UPDATE + runs close + finish count (the
+//            complete events are derived from the runs too, schema 6)
 //   bare     claim UPDATE; complete UPDATE
 //   minimal  the same two UPDATEs' shape on a 3-column table with one partial index: what
 //            SQLite does for a claim + complete with no queue schema at all (the issue's
@@ -43,33 +44,27 @@ if (minimal) {
 }
 
 const claim = db.prepare(minimal ? SQL.minimalClaim : SQL.claim);
-const complete = db.prepare(minimal ? SQL.minimalComplete : SQL.complete);
+const complete = db.prepare(minimal ? SQL.minimalComplete : SQL.completeMany);
 const full = variant === 'full';
-const runOpen = full ? db.prepare(SQL.runOpen) : null;
-const runClose = full ? db.prepare(SQL.runClose) : null;
-const event = full ? db.prepare(SQL.event) : null;
+const openRuns = full ? db.prepare(SQL.openRuns) : null;
+const closeRuns = full ? db.prepare(SQL.closeRuns) : null;
+const countFinishes = full ? db.prepare(SQL.countFinishes) : null;
 const workerId = `ceiling:${process.pid}`;
 
 const claimTx = db.transaction(() => {
   const now = Date.now();
   const rows = claim.all({ workerId, queue: 'default', types: null, limit: k, leaseMs: 30_000, nonce: randomBytes(6).toString('hex'), now });
-  if (full) {
-    for (const row of rows) {
-      runOpen.run({ taskId: row.id, attempt: row.attempts, workerId, token: row.lease_token, now });
-    }
-  }
+  if (full && rows.length > 0) openRuns.run({ runs: JSON.stringify(rows.map((row) => [row.id, row.attempts, row.lease_token])), workerId, now });
   return rows;
 });
 
 const completeTx = db.transaction((rows) => {
   const now = Date.now();
-  for (const row of rows) {
-    const ended = complete.get({ id: row.id, token: row.lease_token, now, result: 'null' });
-    if (ended === undefined) throw new Error(`ceiling: task ${row.id} lost its lease`);
-    if (full) {
-      runClose.run({ taskId: row.id, attempt: ended.attempts, now, outcome: 'succeeded', error: null });
-      event.run({ taskId: row.id, at: now, transition: 'complete', from: 'running', to: ended.status, attempt: ended.attempts, workerId, detail: null });
-    }
+  const ended = complete.all({ done: JSON.stringify(rows.map((row) => [row.id, row.lease_token, 'null'])), now });
+  if (ended.length !== rows.length) throw new Error(`ceiling: ${rows.length - ended.length} task(s) lost their lease`);
+  if (full) {
+    closeRuns.run({ closed: JSON.stringify(ended.map((row) => [row.id, row.attempts])), now, outcome: 'succeeded', finishedBy: workerId });
+    countFinishes.run({ second: Math.floor(now / 1000), type: 'noop', outcome: 'succeeded', count: ended.length });
   }
 });
 

@@ -3,12 +3,10 @@
 // task UPDATEs, "minimal" runs them on a 3-column table. synchronous=NORMAL, like the throughput
 // matrix; the median of the repetitions.
 import { join } from 'node:path';
-import { driftFromCore } from '../ceiling-sql.mjs';
 import { makeTempDir, removeTempDir, runChild } from '../proc.mjs';
 import { median } from '../stats.mjs';
 
 export async function runCeiling({ sizes, log }) {
-  const drift = await driftFromCore();
   const combos = ['full', 'bare', 'minimal'].flatMap((variant) => [1, 32].map((k) => ({ variant, k, n: sizes.ceilingN[k], rates: [] })));
   const dir = makeTempDir('ceiling');
   try {
@@ -26,7 +24,7 @@ export async function runCeiling({ sizes, log }) {
     removeTempDir(dir);
   }
   const variants = combos.map(({ variant, k, n, rates }) => ({ variant, k, n, reps: rates.length, tasksPerS: median(rates), tasksPerSAll: rates }));
-  return { variants, drift };
+  return { variants };
 }
 
 export function ceilingOf(ceiling, variant, k) {

@@ -1,29 +1,54 @@
-// Section 4, peers: the same n noop jobs drained by 4 processes of tasklock (os lock, batch 32),
-// plainjob and liteque, each handler appending its job id to its process's file; the ids seen
-// are checked against the ids enqueued (missing = lost, seen twice = doubled).
+// Section 4, peers: the same n noop jobs drained by 4 processes of tasklock (os lock, batch 32,
+// at synchronous=NORMAL and at its default FULL), plainjob and liteque, each handler appending
+// its job id to its process's file; the ids seen are checked against the ids enqueued (missing =
+// lost, seen twice = doubled). Repetitions interleave the queues; jobs/s is the median, lost and
+// doubled the totals.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tasklockFleet } from '../fleet.mjs';
 import { Child, makeTempDir, removeTempDir, runChild } from '../proc.mjs';
+import { median } from '../stats.mjs';
 
 const PROCESSES = 4;
 
 export async function runPeers({ sizes, log }) {
   const n = sizes.peersN;
-  const results = [];
-  const dir = makeTempDir('peers');
-  try {
-    const tasklockLogs = idLogs(dir, 'tasklock');
-    const fleet = await tasklockFleet({ strategy: 'os', workers: PROCESSES, batch: 32, n, idLogs: tasklockLogs });
-    results.push({ name: 'tasklock', setup: 'os, batch 32, concurrency 64', n, jobsPerS: fleet.tasksPerS, ...accounting(fleet.enqueuedIds, tasklockLogs) });
-    log(`peers: tasklock ${Math.round(fleet.tasksPerS)} jobs/s`);
-
-    results.push(await runPeer('plainjob', 'plainjob-worker.mjs', 'one job at a time per process, pollIntervall 10 ms', { pollMs: 10 }, n, dir, log));
-    results.push(await runPeer('liteque', 'liteque-worker.mjs', 'Runner concurrency 64, pollIntervalMs 10', { pollMs: 10, concurrency: 64 }, n, dir, log));
-  } finally {
-    removeTempDir(dir);
+  const runs = new Map();
+  const record = (result) => runs.set(result.name, [...(runs.get(result.name) ?? []), result]);
+  for (let rep = 0; rep < sizes.peersReps; rep += 1) {
+    const dir = makeTempDir('peers');
+    try {
+      for (const synchronous of ['NORMAL', 'FULL']) {
+        const name = synchronous === 'NORMAL' ? 'tasklock' : 'tasklock FULL';
+        const logs = idLogs(dir, name.replace(' ', '-'));
+        const fleet = await tasklockFleet({ strategy: 'os', workers: PROCESSES, batch: 32, n, synchronous, idLogs: logs });
+        record({ name, setup: `os, batch 32, concurrency 64, synchronous=${synchronous}`, n, jobsPerS: fleet.tasksPerS, ...accounting(fleet.enqueuedIds, logs) });
+        log(`peers: ${name} ${Math.round(fleet.tasksPerS)} jobs/s`);
+      }
+      record(await runPeer('plainjob', 'plainjob-worker.mjs', 'one job at a time per process, pollIntervall 10 ms', { pollMs: 10 }, n, dir, log));
+      record(await runPeer('liteque', 'liteque-worker.mjs', 'Runner concurrency 64, pollIntervalMs 10', { pollMs: 10, concurrency: 64 }, n, dir, log));
+    } finally {
+      removeTempDir(dir);
+    }
   }
-  return { processes: PROCESSES, n, results };
+  return { processes: PROCESSES, n, reps: sizes.peersReps, results: [...runs.values()].map(summarize) };
+}
+
+/** One row per queue: the median jobs/s; lost, doubled, unknown and handler errors summed; a failure's reason kept. */
+function summarize(results) {
+  const ok = results.filter((r) => r.error === undefined);
+  const total = (key) => results.reduce((sum, r) => sum + (r[key] ?? 0), 0);
+  return {
+    ...results[0],
+    reps: results.length,
+    jobsPerS: ok.length > 0 ? median(ok.map((r) => r.jobsPerS)) : NaN,
+    jobsPerSAll: results.map((r) => r.jobsPerS),
+    lost: total('lost'),
+    doubled: total('doubled'),
+    unknown: total('unknown'),
+    handlerErrors: total('handlerErrors'),
+    error: results.find((r) => r.error !== undefined)?.error,
+  };
 }
 
 async function runPeer(name, script, setup, workerConfig, n, parentDir, log) {
