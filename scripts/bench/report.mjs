@@ -165,8 +165,7 @@ function peersTable(peers, t) {
 
 function bulkTable(bulk, t) {
   const rows = [
-    [`enqueueMany of ${fmt(bulk.n)} tasks, one transaction`, fmt(bulk.tasklockPerS), `raw INSERT of the same task rows: ${fmt(bulk.rawTasksPerS)}`, fmtRatio(ratio(bulk.tasklockPerS, bulk.rawTasksPerS)), '≥ 200k tasks/s', mark(t.bulk.met)],
-    ['', '', `raw INSERT of the rows + their enqueue events: ${fmt(bulk.rawTasksEventsPerS)}`, fmtRatio(ratio(bulk.tasklockPerS, bulk.rawTasksEventsPerS)), '', ''],
+    [`enqueueMany of ${fmt(bulk.n)} tasks, one transaction`, fmt(bulk.tasklockPerS), `raw INSERT of the same task rows (the store's statement): ${fmt(bulk.rawTasksPerS)}`, fmtRatio(ratio(bulk.tasklockPerS, bulk.rawTasksPerS)), '≥ 200k tasks/s', mark(t.bulk.met)],
   ];
   return `### 5. Bulk enqueue (synchronous=FULL, median of ${bulk.reps})\n\n${table(['measurement', 'tasks/s', 'baseline (same run)', 'ratio', 'target', ''], rows)}`;
 }

@@ -88,7 +88,7 @@ export class Queue {
     const now = Date.now();
     const rows = items.map((item, index) => validateEnqueue(item, now, this.maxPayloadBytes, index, items.length));
     const created = await this.store.enqueue(rows, now);
-    return created.map(({ row, created: isNew }) => ({ ...toTask(row), created: isNew }));
+    return created.map(({ row, created: isNew }) => Object.assign(toTask(row), { created: isNew }));
   }
 
   /** Up to `limit` tasks in one transaction, highest priority first, then oldest run_at, then id. */

@@ -73,6 +73,9 @@ export function isName(value: unknown): value is string {
   return typeof value === 'string' && NAME.test(value);
 }
 
+/** Most tasks keep the default backoff: its JSON is made once, not once per task of a bulk enqueue. */
+const DEFAULT_BACKOFF_JSON = JSON.stringify(DEFAULT_BACKOFF);
+
 export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes: number, index: number, total: number): NewTask {
   const where = total > 1 ? `task #${index + 1}: ` : '';
   const fail = (message: string): never => {
@@ -96,9 +99,13 @@ export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes:
     if (!Number.isFinite(item.delayMs) || item.delayMs < 0) fail(`delayMs must be ≥ 0, got ${String(item.delayMs)}`);
     runAt = now + Math.round(item.delayMs);
   }
-  const backoff: Backoff = { ...DEFAULT_BACKOFF, ...item.backoff };
-  if (![backoff.baseMs, backoff.factor, backoff.maxMs].every((n) => Number.isFinite(n) && n >= 0)) {
-    fail('backoff baseMs, factor and maxMs must be non-negative numbers');
+  let backoffJson = DEFAULT_BACKOFF_JSON;
+  if (item.backoff !== undefined) {
+    const backoff: Backoff = { ...DEFAULT_BACKOFF, ...item.backoff };
+    if (![backoff.baseMs, backoff.factor, backoff.maxMs].every((n) => Number.isFinite(n) && n >= 0)) {
+      fail('backoff baseMs, factor and maxMs must be non-negative numbers');
+    }
+    backoffJson = JSON.stringify(backoff);
   }
   const uniqueKey = item.uniqueKey ?? null;
   if (uniqueKey !== null && (typeof uniqueKey !== 'string' || uniqueKey.length === 0 || uniqueKey.length > 500)) {
@@ -118,7 +125,7 @@ export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes:
     priority,
     payload,
     maxAttempts,
-    backoff: JSON.stringify(backoff),
+    backoff: backoffJson,
     uniqueKey,
     timeoutMs,
     runAt: Math.round(runAt),

@@ -14,9 +14,8 @@ export async function runBulk({ sizes, log }) {
       ms,
       tasklockPerS: rate(ms.tasklock),
       rawTasksPerS: rate(ms.rawTasks),
-      rawTasksEventsPerS: rate(ms.rawTasksEvents),
     };
-    log(`bulk: enqueueMany ${Math.round(result.tasklockPerS)} tasks/s; raw INSERT ${Math.round(result.rawTasksPerS)}/s, with events ${Math.round(result.rawTasksEventsPerS)}/s`);
+    log(`bulk: enqueueMany ${Math.round(result.tasklockPerS)} tasks/s; raw INSERT ${Math.round(result.rawTasksPerS)}/s`);
     return result;
   } finally {
     removeTempDir(dir);
