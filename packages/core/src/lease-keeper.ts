@@ -5,6 +5,7 @@
  * handler process group, which is fenced by the same lease.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AttemptAbort } from './attempt-abort.js';
 import { backoffMs } from './backoff.js';
 import { engineCodeOf, errorSummary } from './error-text.js';
 import { isTransientWriteError, TaskNotFoundError } from './errors.js';
@@ -18,7 +19,7 @@ const RECORD_BACKOFF = { baseDelayMs: 10, maxDelayMs: 1000 };
 /** An attempt this worker runs under its lease. */
 export interface RunningAttempt {
   task: ClaimedTask;
-  controller: AbortController;
+  abort: AttemptAbort;
   /** Why the attempt is no longer ours; set once, and no outcome is written after it. */
   lost: string | null;
   settled: Promise<void>;

@@ -79,7 +79,8 @@ export function toClaimedTask(row: TaskRow): ClaimedTask {
   if (row.lease_token === null || row.lease_expires_at === null || row.locked_by === null) {
     throw new Error(`task ${row.id} has no lease`);
   }
-  return { ...toTask(row), leaseToken: row.lease_token, leaseExpiresAt: row.lease_expires_at, lockedBy: row.locked_by };
+  // toTask's object is fresh: extended in place rather than copied (a claim maps a whole batch).
+  return Object.assign(toTask(row), { leaseToken: row.lease_token, leaseExpiresAt: row.lease_expires_at, lockedBy: row.locked_by });
 }
 
 /**

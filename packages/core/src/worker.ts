@@ -3,6 +3,7 @@ import { isTransientWriteError, TasklockError } from './errors.js';
 import { backoffMs } from './backoff.js';
 import { claimLoop } from './claim-loop.js';
 import { ClaimSlots } from './claim-slots.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
 import type { Outcome, Queue } from './queue.js';
 import type { ClaimOptions } from './validate.js';
@@ -205,40 +206,41 @@ export class Worker {
   }
 
   private begin(task: ClaimedTask): void {
-    const controller = new AbortController();
-    const attempt: RunningAttempt = { task, controller, lost: null, settled: Promise.resolve() };
+    const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, settled: Promise.resolve() };
     this.running.set(task.id, attempt);
     attempt.settled = this.execute(attempt);
   }
 
   private async execute(attempt: RunningAttempt): Promise<void> {
-    const { task, controller } = attempt;
-    const timeout = task.timeoutMs === null ? null : setTimeout(() => controller.abort(new Error(`timed out after ${task.timeoutMs} ms`)), task.timeoutMs);
+    const { task, abort } = attempt;
+    const timeout = task.timeoutMs === null ? null : setTimeout(() => abort.abort(new Error(`timed out after ${task.timeoutMs} ms`)), task.timeoutMs);
     const lease = { id: task.id, leaseToken: task.leaseToken };
     const context: TaskContext = {
       task,
       id: task.id,
       attempt: task.attempts,
-      signal: controller.signal,
+      get signal() {
+        return abort.signal;
+      },
       heartbeat: (progress) => this.queue.heartbeat(lease, { leaseMs: this.settings.leaseMs, progress }),
-      registerProcessGroup: (pgid) => this.leases.recordHandlerGroup(lease, pgid, controller.signal),
+      registerProcessGroup: (pgid) => this.leases.recordHandlerGroup(lease, pgid, abort.signal),
     };
     let outcome: Outcome | null;
     try {
       const result = await this.handler(task.payload, context);
       // Serialised once, here: a result the queue cannot store (too big, not JSON) would make the
       // whole group commit throw, and be retried forever with every outcome batched beside it.
-      const stored = controller.signal.aborted ? null : storedResult(result, this.queue.maxResultBytes, task.id);
+      const stored = abort.aborted ? null : storedResult(result, this.queue.maxResultBytes, task.id);
       outcome =
         stored === null
-          ? { kind: 'fail', lease, workerId: this.id, error: abortText(controller.signal.reason) }
+          ? { kind: 'fail', lease, workerId: this.id, error: abortText(abort.reason) }
           : stored instanceof JsonText
             ? { kind: 'complete', lease, workerId: this.id, result: stored }
             : { kind: 'fail', lease, workerId: this.id, error: stored.unstorable };
     } catch (error) {
       // A handler's own error is kept whole (class, every line, stack); an aborted attempt's
       // reason is the worker's (timeout, cancel, lost lease), which its message says in full.
-      outcome = { kind: 'fail', lease, workerId: this.id, error: controller.signal.aborted ? abortText(controller.signal.reason) : errorText(error) };
+      outcome = { kind: 'fail', lease, workerId: this.id, error: abort.aborted ? abortText(abort.reason) : errorText(error) };
     } finally {
       if (timeout) clearTimeout(timeout);
     }
@@ -298,7 +300,7 @@ export class Worker {
     attempt.lost = reason;
     this.counters.aborted += 1;
     this.log('warn', `task ${attempt.task.id}: ${reason}; aborting its handler`, { taskId: attempt.task.id });
-    attempt.controller.abort(new Error(reason));
+    attempt.abort.abort(new Error(reason));
     // Free the slot now: a handler that ignores its signal must not shrink the worker forever.
     // (By identity: this worker may already hold a newer attempt of the same task.)
     if (this.running.get(attempt.task.id) === attempt) this.running.delete(attempt.task.id);
@@ -336,7 +338,7 @@ export class Worker {
     for (const attempt of this.running.values()) {
       if (attempt.lost !== null) continue;
       attempt.lost = 'worker shut down';
-      attempt.controller.abort(new Error('worker shut down before the task finished'));
+      attempt.abort.abort(new Error('worker shut down before the task finished'));
       this.finisher.add({ kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id });
       count += 1;
     }
