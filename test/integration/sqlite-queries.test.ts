@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { CLAIM_CANDIDATES_SQL, CLOSE_RUNS_SQL, COMPLETE_MANY_SQL, SCHEMA_VERSION } from '@tasklock/core/sqlite';
+import { CLAIM_CANDIDATES_SQL, HOT_PATH_SQL, SCHEMA_VERSION } from '@tasklock/core/sqlite';
 import { closeQueues, openTempQueue, sqliteOf } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
@@ -31,10 +31,10 @@ describe('a batch of completions', () => {
     const queue = await openTempQueue();
     const plan = (sql: string, params: object) =>
       (sqliteOf(queue).connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail).join('\n');
-    const tasks = plan(COMPLETE_MANY_SQL, { done: '[[1,"t","null"]]', now: 0 });
+    const tasks = plan(HOT_PATH_SQL.completeMany, { done: '[[1,"t","null"]]', now: 0 });
     expect(tasks).toMatch(/SEARCH tasks USING INTEGER PRIMARY KEY/);
     expect(tasks).not.toMatch(/SCAN tasks/);
-    const runs = plan(CLOSE_RUNS_SQL, { closed: '[[1,1]]', now: 0, outcome: 'succeeded', finishedBy: 'w' });
+    const runs = plan(HOT_PATH_SQL.closeRuns, { closed: '[[1,1]]', now: 0, outcome: 'succeeded', finishedBy: 'w' });
     expect(runs).toMatch(/SEARCH task_runs USING (INDEX|PRIMARY KEY).*\(task_id=\? AND attempt=\?\)/);
     expect(runs).not.toMatch(/SCAN task_runs/);
   });

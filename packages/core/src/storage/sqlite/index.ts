@@ -14,8 +14,6 @@ export { Histogram } from './metrics.js';
 export { SqliteMonitor } from './monitor.js';
 export { MONITOR_SQL } from './sql/monitor.js';
 export { CLAIM_CANDIDATES_SQL } from './sql/claim.js';
-export { COMPLETE_MANY_SQL } from './sql/finish.js';
-export { CLOSE_RUNS_SQL } from './sql/runs.js';
 export { HOT_PATH_SQL } from './sql/hot-path.js';
 export { DEFAULT_FILE_MODE, checkFileMode, formatFileMode } from './file-mode.js';
 export { sqliteCodeOf } from './sqlite-errors.js';

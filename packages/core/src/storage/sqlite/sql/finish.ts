@@ -13,8 +13,8 @@
  *
  * Completions, the hot path, go as a batch: a few statements for any number of tasks (the
  * UPDATE … FROM json_each walks the batch and finds each task by primary key, each row fenced
- * exactly as the single UPDATE is), where one statement per task per table cost 1.3× in
- * statement overhead alone (bench section 3).
+ * exactly as the single UPDATE is): one statement per task per table cost 1.27× in statement
+ * overhead alone (raw claim + complete SQL, K=32: 27.5k → 35k tasks/s).
  */
 import type Database from 'better-sqlite3';
 import { CLEAR_LEASE } from './fragments.js';
@@ -44,8 +44,8 @@ export const COMPLETE_MANY_SQL = `
   RETURNING tasks.id, tasks.attempts, tasks.type`;
 
 export function prepareFinish(db: Database.Database, runs: RunStatements, counts: FinishCountStatements) {
-  const held = db.prepare<Omit<Fence, 'now'>, { attempts: number; released: number; max_attempts: number; backoff: string; locked_by: string }>(
-    "SELECT attempts, released, max_attempts, backoff, locked_by FROM tasks WHERE id = @id AND status = 'running' AND lease_token = @token",
+  const held = db.prepare<Omit<Fence, 'now'>, { attempts: number; released: number; max_attempts: number; backoff: string }>(
+    "SELECT attempts, released, max_attempts, backoff FROM tasks WHERE id = @id AND status = 'running' AND lease_token = @token",
   );
   const complete = db.prepare<Fence & { result: string }, Ended>(
     `UPDATE tasks SET status = 'succeeded', result = @result, updated_at = @now, finished_at = @now,
@@ -91,12 +91,12 @@ export function prepareFinish(db: Database.Database, runs: RunStatements, counts
     completeMany(done: readonly { id: number; token: string; result: string }[], workerId: string, now: number): Set<number> {
       const once = new Map<number, { id: number; token: string; result: string }>();
       for (const task of done) if (!once.has(task.id)) once.set(task.id, task);
-      const ended = new Map<number, { attempts: number; type: string }>();
+      const completed = new Map<number, { attempts: number; type: string }>();
       const rows = completeMany.all({ done: JSON.stringify(Array.from(once.values(), (task) => [task.id, task.token, task.result])), now });
-      for (const row of rows) ended.set(row.id, row);
-      runs.closeMany(Array.from(ended, ([id, row]) => [id, row.attempts] as const), now, 'succeeded', workerId);
-      counts.addEach(now, Array.from(ended.values(), (row) => row.type), 'succeeded');
-      return new Set(ended.keys());
+      for (const row of rows) completed.set(row.id, row);
+      runs.closeMany(Array.from(completed, ([id, row]) => [id, row.attempts] as const), now, 'succeeded', workerId);
+      counts.addEach(now, Array.from(completed.values(), (row) => row.type), 'succeeded');
+      return new Set(completed.keys());
     },
     fail(fence: Fence, workerId: string, error: string): TaskStatus | null {
       const task = held.get({ id: fence.id, token: fence.token });

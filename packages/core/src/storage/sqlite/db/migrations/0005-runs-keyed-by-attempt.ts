@@ -3,7 +3,7 @@
  * table with a UNIQUE (task_id, attempt) index beside it, so every claim wrote two b-trees per
  * run and every close looked the run up in the index and then in the table. As a WITHOUT ROWID
  * table keyed by (task_id, attempt) it is one b-tree: 1.18× on the claim + complete SQL alone
- * (bench section 3). Nothing referenced the run's own id; the rows are copied whole otherwise.
+ * (raw SQL, K=32, one process). Nothing referenced the run's own id; the rows are copied whole otherwise.
  * The view task_event_log reads task_runs by name, so it is dropped with it and made again.
  */
 export const sql = `
