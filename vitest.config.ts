@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // One private PostgreSQL server for the run (or TASKLOCK_TEST_PG): the PostgreSQL store's tests.
+    globalSetup: ['test/setup/pg-global-setup.ts'],
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -19,3 +19,6 @@ export interface OsLockAddon {
 }
 
 export const osLockAddon = requireFromCore('fs-native-extensions') as OsLockAddon;
+
+/** node-postgres, the PostgreSQL store's driver: the tests' own connections to their server. */
+export const pg = requireFromCore('pg') as typeof import('pg');
