@@ -12,6 +12,7 @@ export default defineConfig({
     alias: [
       { find: /^@tasklock\/core$/, replacement: fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)) },
       { find: /^@tasklock\/core\/sqlite$/, replacement: fileURLToPath(new URL('./packages/core/src/storage/sqlite/index.ts', import.meta.url)) },
+      { find: /^@tasklock\/core\/postgres$/, replacement: fileURLToPath(new URL('./packages/core/src/storage/postgres/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -1,0 +1,98 @@
+// The PostgreSQL store's migrations: under pg_advisory_xact_lock in one transaction, so that
+// processes racing on an empty database migrate it exactly once; a newer schema, or a `tasklock`
+// schema tasklock did not make, is refused and left as it was.
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, pgPool, PG_MIGRATIONS, PG_SCHEMA_VERSION } from '@tasklock/core/postgres';
+import type { QueryResultRow } from 'pg';
+import { pg } from '../utils/core-deps.js';
+import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
+import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
+
+afterEach(async () => {
+  await killAllFixtures();
+  await dropPgDatabases();
+});
+
+async function query<T extends QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('PostgreSQL migrations', () => {
+  it('8 processes migrating an empty database at the same moment: exactly one migrates, none fails', async () => {
+    const url = await makePgDatabase();
+    const openers = Array.from({ length: 8 }, () => startFixture('open-pg.mjs', [url, '--wait-go']));
+    // Each child has connected before "ready": the race is the migration alone.
+    await Promise.all(openers.map((child) => child.waitForLine('ready')));
+    for (const child of openers) child.send('go');
+    const exits = await Promise.all(openers.map((child) => child.succeeded()));
+    const outcomes = exits.map((exit) => {
+      const opened = exit.lines.at(-1)!.match(/^opened (.*)$/);
+      expect(opened, exit.lines.join('\n')).not.toBeNull();
+      return JSON.parse(opened![1]!) as { applied: number[]; schemaVersion: number };
+    });
+    expect(outcomes.filter((o) => o.applied.length > 0).map((o) => o.applied)).toEqual([PG_MIGRATIONS.map((m) => m.version)]);
+    expect(outcomes.every((o) => o.schemaVersion === PG_SCHEMA_VERSION)).toBe(true);
+    expect(await query(url, "SELECT value FROM tasklock.meta WHERE key = 'schema_version'")).toEqual([{ value: String(PG_SCHEMA_VERSION) }]);
+    const tables = await query<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'tasklock' ORDER BY 1");
+    expect(tables.map((t) => t.tablename)).toEqual(['finish_counts', 'meta', 'task_events', 'task_runs', 'tasks', 'workers']);
+  });
+
+  it('refuses a database whose schema is newer, and changes nothing in it', async () => {
+    const url = await makePgDatabase();
+    const pool = pgPool(url, 1);
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, url);
+        await client.query("UPDATE tasklock.meta SET value = '99' WHERE key = 'schema_version'");
+        await expect(migrate(client, url)).rejects.toMatchObject({ code: 'schema-too-new', message: expect.stringContaining(`schema version 99, newer than this tasklock knows (${PG_SCHEMA_VERSION})`) });
+        expect((await client.query("SELECT value FROM tasklock.meta WHERE key = 'schema_version'")).rows).toEqual([{ value: '99' }]);
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("refuses a `tasklock` schema that tasklock did not make (another application's), and touches none of it", async () => {
+    const url = await makePgDatabase();
+    await query(url, 'CREATE SCHEMA tasklock; CREATE TABLE tasklock.tasks (theirs int)');
+    const pool = pgPool(url, 1);
+    try {
+      const client = await pool.connect();
+      try {
+        await expect(migrate(client, url)).rejects.toMatchObject({ code: 'bad-input', message: expect.stringContaining('was not made by tasklock') });
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+    }
+    expect(await query(url, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'tasklock' AND table_name = 'tasks'")).toEqual([{ column_name: 'theirs' }]);
+  });
+
+  it('leaves an application\'s own tables, of any name, alone: tasklock lives in its schema', async () => {
+    const url = await makePgDatabase();
+    await query(url, 'CREATE TABLE public.tasks (theirs int); INSERT INTO public.tasks VALUES (7)');
+    const pool = pgPool(url, 1);
+    try {
+      const client = await pool.connect();
+      try {
+        expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: [1] });
+        expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: [] });
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+    }
+    expect(await query(url, 'SELECT theirs FROM public.tasks')).toEqual([{ theirs: 7 }]);
+  });
+});
