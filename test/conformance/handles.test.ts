@@ -48,7 +48,7 @@ forEachStore((store) => {
       const other = await store.reopen(queue);
       const signal = queue.changeSignal();
       try {
-        signal.listen();
+        await signal.listen();
         const woken = signal.waitForChange(10_000);
         await other.enqueue('x', {});
         expect(await woken).toBe(true);
@@ -66,7 +66,7 @@ forEachStore((store) => {
         const deaf = signal.waitForChange(300);
         await other.enqueue('x', {});
         expect(await deaf).toBe(false);
-        signal.listen();
+        await signal.listen();
         const heard = signal.waitForChange(10_000);
         await other.enqueue('x', {});
         expect(await heard).toBe(true);

@@ -8,8 +8,9 @@
  * itself is a test of that store, under test/integration/.
  */
 import { afterEach, describe } from 'vitest';
-import type { Queue, QueueOptions } from '@tasklock/core';
+import { Queue, type QueueOptions } from '@tasklock/core';
 import { closeQueues, openTempQueue, reopen } from '../utils/lifecycle.js';
+import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
 /** The queue's own options (store-neutral); each store supplies its engine's options itself. */
@@ -36,7 +37,32 @@ const sqlite: StoreUnderTest = {
   },
 };
 
-export const STORES: readonly StoreUnderTest[] = [sqlite];
+/** Each test's queues on PostgreSQL, with the database each one is on. */
+const pgQueues = new Map<Queue, string>();
+
+const postgres: StoreUnderTest = {
+  name: 'postgres',
+  async open(options = {}) {
+    const url = await makePgDatabase();
+    const queue = await Queue.open(url, options);
+    pgQueues.set(queue, url);
+    return queue;
+  },
+  async reopen(queue) {
+    const url = pgQueues.get(queue);
+    if (url === undefined) throw new Error('reopen: not a queue this store opened');
+    const other = await Queue.open(url);
+    pgQueues.set(other, url);
+    return other;
+  },
+  async cleanup() {
+    for (const queue of pgQueues.keys()) queue.close();
+    pgQueues.clear();
+    await dropPgDatabases();
+  },
+};
+
+export const STORES: readonly StoreUnderTest[] = [sqlite, postgres];
 
 /** Runs `suite` once per store, inside `describe('<name> store')`, cleaning up after each test. */
 export function forEachStore(suite: (store: StoreUnderTest) => void): void {

@@ -47,7 +47,7 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
       if (!listening) {
         // Idle from here: notice other processes' commits, then look once more, so that one
         // committed since the read above is not missed.
-        wake.listen();
+        await wake.listen();
         listening = true;
         continue;
       }

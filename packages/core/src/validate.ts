@@ -129,6 +129,7 @@ export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes:
     uniqueKey,
     timeoutMs,
     runAt: Math.round(runAt),
+    delayMs: item.runAt === undefined ? Math.round(item.delayMs ?? 0) : null,
   };
 }
 

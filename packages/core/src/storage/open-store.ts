@@ -1,9 +1,10 @@
 /**
  * From a location to a store: the one place above the engines that names them. A location is a
  * file path or a `sqlite:` URL (`sqlite:queue.db`, `sqlite:///var/lib/app/queue.db`) for the
- * embedded SQLite store.
+ * embedded SQLite store, or a `postgres:` / `postgresql:` connection string for the PostgreSQL store.
  */
 import { BadInputError } from '../errors.js';
+import { PostgresStore, type PostgresOptions } from './postgres/postgres-store.js';
 import { SqliteStore, type SqliteOptions } from './sqlite/sqlite-store.js';
 import type { StoreEngine, TaskStore } from './store.js';
 
@@ -12,6 +13,7 @@ export interface StoreOptions {
   /** false: refuse (StoreNotFoundError) to create a store that does not exist yet; default true. */
   create?: boolean;
   sqlite?: SqliteOptions;
+  postgres?: PostgresOptions;
 }
 
 /** Which engine a location names, and the engine's own address for it. */
@@ -27,10 +29,12 @@ export function parseLocation(location: string): { engine: StoreEngine; address:
     if (address === '') throw new BadInputError(`${location}: no database path after sqlite:`);
     return { engine: 'sqlite', address };
   }
-  throw new BadInputError(`${location}: unknown store scheme ${scheme}: (give a file path or a sqlite: URL)`);
+  if (scheme === 'postgres' || scheme === 'postgresql') return { engine: 'postgres', address: location };
+  throw new BadInputError(`${location}: unknown store scheme ${scheme}: (give a file path, a sqlite: URL or a postgres:// connection string)`);
 }
 
 export async function openStore(location: string, options: StoreOptions = {}): Promise<TaskStore> {
-  const { address } = parseLocation(location);
+  const { engine, address } = parseLocation(location);
+  if (engine === 'postgres') return PostgresStore.open(address, { ...options.postgres, ...(options.create === undefined ? {} : { create: options.create }) });
   return SqliteStore.open(address, { ...options.sqlite, ...(options.create === undefined ? {} : { create: options.create }) });
 }

@@ -44,6 +44,12 @@ export interface NewTask {
   uniqueKey: string | null;
   timeoutMs: number | null;
   runAt: number;
+  /**
+   * How runAt was made: now + delayMs (0 for "now"), or null for a time the caller gave. A store
+   * with a clock of its own (PostgreSQL) measures the delay from its now instead, so that a
+   * client's clock never decides when a task is due.
+   */
+  delayMs: number | null;
 }
 
 /** How an attempt ended; `running` while it runs. `reclaimed`: taken back by the sweep (see reclaim.ts). */

@@ -188,7 +188,7 @@ export interface StoreCounts {
 
 /** Engine, where it lives and how it excludes writers: what `init`, `doctor` and logs print. */
 /** The engines a store can run on (one more with each store). */
-export type StoreEngine = 'sqlite';
+export type StoreEngine = 'sqlite' | 'postgres';
 
 export interface StoreDescription {
   engine: StoreEngine;
@@ -213,9 +213,10 @@ export interface ChangeSignal {
    * wakes the next wait. A signal starts deaf (only notify() and the timeout wake it): a busy
    * worker has no use for other writers' commits, and being woken by each of them nearly halved its
    * throughput (4 workers, batch 32: 10.4k → 19.1k tasks/s once busy workers stopped listening). Listen before the read that found nothing to do,
-   * so that a change committed after that read is not missed.
+   * so that a change committed after that read is not missed: listen() resolves once changes
+   * are heard (at once for a file watch; after LISTEN has run on a server).
    */
-  listen(): void;
+  listen(): Promise<void>;
   unlisten(): void;
   /** Resolves true when woken by a change (while listening) or notify(), false when `timeoutMs` ran out. */
   waitForChange(timeoutMs: number): Promise<boolean>;

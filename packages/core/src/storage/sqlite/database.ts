@@ -4,7 +4,7 @@ import type { BackupOptions, BackupResult } from '../store.js';
 import { DatabaseClosedError } from '../../errors.js';
 import type { LockStrategy } from './lock/lock-backend.js';
 import type { WriteLock } from './lock/write-lock.js';
-import { WriteMetrics } from './metrics.js';
+import { WriteMetrics } from '../write-metrics.js';
 import { writeTransaction, type RetryPolicy, type WriteOptions } from './write-transaction.js';
 
 /**

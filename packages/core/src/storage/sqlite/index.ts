@@ -10,7 +10,7 @@ export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './db/migrate.js';
 export { WriteLock, type WriteLockOptions } from './lock/write-lock.js';
 export { LOCK_STRATEGIES, type LockStrategy, type LockStrategyOption } from './lock/lock-backend.js';
 export { DEFAULT_RETRY, type RetryPolicy, type WriteOptions } from './write-transaction.js';
-export { Histogram } from './metrics.js';
+export { Histogram } from '../write-metrics.js';
 export { SqliteMonitor } from './monitor.js';
 export { MONITOR_SQL } from './sql/monitor.js';
 export { CLAIM_CANDIDATES_SQL } from './sql/claim.js';

@@ -25,7 +25,7 @@ export class WalWatch implements ChangeSignal {
 
   constructor(private readonly walPath: string) {}
 
-  listen(): void {
+  async listen(): Promise<void> {
     if (this.watcher !== null || this.unavailable || this.closed) return;
     const walName = basename(this.walPath);
     try {

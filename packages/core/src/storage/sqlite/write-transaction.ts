@@ -4,7 +4,7 @@ import { backoffMs, type BackoffPolicy } from '../../backoff.js';
 import { PersistenceError, TasklockError, LockLostError } from '../../errors.js';
 import { isBusy, isTransientSqlite, sqliteCodeOf } from './sqlite-errors.js';
 import type { WriteLock } from './lock/write-lock.js';
-import type { WriteMetrics } from './metrics.js';
+import type { WriteMetrics } from '../write-metrics.js';
 
 export interface RetryPolicy extends BackoffPolicy {
   /** Tries in all for a transaction that hits SQLITE_BUSY / SQLITE_LOCKED (or loses the lock). */

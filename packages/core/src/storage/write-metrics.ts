@@ -1,4 +1,4 @@
-import type { LatencySummary, WriteMetricsSnapshot } from '../store.js';
+import type { LatencySummary, WriteMetricsSnapshot } from './store.js';
 
 /**
  * Fixed-size latency histogram: log-spaced buckets from 1 µs to ~17 min, so memory stays

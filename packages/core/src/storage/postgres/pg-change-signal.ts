@@ -1,0 +1,107 @@
+/**
+ * The PostgreSQL store's change signal: LISTEN on one channel, which every write that may make a
+ * task due NOTIFYs (delivered at its COMMIT). One connection of its own per signal, opened on the
+ * first listen(); unlisten() sends UNLISTEN, so that a busy worker is not woken by every other
+ * worker's commits (as on SQLite, where that cost half the throughput). A hint, never a promise:
+ * a notification that arrives before LISTEN has taken effect is missed, and the waiter's own
+ * timer looks again.
+ */
+import pg from 'pg';
+import type { ChangeSignal } from '../store.js';
+
+export const CHANGE_CHANNEL = 'tasklock_changes';
+
+export class PgChangeSignal implements ChangeSignal {
+  private client: pg.Client | null = null;
+  private wake: (() => void) | null = null;
+  private notified = false;
+  private changed = false;
+  private listening = false;
+  private closed = false;
+  /** The LISTEN/UNLISTEN statements, in order, on the one connection. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly connectionString: string) {}
+
+  /** Resolves once LISTEN has run (or failed: the signal is then deaf, and the waiter's timer looks again). */
+  listen(): Promise<void> {
+    if (this.listening || this.closed) return this.chain.then(() => undefined);
+    this.listening = true;
+    this.enqueue(async (client) => client.query(`LISTEN ${CHANGE_CHANNEL}`));
+    return this.chain.then(() => undefined);
+  }
+
+  unlisten(): void {
+    this.changed = false;
+    if (!this.listening) return;
+    this.listening = false;
+    this.enqueue(async (client) => client.query(`UNLISTEN ${CHANGE_CHANNEL}`));
+  }
+
+  notify(): void {
+    this.wakeOr(() => (this.notified = true));
+  }
+
+  waitForChange(ms: number): Promise<boolean> {
+    if (this.notified || this.changed) {
+      this.notified = this.changed = false;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve(false);
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.listening = false;
+    const client = this.client;
+    this.client = null;
+    this.chain = this.chain.then(() => client?.end()).catch(() => undefined);
+    this.notify();
+  }
+
+  private wakeOr(remember: () => void): void {
+    const wake = this.wake;
+    if (wake) {
+      this.wake = null;
+      wake();
+    } else {
+      remember();
+    }
+  }
+
+  /** Runs `step` on the signal's connection after the steps before it; a failure leaves the signal deaf (the timer still wakes). */
+  private enqueue(step: (client: pg.Client) => Promise<unknown>): void {
+    this.chain = this.chain
+      .then(async () => {
+        if (this.closed) return;
+        await step(await this.connection());
+      })
+      .catch(() => {
+        this.client?.end().catch(() => undefined);
+        this.client = null;
+      });
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (this.client !== null) return this.client;
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('notification', () => {
+      if (this.listening) this.wakeOr(() => (this.changed = true));
+    });
+    client.on('error', () => {
+      if (this.client === client) this.client = null;
+    });
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+}

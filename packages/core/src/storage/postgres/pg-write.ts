@@ -1,0 +1,92 @@
+/**
+ * The PostgreSQL store's one write path: a pooled connection, BEGIN, the body, COMMIT, release.
+ * Writers exclude one another with the server's row locks (a claim skips the rows others hold:
+ * FOR UPDATE SKIP LOCKED), not with a lock of tasklock's. A serialization failure or a deadlock
+ * (40001, 40P01) is retried with jittered backoff; anything else rolls back and surfaces as a
+ * PersistenceError carrying the SQLSTATE (`engineCode`) and the task id. Callers change their
+ * in-memory state only after this resolves.
+ */
+import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs, type BackoffPolicy } from '../../backoff.js';
+import { errorSummary } from '../../error-text.js';
+import { PersistenceError, TasklockError } from '../../errors.js';
+import type { WriteMetrics } from '../write-metrics.js';
+
+export interface PgRetryPolicy extends BackoffPolicy {
+  attempts: number;
+}
+
+export const PG_RETRY: PgRetryPolicy = { attempts: 6, baseDelayMs: 5, maxDelayMs: 500 };
+
+export interface PgWriteOptions {
+  taskId?: number | undefined;
+  label?: string;
+}
+
+/** SQLSTATE classes after which the same transaction may succeed when tried again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export async function pgWrite<T>(
+  pool: pg.Pool,
+  metrics: WriteMetrics,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: PgWriteOptions = {},
+  retry: PgRetryPolicy = PG_RETRY,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const waitStarted = performance.now();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      metrics.failures += 1;
+      throw toTasklockError(error, options, attempt);
+    }
+    const heldSince = performance.now();
+    metrics.lockWait.record(heldSince - waitStarted);
+    let broken: unknown = undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      metrics.transactions += 1;
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+      if (!RETRYABLE.has(sqlState(error) ?? '') || attempt >= retry.attempts) {
+        metrics.failures += 1;
+        throw toTasklockError(error, options, attempt);
+      }
+    } finally {
+      metrics.lockHold.record(performance.now() - heldSince);
+      // A connection whose ROLLBACK failed is not handed back to the pool: it is destroyed.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+    metrics.busyRetries += 1;
+    await sleep(backoffMs(retry, attempt));
+  }
+}
+
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Connection loss, a server shutting down, resources short: trying later may succeed. */
+export function isTransientPg(error: unknown): boolean {
+  const code = sqlState(error) ?? '';
+  return RETRYABLE.has(code) || /^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT'].includes(code);
+}
+
+function toTasklockError(error: unknown, options: PgWriteOptions, attempt: number): TasklockError {
+  if (error instanceof TasklockError) return error;
+  const what = options.label ?? 'write';
+  const task = options.taskId === undefined ? '' : `task ${options.taskId}: `;
+  const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
+  return new PersistenceError(`${task}${what} failed${tries}: ${sqlState(error) ?? 'error'}: ${errorSummary(error)}`, {
+    cause: error,
+    taskId: options.taskId,
+    transient: isTransientPg(error),
+  });
+}
