@@ -93,7 +93,7 @@ describe('bad input: exit 2, one line, database unchanged', () => {
   });
 
   it('--db with a scheme no store has', async () => {
-    await expectUsageError(['--db', 'redis://localhost/0', 'list'], /^tasklock: redis:\/\/localhost\/0: unknown store scheme redis: \(give a file path or a sqlite: URL\)$/m);
+    await expectUsageError(['--db', 'redis://localhost/0', 'list'], /^tasklock: redis:\/\/localhost\/0: unknown store scheme redis: \(give a file path, a sqlite: URL or a postgres:\/\/ connection string\)$/m);
   });
 
   it('--lock bogus', async () => {

@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 // packages/core/src/storage/sqlite/ and nowhere else, so that a second store can sit beside it. (The stress harness reads the file
 // with a raw connection of its own to check invariants; it is a test tool, not the product.)
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ENGINE_MODULES = ['better-sqlite3', 'proper-lockfile', 'fs-native-extensions'];
-const ALLOWED = ['packages/core/src/storage/sqlite/', 'packages/stress/src/'];
+/** Each engine's libraries, and the one folder (besides the stress harness, which reads SQLite files itself) that may import them. */
+const ENGINES = [
+  { modules: ['better-sqlite3', 'proper-lockfile', 'fs-native-extensions'], home: 'packages/core/src/storage/sqlite/', also: ['packages/stress/src/'] },
+  { modules: ['pg', 'pg-connection-string'], home: 'packages/core/src/storage/postgres/', also: [] },
+];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -24,18 +27,30 @@ function importedModules(text: string): string[] {
 }
 
 describe('the storage seam', () => {
-  it('no file outside storage/sqlite/ imports better-sqlite3 or a lock library', () => {
+  it("each engine's libraries are imported in its store's folder only (SQLite: storage/sqlite/, PostgreSQL: storage/postgres/)", () => {
     const packagesDir = join(ROOT, 'packages');
     const files = readdirSync(packagesDir).flatMap((pkg) => sources(join(packagesDir, pkg, 'src')));
     expect(files.length).toBeGreaterThan(20);
     const leaks = files.flatMap((file) => {
       const path = relative(ROOT, file);
-      if (ALLOWED.some((prefix) => path.startsWith(prefix))) return [];
-      return importedModules(readFileSync(file, 'utf8'))
-        .filter((module) => ENGINE_MODULES.some((engine) => module === engine || module.startsWith(`${engine}/`)))
-        .map((module) => `${path} imports ${module}`);
+      const imported = importedModules(readFileSync(file, 'utf8'));
+      return ENGINES.flatMap((engine) => {
+        if ([engine.home, ...engine.also].some((prefix) => path.startsWith(prefix))) return [];
+        return imported
+          .filter((module) => engine.modules.some((name) => module === name || module.startsWith(`${name}/`)))
+          .map((module) => `${path} imports ${module}`);
+      });
     });
     expect(leaks).toEqual([]);
+  });
+
+  it('one store never reaches into the other', () => {
+    const storage = join(ROOT, 'packages/core/src/storage');
+    const crossing = [
+      ...sources(join(storage, 'sqlite')).flatMap((file) => importedModules(readFileSync(file, 'utf8')).filter((m) => m.includes('postgres')).map((m) => `${relative(ROOT, file)} imports ${m}`)),
+      ...sources(join(storage, 'postgres')).flatMap((file) => importedModules(readFileSync(file, 'utf8')).filter((m) => m.includes('sqlite')).map((m) => `${relative(ROOT, file)} imports ${m}`)),
+    ];
+    expect(crossing).toEqual([]);
   });
 
   it('above the seam, only the store opener and the public index name the SQLite store', () => {
@@ -53,18 +68,18 @@ describe('the storage seam', () => {
       const path = relative(ROOT, file);
       if (path === 'packages/core/src/index.ts') return [];
       return importedModules(readFileSync(file, 'utf8'))
-        .filter((module) => module.includes('storage/sqlite') || module === '@tasklock/core/sqlite')
+        .filter((module) => /storage\/(sqlite|postgres)/.test(module) || module === '@tasklock/core/sqlite' || module === '@tasklock/core/postgres')
         .map((module) => `${path} imports ${module}`);
     });
     expect(reaching).toEqual([]);
     const opener = importedModules(readFileSync(join(core, 'storage/open-store.ts'), 'utf8'));
-    expect(opener.filter((module) => module.includes('sqlite'))).toEqual(['./sqlite/sqlite-store.js']);
+    expect(opener.filter((module) => module.includes('sqlite') || module.includes('postgres'))).toEqual(['./postgres/postgres-store.js', './sqlite/sqlite-store.js']);
   });
 
   it('the TaskStore interface and its rows name no engine, connection or transaction type', () => {
     for (const file of ['storage/store.ts', 'storage/rows.ts']) {
       const text = readFileSync(join(ROOT, 'packages/core/src', file), 'utf8');
-      expect(importedModules(text).filter((module) => !/^\.\.?\//.test(module) || module.includes('sqlite')), file).toEqual([]);
+      expect(importedModules(text).filter((module) => !/^\.\.?\//.test(module) || module.includes('sqlite') || module.includes('postgres')), file).toEqual([]);
       expect(text, file).not.toMatch(/\b(Database|Statement|Transaction|Connection)\b/);
     }
   });

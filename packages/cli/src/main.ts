@@ -48,7 +48,7 @@ export function buildProgram(): Command {
     .description('A durable multi-process task queue on one SQLite file.')
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .option('--db <location>', `the store: a SQLite file path or sqlite: URL (default: $TASKLOCK_DB, else ${DEFAULT_DB})`)
+    .option('--db <location>', `the store: a SQLite file path or sqlite: URL, or a postgres:// connection string (default: $TASKLOCK_DB, else ${DEFAULT_DB})`)
     .addOption(
       new Option('--lock <strategy>', `SQLite write-lock strategy: auto, ${LOCK_STRATEGIES.join(', ')} (flock: old name of os)`)
         .argParser(lockStrategy)
