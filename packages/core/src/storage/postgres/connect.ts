@@ -8,7 +8,7 @@ import pg from 'pg';
 const INT8 = 20;
 
 export function pgPool(connectionString: string, max: number): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString,
     max,
     types: {
@@ -16,6 +16,11 @@ export function pgPool(connectionString: string, max: number): pg.Pool {
         oid === INT8 && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server ends (a restart, pg_terminate_backend, a dropped database) is
+  // an 'error' on the pool, which would otherwise crash the process: the pool has already let go
+  // of that connection, and the next query opens a new one (and fails there, typed, if it must).
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** The URL without its password, for messages and describe(). */

@@ -47,21 +47,29 @@ export async function pgWrite<T>(
     metrics.lockWait.record(heldSince - waitStarted);
     let broken: unknown = undefined;
     try {
-      await client.query('BEGIN');
+      try {
+        await client.query('BEGIN');
+      } catch (error) {
+        // The connection died while idle in the pool (the server restarted or ended it) and the
+        // pool had not heard yet: nothing was sent, so another connection may try it all.
+        broken = error;
+        if (!isConnectionLoss(error) || attempt >= retry.attempts) throw error;
+        continue;
+      }
       const result = await fn(client);
       await client.query('COMMIT');
       metrics.transactions += 1;
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+      if (broken === undefined) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
       if (!RETRYABLE.has(sqlState(error) ?? '') || attempt >= retry.attempts) {
         metrics.failures += 1;
         throw toTasklockError(error, options, attempt);
       }
     } finally {
       metrics.lockHold.record(performance.now() - heldSince);
-      // A connection whose ROLLBACK failed is not handed back to the pool: it is destroyed.
-      client.release(broken instanceof Error ? broken : undefined);
+      // A connection that failed (at BEGIN, or its ROLLBACK) is not handed back to the pool: it is destroyed.
+      client.release(broken === undefined ? undefined : broken instanceof Error ? broken : new Error(String(broken)));
     }
     metrics.busyRetries += 1;
     await sleep(backoffMs(retry, attempt));
@@ -71,6 +79,12 @@ export async function pgWrite<T>(
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** The connection is gone: the server ended it (57P01…, 08…) or the socket broke. */
+function isConnectionLoss(error: unknown): boolean {
+  const code = sqlState(error) ?? '';
+  return /^(08|57P0)/.test(code) || ['ECONNRESET', 'EPIPE'].includes(code) || (error instanceof Error && /Connection terminated/.test(error.message));
 }
 
 /** Connection loss, a server shutting down, resources short: trying later may succeed. */

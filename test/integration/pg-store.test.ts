@@ -1,0 +1,58 @@
+// The PostgreSQL store's own behaviour under the queue (what every store must do is in
+// test/conformance/, run there against PostgreSQL too): its clock, its connections.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Queue } from '@tasklock/core';
+import { pg } from '../utils/core-deps.js';
+import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
+
+const opened: Queue[] = [];
+
+afterEach(async () => {
+  for (const queue of opened.splice(0)) queue.close();
+  await dropPgDatabases();
+});
+
+async function open(url: string): Promise<Queue> {
+  const queue = await Queue.open(url);
+  opened.push(queue);
+  return queue;
+}
+
+async function admin<T>(url: string, fn: (client: InstanceType<typeof pg.Client>) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('PostgreSQL store', () => {
+  it("keeps working after the server ends its idle connections (pg_terminate_backend): the pool lets them go and reconnects", async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    await queue.enqueue('a', {});
+    const database = new URL(url).pathname.slice(1);
+    const ended = await admin(url, async (client) =>
+      (await client.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rowCount,
+    );
+    expect(ended).toBeGreaterThan(0);
+    // At once: whether the pool has heard of the ended connections yet or not, the write goes
+    // through (a connection found dead at BEGIN is replaced; nothing had been sent on it).
+    const second = await queue.enqueue('b', {});
+    expect((await queue.get(second.id)).status).toBe('pending');
+    expect((await queue.stats()).counts.pending).toBe(2);
+  });
+
+  it("judges run_at by the server's clock: a delay is measured from the server's now, a time given is kept", async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    const serverNow = await admin(url, async (client) => Number((await client.query('SELECT tasklock.now_ms() AS ms')).rows[0].ms));
+    const delayed = await queue.enqueue('d', {}, { delayMs: 60_000 });
+    const at = await queue.enqueue('t', {}, { runAt: Date.parse('2030-01-01T00:00:00Z') });
+    expect(delayed.runAt - delayed.createdAt).toBe(60_000);
+    expect(delayed.createdAt).toBeGreaterThanOrEqual(serverNow);
+    expect(at.runAt).toBe(Date.parse('2030-01-01T00:00:00Z'));
+  });
+});
