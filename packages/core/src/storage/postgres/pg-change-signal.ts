@@ -7,15 +7,14 @@
  * timer looks again.
  */
 import pg from 'pg';
+import { ChangeLatch } from '../change-latch.js';
 import type { ChangeSignal } from '../store.js';
 
 export const CHANGE_CHANNEL = 'tasklock_changes';
 
 export class PgChangeSignal implements ChangeSignal {
   private client: pg.Client | null = null;
-  private wake: (() => void) | null = null;
-  private notified = false;
-  private changed = false;
+  private readonly latch = new ChangeLatch();
   private listening = false;
   private closed = false;
   /** The LISTEN/UNLISTEN statements, in order, on the one connection. */
@@ -32,31 +31,18 @@ export class PgChangeSignal implements ChangeSignal {
   }
 
   unlisten(): void {
-    this.changed = false;
+    this.latch.forgetHeard();
     if (!this.listening) return;
     this.listening = false;
     this.enqueue(async (client) => client.query(`UNLISTEN ${CHANGE_CHANNEL}`));
   }
 
   notify(): void {
-    this.wakeOr(() => (this.notified = true));
+    this.latch.notify();
   }
 
   waitForChange(ms: number): Promise<boolean> {
-    if (this.notified || this.changed) {
-      this.notified = this.changed = false;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = null;
-        resolve(false);
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
+    return this.latch.waitForChange(ms);
   }
 
   close(): void {
@@ -66,16 +52,6 @@ export class PgChangeSignal implements ChangeSignal {
     this.client = null;
     this.chain = this.chain.then(() => client?.end()).catch(() => undefined);
     this.notify();
-  }
-
-  private wakeOr(remember: () => void): void {
-    const wake = this.wake;
-    if (wake) {
-      this.wake = null;
-      wake();
-    } else {
-      remember();
-    }
   }
 
   /** Runs `step` on the signal's connection after the steps before it; a failure leaves the signal deaf (the timer still wakes). */
@@ -95,7 +71,7 @@ export class PgChangeSignal implements ChangeSignal {
     if (this.client !== null) return this.client;
     const client = new pg.Client({ connectionString: this.connectionString });
     client.on('notification', () => {
-      if (this.listening) this.wakeOr(() => (this.changed = true));
+      if (this.listening) this.latch.heard();
     });
     client.on('error', () => {
       if (this.client === client) this.client = null;

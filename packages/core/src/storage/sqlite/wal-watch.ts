@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { ChangeLatch } from '../change-latch.js';
 import type { ChangeSignal } from '../store.js';
 
 /**
@@ -14,11 +15,7 @@ import type { ChangeSignal } from '../store.js';
  */
 export class WalWatch implements ChangeSignal {
   private watcher: FSWatcher | null = null;
-  private wake: (() => void) | null = null;
-  /** A notify() that came while nobody waited: the next wait returns at once. */
-  private notified = false;
-  /** The same for a change noticed while listening; unlisten() forgets it (it was not listened for). */
-  private changed = false;
+  private readonly latch = new ChangeLatch();
   /** Watching failed here once (no inotify, too many watches…): the timer alone wakes from now on. */
   private unavailable = false;
   private closed = false;
@@ -30,7 +27,7 @@ export class WalWatch implements ChangeSignal {
     const walName = basename(this.walPath);
     try {
       this.watcher = watch(dirname(this.walPath), { persistent: false }, (_event, name) => {
-        if (name === null || name === walName) this.wakeOr(() => (this.changed = true));
+        if (name === null || name === walName) this.latch.heard();
       });
       this.watcher.on('error', () => {
         this.unavailable = true;
@@ -44,39 +41,15 @@ export class WalWatch implements ChangeSignal {
   unlisten(): void {
     this.watcher?.close();
     this.watcher = null;
-    this.changed = false;
+    this.latch.forgetHeard();
   }
 
   notify(): void {
-    this.wakeOr(() => (this.notified = true));
+    this.latch.notify();
   }
 
-  private wakeOr(remember: () => void): void {
-    const wake = this.wake;
-    if (wake) {
-      this.wake = null;
-      wake();
-    } else {
-      remember();
-    }
-  }
-
-  /** Resolves true on the next notify() (or one that came since the last wait), false after `ms`. */
   waitForChange(ms: number): Promise<boolean> {
-    if (this.notified || this.changed) {
-      this.notified = this.changed = false;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = null;
-        resolve(false);
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
+    return this.latch.waitForChange(ms);
   }
 
   close(): void {
