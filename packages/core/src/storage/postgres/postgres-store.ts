@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { BadInputError, StoreNotFoundError, TaskNotFoundError, type TasklockError } from '../../errors.js';
+import { errorSummary } from '../../error-text.js';
+import { BadInputError, PersistenceError, StoreNotFoundError, TaskNotFoundError, type TasklockError } from '../../errors.js';
 import { assertTransition, canTransition, type TaskStatus, type TransitionName } from '../../task-state.js';
 import { backoffDelayMs, type Backoff } from '../../task.js';
 import { handlerRefusalOf, refusalOf } from '../refusal.js';
@@ -40,7 +41,7 @@ import { WriteMetrics } from '../write-metrics.js';
 import { pgPool, redacted } from './connect.js';
 import { migrate } from './migrate.js';
 import { CHANGE_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
-import { pgWrite } from './pg-write.js';
+import { isTransientPg, pgWrite, sqlState } from './pg-write.js';
 
 type Client = pg.ClientBase;
 
@@ -62,7 +63,9 @@ export class PostgresStore implements TaskStore {
   static async open(connectionString: string, options: PostgresOptions = {}): Promise<PostgresStore> {
     const pool = pgPool(connectionString, options.poolSize ?? 4);
     try {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((error: unknown) => {
+        throw connectError(error, redacted(connectionString));
+      });
       try {
         if (options.create === false) {
           const { rows } = await client.query<{ present: boolean }>("SELECT to_regclass('tasklock.meta') IS NOT NULL AS present");
@@ -571,6 +574,20 @@ export class PostgresStore implements TaskStore {
     if (wake) await client.query(`NOTIFY ${CHANGE_CHANNEL}`);
     return statuses;
   }
+}
+
+/**
+ * Why the first connection failed, in one line naming the server: wrong credentials or a
+ * database that does not exist are the caller's to fix (bad input); an unreachable or starting
+ * server may answer later (a transient persistence error).
+ */
+function connectError(error: unknown, location: string): TasklockError {
+  const code = sqlState(error);
+  const reason = `${code === undefined ? '' : `${code}: `}${errorSummary(error)}`;
+  if (code === '28P01' || code === '28000' || code === '3D000') {
+    return new BadInputError(`cannot open the PostgreSQL store at ${location}: ${reason}`, { cause: error });
+  }
+  return new PersistenceError(`cannot reach PostgreSQL at ${location}: ${reason}`, { cause: error, transient: isTransientPg(error) || code === undefined });
 }
 
 /** A worker holding running tasks is never pruned: its row names who held them. */
