@@ -56,3 +56,21 @@ describe('PostgreSQL store', () => {
     expect(at.runAt).toBe(Date.parse('2030-01-01T00:00:00Z'));
   });
 });
+
+describe("the PostgreSQL store's clock", () => {
+  it('now_ms() truncates to whole milliseconds as Date.now() does: never ahead of the clock it reads', async () => {
+    const url = await makePgDatabase();
+    await open(url);
+    // Each row reads the clock twice, now_ms() first: a rounding now_ms() would be ahead of the
+    // later exact reading in about half the rows; a truncating one never is.
+    const ahead = await admin(url, async (client) =>
+      (
+        await client.query<{ ahead: number }>(
+          `SELECT count(*) FILTER (WHERE ms > exact)::int AS ahead
+           FROM (SELECT tasklock.now_ms() AS ms, extract(epoch FROM clock_timestamp()) * 1000 AS exact FROM generate_series(1, 2000)) AS readings`,
+        )
+      ).rows[0]!.ahead,
+    );
+    expect(ahead).toBe(0);
+  });
+});
