@@ -3,7 +3,7 @@
 // schema tasklock did not make, is refused and left as it was.
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, pgPool, PG_MIGRATIONS, PG_SCHEMA_VERSION } from '@tasklock/core/postgres';
-import type { QueryResultRow } from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
 import { pg } from '../utils/core-deps.js';
 import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
@@ -20,6 +20,21 @@ async function query<T extends QueryResultRow>(url: string, sql: string): Promis
     return (await client.query<T>(sql)).rows;
   } finally {
     await client.end();
+  }
+}
+
+/** One connection of the store's own kind (pgPool: integers as numbers), as the store's open migrates on. */
+async function withMigrationClient(url: string, fn: (client: PoolClient) => Promise<void>): Promise<void> {
+  const pool = pgPool(url, 1);
+  try {
+    const client = await pool.connect();
+    try {
+      await fn(client);
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
   }
 }
 
@@ -45,54 +60,30 @@ describe('PostgreSQL migrations', () => {
 
   it('refuses a database whose schema is newer, and changes nothing in it', async () => {
     const url = await makePgDatabase();
-    const pool = pgPool(url, 1);
-    try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, url);
-        await client.query("UPDATE tasklock.meta SET value = '99' WHERE key = 'schema_version'");
-        await expect(migrate(client, url)).rejects.toMatchObject({ code: 'schema-too-new', message: expect.stringContaining(`schema version 99, newer than this tasklock knows (${PG_SCHEMA_VERSION})`) });
-        expect((await client.query("SELECT value FROM tasklock.meta WHERE key = 'schema_version'")).rows).toEqual([{ value: '99' }]);
-      } finally {
-        client.release();
-      }
-    } finally {
-      await pool.end();
-    }
+    await withMigrationClient(url, async (client) => {
+      await migrate(client, url);
+      await client.query("UPDATE tasklock.meta SET value = '99' WHERE key = 'schema_version'");
+      await expect(migrate(client, url)).rejects.toMatchObject({ code: 'schema-too-new', message: expect.stringContaining(`schema version 99, newer than this tasklock knows (${PG_SCHEMA_VERSION})`) });
+      expect((await client.query("SELECT value FROM tasklock.meta WHERE key = 'schema_version'")).rows).toEqual([{ value: '99' }]);
+    });
   });
 
   it("refuses a `tasklock` schema that tasklock did not make (another application's), and touches none of it", async () => {
     const url = await makePgDatabase();
     await query(url, 'CREATE SCHEMA tasklock; CREATE TABLE tasklock.tasks (theirs int)');
-    const pool = pgPool(url, 1);
-    try {
-      const client = await pool.connect();
-      try {
-        await expect(migrate(client, url)).rejects.toMatchObject({ code: 'bad-input', message: expect.stringContaining('was not made by tasklock') });
-      } finally {
-        client.release();
-      }
-    } finally {
-      await pool.end();
-    }
+    await withMigrationClient(url, async (client) => {
+      await expect(migrate(client, url)).rejects.toMatchObject({ code: 'bad-input', message: expect.stringContaining('was not made by tasklock') });
+    });
     expect(await query(url, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'tasklock' AND table_name = 'tasks'")).toEqual([{ column_name: 'theirs' }]);
   });
 
   it('leaves an application\'s own tables, of any name, alone: tasklock lives in its schema', async () => {
     const url = await makePgDatabase();
     await query(url, 'CREATE TABLE public.tasks (theirs int); INSERT INTO public.tasks VALUES (7)');
-    const pool = pgPool(url, 1);
-    try {
-      const client = await pool.connect();
-      try {
-        expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: [1] });
-        expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: [] });
-      } finally {
-        client.release();
-      }
-    } finally {
-      await pool.end();
-    }
+    await withMigrationClient(url, async (client) => {
+      expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: [1] });
+      expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: [] });
+    });
     expect(await query(url, 'SELECT theirs FROM public.tasks')).toEqual([{ theirs: 7 }]);
   });
 });

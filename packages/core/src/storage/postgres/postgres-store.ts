@@ -173,7 +173,7 @@ export class PostgresStore implements TaskStore {
         const task = await current(client, id);
         if (task === undefined) throw new TaskNotFoundError(id);
         assertTransition(id, 'cancel', task.status);
-        if (!(await cancelIn(client, id, task, reason))) throw await this.refusal(client, id, 'cancel');
+        if (!(await cancelIn(client, id, task, reason, await nowOf(client)))) throw await this.refusal(client, id, 'cancel');
       },
       { label: 'cancel', taskId: id },
     );
@@ -185,7 +185,7 @@ export class PostgresStore implements TaskStore {
         const task = await current(client, id);
         if (task === undefined) throw new TaskNotFoundError(id);
         assertTransition(id, 'retry', task.status);
-        if (!(await retryIn(client, id, task))) throw await this.refusal(client, id, 'retry');
+        if (!(await retryIn(client, id, task, await nowOf(client)))) throw await this.refusal(client, id, 'retry');
       },
       { label: 'retry', taskId: id },
     );
@@ -193,16 +193,19 @@ export class PostgresStore implements TaskStore {
 
   async moveMany(move: BulkMove, target: MoveTarget, options: MoveManyOptions): Promise<MoveManyResult> {
     const result: MoveManyResult = { changed: [], skipped: [], transactions: 0 };
-    const apply = (client: Client, id: number, task: Current) => (move === 'cancel' ? cancelIn(client, id, task, options.reason) : retryIn(client, id, task));
+    const apply = (client: Client, id: number, task: Current, now: number) =>
+      move === 'cancel' ? cancelIn(client, id, task, options.reason, now) : retryIn(client, id, task, now);
     const page = async (ids: readonly number[]) => {
       const body = async (client: Client) => {
+        // One clock reading per page: every task of it moves at the same instant, as on SQLite.
+        const now = await nowOf(client);
         const changed: number[] = [];
         const skipped: MoveManyResult['skipped'] = [];
         for (const id of ids) {
           const task = await current(client, id);
           if (task === undefined) skipped.push({ id, reason: 'not-found', status: null });
           else if (!canTransition(move, task.status)) skipped.push({ id, reason: 'invalid-transition', status: task.status });
-          else if (options.dryRun || (await apply(client, id, task))) changed.push(id);
+          else if (options.dryRun || (await apply(client, id, task, now))) changed.push(id);
           else skipped.push({ id, reason: 'invalid-transition', status: task.status });
         }
         return { changed, skipped };
@@ -612,8 +615,7 @@ async function current(client: Client, id: number): Promise<Current | undefined>
   return (await client.query<Current>('SELECT status, attempts, locked_by FROM tasklock.tasks WHERE id = $1', [id])).rows[0];
 }
 
-async function cancelIn(client: Client, id: number, task: Current, reason: string | null): Promise<boolean> {
-  const now = await nowOf(client);
+async function cancelIn(client: Client, id: number, task: Current, reason: string | null, now: number): Promise<boolean> {
   const { rowCount } = await client.query(
     `UPDATE tasklock.tasks SET status = 'cancelled', updated_at = $3, finished_at = $3, ${CLEAR_LEASE} WHERE id = $1 AND status = $2`,
     [id, task.status, now],
@@ -624,8 +626,7 @@ async function cancelIn(client: Client, id: number, task: Current, reason: strin
   return true;
 }
 
-async function retryIn(client: Client, id: number, task: Current): Promise<boolean> {
-  const now = await nowOf(client);
+async function retryIn(client: Client, id: number, task: Current, now: number): Promise<boolean> {
   const { rowCount } = await client.query(
     `UPDATE tasklock.tasks SET status = 'pending', run_at = $3, updated_at = $3, finished_at = NULL,
             max_attempts = GREATEST(max_attempts, attempts - released + 1)
