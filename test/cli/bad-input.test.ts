@@ -106,6 +106,7 @@ describe('bad input: exit 2, one line, database unchanged', () => {
     await expectUsageError(['worker', '--handler', 'no-such-handler.mjs'], /handler module .*no-such-handler.mjs does not exist/);
     await expectUsageError(['worker', '--handler', cliFixture('no-default.mjs')], /has no default export function/);
     await expectUsageError(['worker', '--exec', 'true', '--lease', '1000', '--heartbeat', '2s'], /heartbeatMs must be shorter than leaseMs/);
+    await expectUsageError(['worker', '--exec', 'true', '--heartbeat', '1s', '--dead-after', '1500'], /deadAfterMs must be at least 2 × heartbeatMs \(2000 ms\), got 1500/);
     await expectUsageError(['worker', '--exec', 'true', '--concurrency', '0'], /--concurrency <n>.*≥ 1/);
   });
 

@@ -247,8 +247,8 @@ forEachStore((store) => {
   describe('the workers table', () => {
     it('a registered worker is live; stopped, it is ended, kept for the retention, then pruned unless it still holds a task', async () => {
       const queue = await store.open();
-      await queue.registerWorker({ id: 'graceful', queue: 'default', types: null });
-      await queue.registerWorker({ id: 'holder', queue: 'default', types: ['job'] });
+      await queue.registerWorker({ id: 'graceful', queue: 'default', types: null, deadAfterMs: 30_000 });
+      await queue.registerWorker({ id: 'holder', queue: 'default', types: ['job'], deadAfterMs: 30_000 });
       expect((await queue.workers()).map((w) => w.id).sort()).toEqual(['graceful', 'holder']);
       expect((await queue.workers()).find((w) => w.id === 'holder')).toMatchObject({ alive: true, stopped_at: null, crashed_at: null, queue: 'default', types: '["job"]' });
       expect((await queue.stats()).workers).toEqual({ live: 2, total: 2 });
@@ -274,10 +274,10 @@ forEachStore((store) => {
 
     it('a worker re-registered under the same id is live again', async () => {
       const queue = await store.open();
-      await queue.registerWorker({ id: 'w', queue: 'default', types: null });
+      await queue.registerWorker({ id: 'w', queue: 'default', types: null, deadAfterMs: 30_000 });
       await queue.stopWorker('w');
       expect((await queue.workers())[0]).toMatchObject({ id: 'w', alive: false });
-      await queue.registerWorker({ id: 'w', queue: 'default', types: null });
+      await queue.registerWorker({ id: 'w', queue: 'default', types: null, deadAfterMs: 30_000 });
       expect(await queue.workers()).toMatchObject([{ id: 'w', stopped_at: null, crashed_at: null, alive: true }]);
     });
   });

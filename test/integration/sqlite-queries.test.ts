@@ -95,7 +95,7 @@ describe('the workers table', () => {
     });
     await queue.enqueue('job', {});
     await queue.claim({ workerId: 'holder', leaseMs: 60_000 });
-    await queue.registerWorker({ id: 'graceful', queue: 'default', types: null });
+    await queue.registerWorker({ id: 'graceful', queue: 'default', types: null, deadAfterMs: 30_000 });
     await queue.stopWorker('graceful');
 
     const first = await queue.reclaim({ by: 'sweeper' });

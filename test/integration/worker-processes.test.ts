@@ -89,7 +89,7 @@ describe('worker processes on one database', () => {
     }
   });
 
-  it('a SIGKILLed worker on another host: its tasks come back when the lease expires', async () => {
+  it('a SIGKILLed worker on another host with no silence bound (a worker of schema < 7): its tasks come back when the lease expires', async () => {
     const dir = makeTempDir();
     const db = join(dir, 'q.db');
     const queue = await Queue.open(db, { sqlite: { synchronous: 'NORMAL' } });
@@ -99,8 +99,9 @@ describe('worker processes on one database', () => {
       const [, victimId] = (await victim.waitForLine(/^holding 3 as (.+)$/))!;
       victim.kill('SIGKILL');
       await victim.exited;
-      // Pretend it ran elsewhere: this host cannot check its pid, only its lease tells.
-      await sqliteOf(queue).write((c) => c.prepare("UPDATE workers SET host = 'elsewhere' WHERE id = ?").run(victimId));
+      // Pretend it ran elsewhere, as an older version: this host cannot check its pid, and with no
+      // silence bound of its own (hosts.test.ts tests the bound) only its lease tells.
+      await sqliteOf(queue).write((c) => c.prepare("UPDATE workers SET host = 'elsewhere', dead_after_ms = NULL WHERE id = ?").run(victimId));
       expect((await queue.reclaim()).deadOwner).toBe(0);
 
       const rescuer = startFixture('queue-worker.mjs', [JSON.stringify({ db, concurrency: 3, untilEmpty: true, reclaimEveryMs: 100 })]);

@@ -175,7 +175,7 @@ export class Queue {
     return reclaim.sweep(this.store, options);
   }
 
-  registerWorker(worker: { id: string; queue: string; types: readonly string[] | null }): Promise<void> {
+  registerWorker(worker: { id: string; queue: string; types: readonly string[] | null; deadAfterMs: number }): Promise<void> {
     return registry.register(this.store, worker);
   }
 

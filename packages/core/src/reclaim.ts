@@ -3,8 +3,12 @@
  * attempts are used up). One name for one idea: the sweep is `reclaim`, the transition and its
  * event are `reclaim`, the attempt's run ends `reclaimed`, a worker counts `reclaimed`.
  *
- * A task is taken back when its lease expired (anywhere), or at once when it belongs to a worker
- * of this host whose process is gone (pid + start time, so a reused pid does not count as alive).
+ * A task is taken back when its lease expired (anywhere); at once when it belongs to a worker of
+ * this host whose process is gone (pid + start time, so a reused pid does not count as alive);
+ * and when it belongs to a worker of another host whose heartbeat has been silent longer than
+ * that worker's own bound (`dead_after_ms`, judged by the store's clock and re-checked inside the
+ * write, so a worker that heartbeat meanwhile keeps its tasks). Another host's pid cannot be
+ * asked after from here; its heartbeat is what it can be judged by.
  *
  * No hand-over while the previous attempt still runs: when an attempt recorded its handler's
  * process group on this host and a member of it is alive (orphaned by a worker killed alone, or
@@ -30,8 +34,9 @@ export interface ReclaimOptions {
 export interface ReclaimResult {
   /** Tasks taken back because their lease expired. */
   leaseExpired: number;
-  /** Tasks taken back because their worker's process is gone. */
+  /** Tasks taken back because their worker is dead: its process gone (this host) or its heartbeat silent past its bound (another host). */
   deadOwner: number;
+  /** Workers found dead: by pid on this host, and those of other hosts silent past their bound. */
   deadWorkers: string[];
   /** Handler process groups of reclaimed attempts that still ran and were killed first. */
   killedGroups: { taskId: number; pgid: number; members: number; waitedMs: number }[];
@@ -47,6 +52,7 @@ const DEFAULT_HANDLER_EXIT_WAIT_MS = 2000;
 const RECLAIM_BATCH = 1000;
 
 const WHY = { 'dead-owner': 'worker process is gone', 'lease-expired': 'lease expired' } as const;
+const SILENT = "worker's heartbeat is silent past its bound";
 
 export async function sweep(store: TaskStore, options: ReclaimOptions = {}): Promise<ReclaimResult> {
   const me = currentProcess();
@@ -56,11 +62,13 @@ export async function sweep(store: TaskStore, options: ReclaimOptions = {}): Pro
   if (!Number.isFinite(retentionMs) || retentionMs < 0) throw new BadInputError('reclaim: workerRetentionMs must be a non-negative number');
   const dead = (await store.workersOnHost(me.host)).filter((w) => !isProcessAlive({ pid: w.pid, start: w.process_start }));
   const deadWorkerIds = dead.map((w) => w.id);
+  const silent = (await store.silentWorkers(me.host, Date.now())).map((w) => w.id);
+  const silentIds = new Set(silent);
   const pruneBefore = Date.now() - retentionMs;
   const result: ReclaimResult = { leaseExpired: 0, deadOwner: 0, deadWorkers: deadWorkerIds, killedGroups: [], blocked: [], pruned: 0 };
-  const candidates = await store.reclaimCandidates(deadWorkerIds, Date.now(), RECLAIM_BATCH);
+  const candidates = await store.reclaimCandidates([...deadWorkerIds, ...silent], Date.now(), RECLAIM_BATCH);
   // The common case, nothing to do, costs a few indexed reads and no write transaction.
-  if (deadWorkerIds.length === 0 && candidates.length === 0 && !(await store.anyPrunableWorkers(pruneBefore))) return result;
+  if (deadWorkerIds.length === 0 && silent.length === 0 && candidates.length === 0 && !(await store.anyPrunableWorkers(pruneBefore))) return result;
 
   const localGroup = (task: HeldTask): ProcessGroup | null =>
     task.handler_pgid !== null && task.handler_host === me.host ? { pgid: task.handler_pgid, start: task.handler_start ?? '' } : null;
@@ -81,6 +89,7 @@ export async function sweep(store: TaskStore, options: ReclaimOptions = {}): Pro
   const blocked = new Map<number, number>();
   const write = await store.reclaim({
     deadWorkerIds,
+    silentWorkerIds: silent,
     limit: RECLAIM_BATCH,
     crashedBy: by,
     pruneBefore,
@@ -90,7 +99,8 @@ export async function sweep(store: TaskStore, options: ReclaimOptions = {}): Pro
       if (group !== null && killed === null) blocked.set(task.id, group.pgid);
       // Not looked at before the transaction (expired since): the next sweep will.
       if (group !== null && (killed === undefined || killed === null)) return null;
-      return `reclaimed: ${WHY[task.why]}${killed ?? ''} (worker ${task.locked_by}, attempt ${task.attempts})`;
+      const why = task.why === 'dead-owner' && silentIds.has(task.locked_by) ? SILENT : WHY[task.why];
+      return `reclaimed: ${why}${killed ?? ''} (worker ${task.locked_by}, attempt ${task.attempts})`;
     },
   });
   for (const { task } of write.reclaimed) {
@@ -98,6 +108,7 @@ export async function sweep(store: TaskStore, options: ReclaimOptions = {}): Pro
     else result.deadOwner += 1;
   }
   result.blocked = [...blocked].map(([taskId, pgid]) => ({ taskId, pgid }));
+  result.deadWorkers = [...deadWorkerIds, ...write.silentDead];
   result.pruned = write.pruned;
   return result;
 }

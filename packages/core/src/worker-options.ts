@@ -22,6 +22,13 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Default leaseMs / 3. */
   heartbeatMs?: number;
+  /**
+   * How long this worker's heartbeat may be silent before a sweep on another host counts it dead
+   * and takes its tasks back (default leaseMs, or 2 × heartbeatMs if that is longer; at least 2 × heartbeatMs, so one late heartbeat is
+   * not a death). Stored with the worker, so every host judges it by its own setting. On the
+   * worker's own host its pid decides instead, at once.
+   */
+  deadAfterMs?: number;
   /** Longest idle sleep between checks when no wake-up arrives (default 250 ms). */
   maxPollMs?: number;
   /** How often the sweep takes back tasks of dead workers and expired leases (default 500 ms). */
@@ -55,6 +62,7 @@ export interface WorkerSettings {
   batch: number;
   leaseMs: number;
   heartbeatMs: number;
+  deadAfterMs: number;
   maxPollMs: number;
   reclaimEveryMs: number;
   workerRetentionMs: number;
@@ -71,6 +79,10 @@ export function resolveWorkerOptions(options: WorkerOptions): WorkerSettings {
   const leaseMs = int('leaseMs', options.leaseMs, 30_000, MIN_LEASE_MS);
   const heartbeatMs = int('heartbeatMs', options.heartbeatMs, Math.max(50, Math.floor(leaseMs / 3)), 10);
   if (heartbeatMs >= leaseMs) throw new BadInputError('worker heartbeatMs must be shorter than leaseMs');
+  const deadAfterMs = int('deadAfterMs', options.deadAfterMs, Math.max(leaseMs, 2 * heartbeatMs), 1);
+  if (deadAfterMs < 2 * heartbeatMs) {
+    throw new BadInputError(`worker deadAfterMs must be at least 2 × heartbeatMs (${2 * heartbeatMs} ms), got ${deadAfterMs}: one late heartbeat is not a death`);
+  }
   const queue = options.queue ?? 'default';
   if (!isName(queue)) throw new BadInputError(`worker queue must be 1-200 characters of [A-Za-z0-9_.:/@-], got ${JSON.stringify(queue)}`);
   const types = options.types && options.types.length > 0 ? Object.freeze([...options.types]) : null;
@@ -85,6 +97,7 @@ export function resolveWorkerOptions(options: WorkerOptions): WorkerSettings {
     batch: int('batch', options.batch, concurrency, 1),
     leaseMs,
     heartbeatMs,
+    deadAfterMs,
     maxPollMs: int('maxPollMs', options.maxPollMs, 250, 1),
     reclaimEveryMs: int('reclaimEveryMs', options.reclaimEveryMs, 500, 1),
     workerRetentionMs: int('workerRetentionMs', options.workerRetentionMs, DEFAULT_WORKER_RETENTION_MS, 0),

@@ -12,7 +12,7 @@ import type { LeaseRef, TaskStore } from './storage/store.js';
 /** A worker row and whether its process runs: false once ended or gone, null on another host (cannot tell). */
 export type WorkerView = WorkerRow & { alive: boolean | null };
 
-export function register(store: TaskStore, worker: { id: string; queue: string; types: readonly string[] | null }): Promise<void> {
+export function register(store: TaskStore, worker: { id: string; queue: string; types: readonly string[] | null; deadAfterMs: number }): Promise<void> {
   const me = currentProcess();
   return store.registerWorker({
     id: worker.id,
@@ -22,6 +22,7 @@ export function register(store: TaskStore, worker: { id: string; queue: string; 
     queue: worker.queue,
     types: worker.types === null ? null : JSON.stringify(worker.types),
     started_at: Date.now(),
+    dead_after_ms: worker.deadAfterMs,
   });
 }
 

@@ -170,10 +170,10 @@ export class Worker {
    * first.
    */
   private async register(): Promise<boolean> {
-    const { queue, types } = this.settings;
+    const { queue, types, deadAfterMs } = this.settings;
     for (let failures = 0; !this.stopping; failures += 1) {
       try {
-        await this.queue.registerWorker({ id: this.id, queue, types });
+        await this.queue.registerWorker({ id: this.id, queue, types, deadAfterMs });
         return true;
       } catch (error) {
         if (!isTransientWriteError(error)) throw error;

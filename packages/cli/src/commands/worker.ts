@@ -17,6 +17,7 @@ interface WorkerFlags {
   queue?: string;
   lease?: number;
   heartbeat?: number;
+  deadAfter?: number;
   batch?: number;
   maxTasks?: number;
   untilEmpty?: boolean;
@@ -39,6 +40,7 @@ export function registerWorker(program: Command): void {
     .option('--queue <name>', 'queue to take tasks from (default "default")')
     .option('--lease <ms>', 'lease length; heartbeats renew it (default 30s)', duration)
     .option('--heartbeat <ms>', 'heartbeat period (default lease / 3)', duration)
+    .option('--dead-after <ms>', "how long this worker's heartbeat may be silent before another host's sweep counts it dead (default: the lease)", duration)
     .option('--batch <n>', 'tasks claimed per transaction (default = concurrency)', positiveInteger)
     .option('--max-tasks <n>', 'stop after claiming this many tasks', positiveInteger)
     .option('--until-empty', 'stop once nothing of this queue/types is due or running (tasks scheduled later than --until-empty-wait are left and counted)')
@@ -111,6 +113,7 @@ function workerOptions(flags: WorkerFlags, workerId: string, logger: WorkerLogge
   if (flags.batch !== undefined) options.batch = flags.batch;
   if (flags.lease !== undefined) options.leaseMs = flags.lease;
   if (flags.heartbeat !== undefined) options.heartbeatMs = flags.heartbeat;
+  if (flags.deadAfter !== undefined) options.deadAfterMs = flags.deadAfter;
   if (flags.maxTasks !== undefined) options.maxTasks = flags.maxTasks;
   if (flags.untilEmpty) options.untilEmpty = true;
   if (flags.untilEmptyWait !== undefined) options.untilEmptyWaitMs = flags.untilEmptyWait;

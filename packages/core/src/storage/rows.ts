@@ -107,6 +107,8 @@ export interface WorkerRow {
   stopped_at: number | null;
   crashed_at: number | null;
   crashed_by: string | null;
+  /** How long its heartbeat may be silent before a sweep on another host counts it dead; null: rows of schema < 7, judged by pid and leases only. */
+  dead_after_ms: number | null;
 }
 
 export type NewWorker = Omit<WorkerRow, 'stopped_at' | 'last_seen' | 'crashed_at' | 'crashed_by'>;

@@ -83,6 +83,12 @@ export interface TaskStore {
   workers(): Promise<WorkerRow[]>;
   /** Workers of `host` not yet ended, or ended but still holding running tasks (a stop may have raced a claim). */
   workersOnHost(host: string): Promise<WorkerRow[]>;
+  /**
+   * Workers of other hosts than `host`, not ended, whose heartbeat (last_seen) is older than their
+   * own dead_after_ms by the store's clock (the server's on a server store): dead as far as any
+   * other host can tell, since only a worker's own host can ask after its pid.
+   */
+  silentWorkers(host: string, now: number): Promise<WorkerRow[]>;
   /** What the reclaim sweep would look at: the dead workers' tasks, then expired leases (oldest first, `limit`). */
   reclaimCandidates(deadWorkerIds: readonly string[], now: number, limit: number): Promise<HeldTask[]>;
   /** Whether ended worker rows older than `cutoff`, holding no task, exist (the sweep writes only when there is work). */
@@ -161,12 +167,18 @@ export interface MoveManyResult {
 }
 
 export interface ReclaimInput {
+  /** Workers whose process is gone (the pid check on their own host). */
   deadWorkerIds: readonly string[];
+  /**
+   * Workers found silent (silentWorkers): the store counts each as dead only if its heartbeat is
+   * still older than its bound inside the transaction — one that heartbeat since keeps its tasks.
+   */
+  silentWorkerIds: readonly string[];
   /** Expired leases taken per sweep. */
   limit: number;
   /** The reclaim's text (last_error, run, event) for a candidate, or null to leave it running this time. */
   detail(task: HeldTask, now: number): string | null;
-  /** Recorded as crashed_by of the dead workers. */
+  /** Recorded as crashed_by of the dead workers (both kinds). */
   crashedBy: string;
   /** Ended worker rows at or before this time, holding no task, are deleted. */
   pruneBefore: number;
@@ -175,6 +187,8 @@ export interface ReclaimInput {
 export interface ReclaimWrite {
   /** The tasks handed on, with where each went. */
   reclaimed: { task: HeldTask; status: TaskStatus }[];
+  /** The silent workers the transaction confirmed (still silent past their bound), now crashed. */
+  silentDead: string[];
   pruned: number;
 }
 

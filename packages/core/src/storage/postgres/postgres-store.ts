@@ -141,7 +141,8 @@ export class PostgresStore implements TaskStore {
   heartbeatWorker(workerId: string, leaseMs: number) {
     return this.write(
       async (client) => {
-        await client.query(`UPDATE tasklock.workers SET last_seen = ${NOW} WHERE id = $1`, [workerId]);
+        // A heartbeat revives a worker wrongly found dead (sql/workers.ts of the SQLite store says why).
+        await client.query(`UPDATE tasklock.workers SET last_seen = ${NOW}, crashed_at = NULL, crashed_by = NULL WHERE id = $1 AND stopped_at IS NULL`, [workerId]);
         const { rows } = await client.query<{ id: number; lease_token: string }>(
           `UPDATE tasklock.tasks SET lease_expires_at = ${NOW} + $2 WHERE status = 'running' AND locked_by = $1 RETURNING id, lease_token`,
           [workerId, leaseMs],
@@ -255,7 +256,16 @@ export class PostgresStore implements TaskStore {
       async (client) => {
         const now = await nowOf(client);
         const reclaimed: ReclaimWrite['reclaimed'] = [];
-        for (const task of await candidatesIn(client, input.deadWorkerIds, now, input.limit, true)) {
+        // Locking the silent workers' rows makes their heartbeat wait for this transaction: a
+        // worker either heartbeat before (and keeps its tasks) or learns after that they are gone.
+        const silentDead = (
+          await client.query<{ id: string }>(
+            `SELECT id FROM tasklock.workers WHERE id = ANY($1::text[]) AND coalesce(stopped_at, crashed_at) IS NULL AND ${silentBy('$2')} ORDER BY id FOR UPDATE`,
+            [input.silentWorkerIds, now],
+          )
+        ).rows.map((row) => row.id);
+        const dead = [...input.deadWorkerIds, ...silentDead];
+        for (const task of await candidatesIn(client, dead, now, input.limit, true)) {
           const detail = input.detail(task, now);
           if (detail === null) continue;
           const { rows } = await client.query<{ status: TaskStatus; attempts: number }>(
@@ -272,12 +282,12 @@ export class PostgresStore implements TaskStore {
           await recordEvent(client, task.id, now, 'reclaim', 'running', row.status, row.attempts, task.locked_by, detail);
           reclaimed.push({ task, status: row.status });
         }
-        for (const id of input.deadWorkerIds) {
+        for (const id of dead) {
           await client.query('UPDATE tasklock.workers SET crashed_at = $2, crashed_by = $3 WHERE id = $1 AND coalesce(stopped_at, crashed_at) IS NULL', [id, now, input.crashedBy]);
         }
         const pruned = await client.query(`DELETE FROM tasklock.workers WHERE coalesce(stopped_at, crashed_at) <= $1 AND NOT ${HOLDS_TASKS}`, [input.pruneBefore]);
         if (reclaimed.length > 0) await client.query(`NOTIFY ${CHANGE_CHANNEL}`);
-        return { reclaimed, pruned: pruned.rowCount ?? 0 };
+        return { reclaimed, silentDead, pruned: pruned.rowCount ?? 0 };
       },
       { label: 'reclaim' },
     );
@@ -302,12 +312,13 @@ export class PostgresStore implements TaskStore {
     await this.write(
       (client) =>
         client.query(
-          `INSERT INTO tasklock.workers (id, pid, host, process_start, queue, types, started_at, last_seen)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+          // last_seen by the server's clock: the silence bound is judged by it.
+          `INSERT INTO tasklock.workers (id, pid, host, process_start, queue, types, started_at, last_seen, dead_after_ms)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, ${NOW}, $8)
            ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, process_start = excluded.process_start,
              queue = excluded.queue, types = excluded.types, started_at = excluded.started_at,
-             last_seen = excluded.last_seen, stopped_at = NULL, crashed_at = NULL, crashed_by = NULL`,
-          [worker.id, worker.pid, worker.host, worker.process_start, worker.queue, worker.types, worker.started_at],
+             last_seen = excluded.last_seen, dead_after_ms = excluded.dead_after_ms, stopped_at = NULL, crashed_at = NULL, crashed_by = NULL`,
+          [worker.id, worker.pid, worker.host, worker.process_start, worker.queue, worker.types, worker.started_at, worker.dead_after_ms],
         ),
       { label: 'register worker' },
     );
@@ -356,6 +367,15 @@ export class PostgresStore implements TaskStore {
   async workersOnHost(host: string) {
     return (
       await this.pool.query<WorkerRow>(`SELECT * FROM tasklock.workers WHERE host = $1 AND (coalesce(stopped_at, crashed_at) IS NULL OR ${HOLDS_TASKS})`, [host])
+    ).rows;
+  }
+
+  async silentWorkers(host: string, _now: number) {
+    return (
+      await this.pool.query<WorkerRow>(
+        `SELECT * FROM tasklock.workers WHERE host <> $1 AND coalesce(stopped_at, crashed_at) IS NULL AND ${silentBy(NOW)}`,
+        [host],
+      )
     ).rows;
   }
 
@@ -594,6 +614,8 @@ function connectError(error: unknown, location: string): TasklockError {
 }
 
 /** A worker holding running tasks is never pruned: its row names who held them. */
+/** The worker's heartbeat is older than its own bound, `now` being the server's clock. */
+const silentBy = (now: string) => `dead_after_ms IS NOT NULL AND last_seen < ${now} - dead_after_ms`;
 const HOLDS_TASKS = "id IN (SELECT locked_by FROM tasklock.tasks WHERE status = 'running')";
 
 /** The types clause with its parameter number (null: every type). */

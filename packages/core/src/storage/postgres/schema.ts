@@ -130,7 +130,15 @@ CREATE VIEW tasklock.task_event_log AS
   FROM tasklock.task_runs WHERE outcome IN ('succeeded', 'failed', 'retry', 'released');
 `;
 
+/** SQLite's migration 7: each worker's own silence bound, by which other hosts judge it dead. */
+const workerDeadAfter = `
+ALTER TABLE tasklock.workers ADD COLUMN dead_after_ms bigint CHECK (dead_after_ms > 0);
+`;
+
 /** Ordered; a migration's number is the schema_version it leaves in tasklock.meta. Never edit a shipped one. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [{ version: 1, name: 'init', sql: init }];
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  { version: 1, name: 'init', sql: init },
+  { version: 2, name: 'worker-dead-after', sql: workerDeadAfter },
+];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -72,6 +72,7 @@ export class SqliteStore implements TaskStore {
     const conn = database.connection;
     const events = prepareEvents(conn);
     const runs = prepareRuns(conn);
+    const workers = prepareWorkers(conn);
     this.sql = {
       events,
       runs,
@@ -79,10 +80,10 @@ export class SqliteStore implements TaskStore {
       enqueue: prepareEnqueue(conn),
       claim: prepareClaim(conn, runs),
       finish: prepareFinish(conn, runs, prepareFinishCounts(conn)),
-      heartbeat: prepareHeartbeat(conn),
+      heartbeat: prepareHeartbeat(conn, workers),
       reclaim: prepareReclaim(conn, runs, events),
       admin: prepareAdmin(conn, runs, events),
-      workers: prepareWorkers(conn),
+      workers,
       read: prepareRead(conn),
     };
   }
@@ -172,15 +173,18 @@ export class SqliteStore implements TaskStore {
       () => {
         const now = Date.now();
         const reclaimed = [];
+        // A silent worker may have heartbeat since it was found: only those still silent count.
+        const silentDead = input.silentWorkerIds.filter((id) => this.sql.workers.stillSilent(id, now));
+        const dead = [...input.deadWorkerIds, ...silentDead];
         // Re-read inside the transaction: another sweeper may have moved these meanwhile.
-        for (const task of this.sql.reclaim.candidates(input.deadWorkerIds, now, input.limit)) {
+        for (const task of this.sql.reclaim.candidates(dead, now, input.limit)) {
           const detail = input.detail(task, now);
           if (detail === null) continue;
           const status = this.sql.reclaim.reclaim(task, now, detail);
           if (status !== null) reclaimed.push({ task, status });
         }
-        for (const id of input.deadWorkerIds) this.sql.workers.crashed(id, now, input.crashedBy);
-        return { reclaimed, pruned: this.sql.workers.prune(input.pruneBefore) };
+        for (const id of dead) this.sql.workers.crashed(id, now, input.crashedBy);
+        return { reclaimed, silentDead, pruned: this.sql.workers.prune(input.pruneBefore) };
       },
       { label: 'reclaim' },
     );
@@ -225,6 +229,10 @@ export class SqliteStore implements TaskStore {
 
   async workersOnHost(host: string) {
     return this.sql.workers.onHost(host);
+  }
+
+  async silentWorkers(host: string, now: number) {
+    return this.sql.workers.silentElsewhere(host, now);
   }
 
   async reclaimCandidates(deadWorkerIds: readonly string[], now: number, limit: number) {

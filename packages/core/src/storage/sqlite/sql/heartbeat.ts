@@ -2,19 +2,18 @@
  * heartbeat: running → running, no event row.
  *  - per worker: one UPDATE extends every lease the worker still holds and returns them, so
  *    the worker learns in the same statement which of its tasks were cancelled or reclaimed;
- *    its `workers.last_seen` is refreshed in the same transaction;
+ *    its `workers.last_seen` is refreshed in the same transaction (sql/workers.ts `seen`);
  *  - per task (fenced): extends one lease and records the handler's progress; zero rows is a
  *    lost lease.
  */
 import type Database from 'better-sqlite3';
 
-export function prepareHeartbeat(db: Database.Database) {
+export function prepareHeartbeat(db: Database.Database, workers: { seen(id: string, now: number): void }) {
   const worker = db.prepare<{ workerId: string; expiresAt: number }, { id: number; lease_token: string }>(
     `UPDATE tasks INDEXED BY tasks_running_by_lease SET lease_expires_at = @expiresAt
      WHERE status = 'running' AND locked_by = @workerId
      RETURNING id, lease_token`,
   );
-  const seen = db.prepare<{ workerId: string; now: number }>('UPDATE workers SET last_seen = @now WHERE id = @workerId');
   const task = db.prepare<{ id: number; token: string; expiresAt: number; progress: string | null; now: number }>(
     `UPDATE tasks SET lease_expires_at = @expiresAt, progress = COALESCE(@progress, progress), updated_at = @now
      WHERE id = @id AND status = 'running' AND lease_token = @token`,
@@ -22,7 +21,7 @@ export function prepareHeartbeat(db: Database.Database) {
   return {
     /** Lease tokens the worker still holds, by task id. */
     worker(workerId: string, now: number, leaseMs: number): Map<number, string> {
-      seen.run({ workerId, now });
+      workers.seen(workerId, now);
       const held = new Map<number, string>();
       for (const row of worker.all({ workerId, expiresAt: now + leaseMs })) held.set(row.id, row.lease_token);
       return held;
