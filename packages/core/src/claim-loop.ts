@@ -85,7 +85,7 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
 async function drained(queue: Queue, settings: WorkerSettings, target: ClaimTarget): Promise<boolean> {
   const backlog = await queue.backlog(settings.queue, settings.types);
   if (backlog.due > 0 || backlog.running > 0) return false;
-  if (backlog.nextRunAt !== null && backlog.nextRunAt - Date.now() <= settings.untilEmptyWaitMs) return false;
+  if (backlog.nextDueInMs !== null && backlog.nextDueInMs <= settings.untilEmptyWaitMs) return false;
   target.drained(backlog.scheduled);
   settings.log(
     'info',
@@ -99,7 +99,7 @@ async function drained(queue: Queue, settings: WorkerSettings, target: ClaimTarg
 
 /** How long an idle worker sleeps: the backing-off poll, or less if a scheduled task comes due sooner. */
 async function idleWaitMs(queue: Queue, settings: WorkerSettings, idleMs: number): Promise<number> {
-  const next = await queue.nextRunAt(settings.queue, settings.types);
-  const untilDue = next === null ? Number.POSITIVE_INFINITY : Math.max(1, next - Date.now());
+  const next = await queue.nextDueInMs(settings.queue, settings.types);
+  const untilDue = next === null ? Number.POSITIVE_INFINITY : Math.max(1, next);
   return Math.min(untilDue, idleMs);
 }

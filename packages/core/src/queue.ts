@@ -241,9 +241,9 @@ export class Queue {
     return this.store.hasDue(queue, types, Date.now());
   }
 
-  /** Earliest run_at of a pending task of this queue/types, or null: how long an idle worker may sleep. */
-  nextRunAt(queue: string, types: readonly string[] | null): Promise<number | null> {
-    return this.store.nextRunAt(queue, types);
+  /** How long until the earliest pending task of this queue/types is due, by the store's clock (≤ 0: due now), or null: how long an idle worker may sleep. */
+  nextDueInMs(queue: string, types: readonly string[] | null): Promise<number | null> {
+    return this.store.nextDueInMs(queue, types, Date.now());
   }
 
   /** Pending (due or scheduled) + running tasks of this queue/types. */

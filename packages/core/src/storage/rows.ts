@@ -131,6 +131,9 @@ export interface Backlog {
   scheduled: number;
   /** Earliest run_at among the scheduled ones; null when none. */
   nextRunAt: number | null;
+  /** How far nextRunAt is from the store's now (the server's clock on a server store): what a
+   * client compares with its own timers, which its own clock being off cannot skew. */
+  nextDueInMs: number | null;
 }
 
 /** A running task that the reclaim sweep may take back, with its attempt's handler group (if recorded). */

@@ -98,8 +98,12 @@ export interface TaskStore {
   backlog(queue: string, types: readonly string[] | null, now: number): Promise<Backlog>;
   /** Whether a task of this queue/types is claimable now (stops at the first). */
   hasDue(queue: string, types: readonly string[] | null, now: number): Promise<boolean>;
-  /** Earliest run_at of a pending task of this queue/types, due or not; null when none. */
-  nextRunAt(queue: string, types: readonly string[] | null): Promise<number | null>;
+  /**
+   * How long until the earliest pending task of this queue/types is due, by the store's clock
+   * (≤ 0: one is due now); null when none. A client sleeps this long on its own timers, so a
+   * client clock that is off cannot make it sleep too long or spin.
+   */
+  nextDueInMs(queue: string, types: readonly string[] | null, now: number): Promise<number | null>;
   /** Pending (due or scheduled) + running tasks of this queue/types. */
   liveCount(queue: string, types: readonly string[] | null): Promise<number>;
 

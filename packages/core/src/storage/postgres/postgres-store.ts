@@ -404,14 +404,14 @@ export class PostgresStore implements TaskStore {
 
   async backlog(queue: string, types: readonly string[] | null, _now: number): Promise<Backlog> {
     const { rows } = await this.pool.query<Backlog>(
-      `SELECT p.due, r.running, p.scheduled, p.next_run_at AS "nextRunAt" FROM
+      `SELECT p.due, r.running, p.scheduled, p.next_run_at AS "nextRunAt", p.next_run_at - p.now AS "nextDueInMs" FROM
          (SELECT count(*) FILTER (WHERE run_at <= n.ms)::int AS due, count(*) FILTER (WHERE run_at > n.ms)::int AS scheduled,
-                 min(run_at) FILTER (WHERE run_at > n.ms) AS next_run_at
+                 min(run_at) FILTER (WHERE run_at > n.ms) AS next_run_at, min(n.ms) AS now
           FROM tasklock.tasks, (SELECT ${NOW} AS ms) n WHERE status = 'pending' AND queue = $1 AND ${types$(2)}) AS p,
          (SELECT count(*)::int AS running FROM tasklock.tasks WHERE status = 'running' AND queue = $1 AND ${types$(2)}) AS r`,
       [queue, types],
     );
-    return rows[0] ?? { due: 0, running: 0, scheduled: 0, nextRunAt: null };
+    return rows[0] ?? { due: 0, running: 0, scheduled: 0, nextRunAt: null, nextDueInMs: null };
   }
 
   async hasDue(queue: string, types: readonly string[] | null, _now: number) {
@@ -422,12 +422,12 @@ export class PostgresStore implements TaskStore {
     return rows.length > 0;
   }
 
-  async nextRunAt(queue: string, types: readonly string[] | null) {
-    const { rows } = await this.pool.query<{ run_at: number | null }>(
-      `SELECT min(run_at) AS run_at FROM tasklock.tasks WHERE status = 'pending' AND queue = $1 AND ${types$(2)}`,
+  async nextDueInMs(queue: string, types: readonly string[] | null, _now: number) {
+    const { rows } = await this.pool.query<{ in_ms: number | null }>(
+      `SELECT min(run_at) - ${NOW} AS in_ms FROM tasklock.tasks WHERE status = 'pending' AND queue = $1 AND ${types$(2)}`,
       [queue, types],
     );
-    return rows[0]?.run_at ?? null;
+    return rows[0]?.in_ms ?? null;
   }
 
   async liveCount(queue: string, types: readonly string[] | null) {

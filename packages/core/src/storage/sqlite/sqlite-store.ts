@@ -256,8 +256,9 @@ export class SqliteStore implements TaskStore {
     return this.sql.read.hasDue(queue, this.typesParam(types), now);
   }
 
-  async nextRunAt(queue: string, types: readonly string[] | null) {
-    return this.sql.read.nextRunAt(queue, this.typesParam(types));
+  async nextDueInMs(queue: string, types: readonly string[] | null, now: number) {
+    const runAt = this.sql.read.nextRunAt(queue, this.typesParam(types));
+    return runAt === null ? null : runAt - now;
   }
 
   async liveCount(queue: string, types: readonly string[] | null) {

@@ -42,7 +42,7 @@ export function prepareRead(db: Database.Database) {
   );
   // Walks the queue's pending entries in tasks_claimable and its running ones: the live set only.
   const backlog = db.prepare<{ queue: string; types: string | null; now: number }, Backlog>(
-    `SELECT p.due, r.running, p.scheduled, p.next_run_at AS nextRunAt FROM
+    `SELECT p.due, r.running, p.scheduled, p.next_run_at AS nextRunAt, p.next_run_at - @now AS nextDueInMs FROM
        (SELECT count(*) FILTER (WHERE run_at <= @now) AS due, count(*) FILTER (WHERE run_at > @now) AS scheduled,
                min(run_at) FILTER (WHERE run_at > @now) AS next_run_at
         FROM tasks WHERE status = 'pending' AND queue = @queue
@@ -68,6 +68,6 @@ export function prepareRead(db: Database.Database) {
     liveCount: (queue: string, types: string | null) => live.get({ queue, types })?.count ?? 0,
     /** Due, running and scheduled tasks of a queue/types: when a draining worker may stop. */
     backlog: (queue: string, types: string | null, now: number): Backlog =>
-      backlog.get({ queue, types, now }) ?? { due: 0, running: 0, scheduled: 0, nextRunAt: null },
+      backlog.get({ queue, types, now }) ?? { due: 0, running: 0, scheduled: 0, nextRunAt: null, nextDueInMs: null },
   };
 }
