@@ -1,9 +1,27 @@
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CLI_MAIN, cli, enqueue, initDb } from '../utils/cli.js';
+import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
-afterAll(() => removeTempDirs());
+afterAll(async () => {
+  removeTempDirs();
+  await dropPgDatabases();
+});
+
+/** A store the CLI has initialised, on each engine. */
+const stores = [
+  { name: 'sqlite', init: async () => (await initDb()).db },
+  {
+    name: 'postgres',
+    async init() {
+      const url = await makePgDatabase();
+      const result = await cli(['--db', url, 'init']);
+      if (result.code !== 0) throw new Error(`init failed: ${result.stderr}`);
+      return url;
+    },
+  },
+];
 
 const watchers: ReturnType<typeof execa>[] = [];
 afterEach(async () => {
@@ -25,8 +43,8 @@ function watch(db: string, args: readonly string[]) {
 }
 
 describe('stats --watch', () => {
-  it('piped: one plain line per sample that sees an enqueue made between two; SIGINT exits 0', async () => {
-    const { db } = await initDb();
+  it.each(stores)('piped ($name): one plain line per sample that sees an enqueue made between two; SIGINT exits 0', async (store) => {
+    const db = await store.init();
     await enqueue(db, 'a');
     const watcher = watch(db, ['stats', '--watch', '--interval', '100ms']);
     await vi.waitFor(() => expect(watcher.lines().length).toBeGreaterThanOrEqual(1), { timeout: 20_000, interval: 20 });

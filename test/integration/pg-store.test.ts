@@ -74,3 +74,30 @@ describe("the PostgreSQL store's clock", () => {
     expect(ahead).toBe(0);
   });
 });
+
+describe("the PostgreSQL store's live view", () => {
+  it('counts an event that commits after one with a higher id (identity values are taken at insert, not at commit)', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    const [early, late] = await queue.enqueueMany([{ type: 'x', payload: 1 }, { type: 'x', payload: 2 }]);
+    const monitor = queue.monitor();
+    expect((await monitor.sample()).failuresLastMinute).toEqual({ attempts: 0, final: 0 });
+    const reclaimEvent = `INSERT INTO tasklock.task_events (task_id, at, transition, from_status, to_status, attempt, detail)
+                          VALUES ($1, tasklock.now_ms(), 'reclaim', 'running', 'pending', 1, 'test') RETURNING id`;
+    const slow = new pg.Client({ connectionString: url });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      const lower = (await slow.query<{ id: string }>(reclaimEvent, [early!.id])).rows[0]!.id;
+      const higher = await admin(url, async (client) => (await client.query<{ id: string }>(reclaimEvent, [late!.id])).rows[0]!.id);
+      expect(Number(higher)).toBeGreaterThan(Number(lower));
+      expect((await monitor.sample()).failuresLastMinute).toEqual({ attempts: 1, final: 0 });
+      await slow.query('COMMIT');
+    } finally {
+      await slow.end();
+    }
+    // The lower id, visible only now, is counted once; nothing is counted twice.
+    expect((await monitor.sample()).failuresLastMinute).toEqual({ attempts: 2, final: 0 });
+    expect((await monitor.sample()).failuresLastMinute).toEqual({ attempts: 2, final: 0 });
+  });
+});

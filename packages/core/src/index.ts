@@ -23,6 +23,7 @@ export type {
   ChangeSignal,
   DiagnosisCheck,
   StoreMonitor,
+  MonitorOptions,
   MonitorSample,
   WriteMetricsSnapshot,
   LatencySummary,

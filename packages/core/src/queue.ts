@@ -13,6 +13,7 @@ import type {
   LeaseRef,
   StoreDescription,
   StoreMonitor,
+  MonitorOptions,
   TaskStore,
   WriteMetricsSnapshot,
 } from './storage/store.js';
@@ -272,8 +273,8 @@ export class Queue {
   }
 
   /** The live view's cheap reads (stats --watch): live tasks and new events, never the finished ones. */
-  monitor(): StoreMonitor {
-    return this.store.monitor();
+  monitor(options: MonitorOptions = {}): StoreMonitor {
+    return this.store.monitor(options);
   }
 
   /** A new signal that wakes its waiter when another process may have written (close it when done). */

@@ -111,7 +111,7 @@ export interface TaskStore {
   /** A new signal that wakes its waiter when another process may have written (close it when done). */
   changeSignal(): ChangeSignal;
   /** A live view's sampler (stats --watch): bounded by the live set and what changed since the last sample. */
-  monitor(): StoreMonitor;
+  monitor(options?: MonitorOptions): StoreMonitor;
   describe(): StoreDescription;
   /** The checks `doctor` prints (one empty write, then reads). `locationAsGiven`: for commands the user can paste. */
   diagnose(options: { locationAsGiven?: string }): Promise<DiagnosisCheck[]>;
@@ -273,6 +273,11 @@ export interface WriteMetricsSnapshot {
   lockWaitMs: LatencySummary;
   /** Holding it: the transaction itself. */
   lockHoldMs: LatencySummary;
+}
+
+export interface MonitorOptions {
+  /** How often the finished counts are recounted in full (a purge deletes without an event); default 60 s. */
+  rebaseEveryMs?: number;
 }
 
 export interface StoreMonitor {

@@ -35,11 +35,13 @@ import type {
   StoreCounts,
   StoreDescription,
   StoreMonitor,
+  MonitorOptions,
   TaskStore,
 } from '../store.js';
 import { WriteMetrics } from '../write-metrics.js';
 import { pgPool, redacted } from './connect.js';
 import { migrate } from './migrate.js';
+import { PgMonitor } from './monitor.js';
 import { CHANGE_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
 import { isTransientPg, pgWrite, sqlState } from './pg-write.js';
 
@@ -444,8 +446,8 @@ export class PostgresStore implements TaskStore {
     return new PgChangeSignal(this.connectionString);
   }
 
-  monitor(): StoreMonitor {
-    throw new BadInputError('the live view (stats --watch) is not available on the PostgreSQL store yet');
+  monitor(options: MonitorOptions = {}): StoreMonitor {
+    return new PgMonitor((fn) => this.read(fn), options.rebaseEveryMs);
   }
 
   describe(): StoreDescription {

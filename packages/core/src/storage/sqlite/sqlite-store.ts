@@ -26,6 +26,7 @@ import type {
   ReclaimInput,
   StoreDescription,
   StoreMonitor,
+  MonitorOptions,
   TaskStore,
 } from '../store.js';
 import { moveMany } from './bulk.js';
@@ -269,8 +270,8 @@ export class SqliteStore implements TaskStore {
     return new WalWatch(`${this.database.path}-wal`);
   }
 
-  monitor(): StoreMonitor {
-    return new SqliteMonitor(this.database);
+  monitor(options: MonitorOptions = {}): StoreMonitor {
+    return new SqliteMonitor(this.database, options.rebaseEveryMs);
   }
 
   describe(): StoreDescription {

@@ -6,16 +6,7 @@
  * older than RETAIN_S are pruned by the writers, at most once a minute per store.
  */
 import type Database from 'better-sqlite3';
-import type { RunOutcome } from '../../rows.js';
-
-export type EndOutcome = Extract<RunOutcome, 'succeeded' | 'failed' | 'retry' | 'released'>;
-
-export interface FinishCountRow {
-  second: number;
-  type: string;
-  outcome: EndOutcome;
-  count: number;
-}
+import type { EndOutcome } from '../../live-counts.js';
 
 const RETAIN_S = 3600;
 const PRUNE_EVERY_S = 60;

@@ -14,8 +14,9 @@
  * The test suite asserts each per-interval statement's plan (EXPLAIN QUERY PLAN).
  */
 import type Database from 'better-sqlite3';
-import type { TaskStatus, TransitionName } from '../../../task-state.js';
-import { FINISH_COUNTS_SINCE_SQL, type FinishCountRow } from './finish-counts.js';
+import type { TaskStatus } from '../../../task-state.js';
+import type { EventGroupRow, FinishCountRow, LiveRow, RunningRow } from '../../live-counts.js';
+import { FINISH_COUNTS_SINCE_SQL } from './finish-counts.js';
 
 export const MONITOR_SQL = {
   live: `SELECT type, CASE WHEN run_at > @now THEN 'scheduled' ELSE 'pending' END AS status, count(*) AS count,
@@ -32,29 +33,6 @@ export const MONITOR_SQL = {
   eventAt: 'SELECT id, at FROM task_events WHERE id >= ? ORDER BY id LIMIT 1',
   finishCounts: FINISH_COUNTS_SINCE_SQL,
 } as const;
-
-export interface LiveRow {
-  type: string;
-  status: 'pending' | 'scheduled';
-  count: number;
-  oldest: number | null;
-}
-
-export interface RunningRow {
-  type: string;
-  worker: string;
-  count: number;
-}
-
-export interface EventGroupRow {
-  transition: TransitionName;
-  from: TaskStatus | null;
-  to: TaskStatus;
-  type: string;
-  /** Seconds since the epoch of the events' `at`. */
-  second: number;
-  count: number;
-}
 
 export function prepareMonitor(db: Database.Database) {
   const live = db.prepare<{ now: number }, LiveRow>(MONITOR_SQL.live);
