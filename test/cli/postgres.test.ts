@@ -23,6 +23,15 @@ describe('tasklock on PostgreSQL', () => {
     expect(shown.events.map((e) => e.transition)).toEqual(['enqueue', 'claim', 'complete']);
   });
 
+  it("doctor: the server's checks and the queue's, each one line, exit 0", async () => {
+    const url = await makePgDatabase();
+    expect((await cli(['--db', url, 'init'])).code).toBe(0);
+    const result = await cli(['--db', url, 'doctor']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean).map((line) => line.split(/\s+/)[1])).toEqual(['write', 'server', 'schema', 'transactions', 'connections', 'leases', 'workers']);
+    expect(result.stdout).toMatch(/^ok\s+server\s+PostgreSQL \d+/m);
+  });
+
   it('an unreachable server: one line naming it, exit 1, nothing else said', async () => {
     const result = await cli(['--db', 'postgres://tasklock@127.0.0.1:1/nowhere', 'list']);
     expect(result.code).toBe(1);

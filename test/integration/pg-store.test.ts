@@ -101,3 +101,54 @@ describe("the PostgreSQL store's live view", () => {
     expect((await monitor.sample()).failuresLastMinute).toEqual({ attempts: 2, final: 0 });
   });
 });
+
+describe("doctor's checks on PostgreSQL", () => {
+  it('all pass on a fresh store: an empty write, the server, the schema, transactions, connections', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    const checks = await queue.diagnose();
+    expect(checks.map((c) => [c.name, c.ok, c.warning ?? false])).toEqual([
+      ['write', true, false],
+      ['server', true, false],
+      ['schema', true, false],
+      ['transactions', true, false],
+      ['connections', true, false],
+    ]);
+    expect(checks.find((c) => c.name === 'schema')!.detail).toMatch(/^schema tasklock, version \d+ \(current\)$/);
+  });
+
+  it('a transaction left open on locked task rows fails the check, naming its pid; an old one elsewhere is a warning', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    await queue.enqueue('stuck', {});
+    const holder = new pg.Client({ connectionString: url, application_name: 'left-open' });
+    const idle = new pg.Client({ connectionString: url, application_name: 'reporting' });
+    await holder.connect();
+    await idle.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query("SELECT id FROM tasklock.tasks WHERE status = 'pending' FOR UPDATE");
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await idle.query('BEGIN');
+      await idle.query('SELECT 1');
+      // Its rows are passed by: the task is not claimable while the transaction stays open.
+      expect(await queue.claim({ workerId: 'w' })).toEqual([]);
+      // Both transactions open for longer than 10 × 100 ms (the horizon warning's bound).
+      await expect.poll(async () => (await queue.diagnose({ longTransactionMs: 100 })).find((c) => c.name === 'transactions')!.detail, { timeout: 10_000, interval: 50 }).toMatch(/open longer than 0\.1 s hold locks/);
+      const failing = (await queue.diagnose({ longTransactionMs: 100 })).find((c) => c.name === 'transactions')!;
+      expect(failing.ok).toBe(false);
+      expect(failing.detail).toContain(`pid ${pid} (idle in transaction, left-open)`);
+      expect(failing.detail).toContain('pg_terminate_backend');
+      await holder.query('COMMIT');
+      await expect.poll(async () => (await queue.diagnose({ longTransactionMs: 100 })).find((c) => c.name === 'transactions'), { timeout: 10_000, interval: 50 }).toMatchObject({
+        ok: true,
+        warning: true,
+        detail: expect.stringMatching(/1 transaction\(s\) open longer than 1 s in this database hold back vacuum.*reporting/),
+      });
+      expect(await queue.claim({ workerId: 'w' })).toHaveLength(1);
+    } finally {
+      await holder.end();
+      await idle.end();
+    }
+  });
+});

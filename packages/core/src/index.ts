@@ -22,6 +22,7 @@ export type {
   StoreDescription,
   ChangeSignal,
   DiagnosisCheck,
+  DiagnoseOptions,
   StoreMonitor,
   MonitorOptions,
   MonitorSample,

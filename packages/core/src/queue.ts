@@ -9,6 +9,7 @@ import type {
   BackupResult,
   ChangeSignal,
   DiagnosisCheck,
+  DiagnoseOptions,
   FinishInput,
   LeaseRef,
   StoreDescription,
@@ -268,7 +269,7 @@ export class Queue {
   }
 
   /** The store's own health checks, as `doctor` prints them. */
-  diagnose(options: { locationAsGiven?: string } = {}): Promise<DiagnosisCheck[]> {
+  diagnose(options: DiagnoseOptions = {}): Promise<DiagnosisCheck[]> {
     return this.store.diagnose(options);
   }
 

@@ -113,8 +113,8 @@ export interface TaskStore {
   /** A live view's sampler (stats --watch): bounded by the live set and what changed since the last sample. */
   monitor(options?: MonitorOptions): StoreMonitor;
   describe(): StoreDescription;
-  /** The checks `doctor` prints (one empty write, then reads). `locationAsGiven`: for commands the user can paste. */
-  diagnose(options: { locationAsGiven?: string }): Promise<DiagnosisCheck[]>;
+  /** The checks `doctor` prints (one empty write, then reads). */
+  diagnose(options: DiagnoseOptions): Promise<DiagnosisCheck[]>;
   /** The writes made through this store handle so far (each Queue.open has its own). */
   writeMetrics(): WriteMetricsSnapshot;
   /** A consistent, checked copy of the whole store at `dest` while others keep writing. */
@@ -241,6 +241,13 @@ export interface ChangeSignal {
   /** Wakes the current waiter (this process changed something, or is stopping). */
   notify(): void;
   close(): void;
+}
+
+export interface DiagnoseOptions {
+  /** The location as the user wrote it, for commands they can paste. */
+  locationAsGiven?: string;
+  /** A server store: transactions holding locks on tasklock's tables longer than this fail (default 30 s). */
+  longTransactionMs?: number;
 }
 
 /** One check of `doctor`: what the store (or the queue) found, and what to do about it. */

@@ -40,6 +40,7 @@ import type {
 } from '../store.js';
 import { WriteMetrics } from '../write-metrics.js';
 import { pgPool, redacted } from './connect.js';
+import { DEFAULT_LONG_TRANSACTION_MS, diagnosePostgres } from './diagnose.js';
 import { migrate } from './migrate.js';
 import { PgMonitor } from './monitor.js';
 import { CHANGE_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
@@ -461,12 +462,13 @@ export class PostgresStore implements TaskStore {
     };
   }
 
-  async diagnose(): Promise<DiagnosisCheck[]> {
-    const version = await this.pool.query<{ num: number }>("SELECT current_setting('server_version_num')::int AS num");
-    return [
-      { name: 'server', ok: version.rows[0]!.num >= 130000, detail: `PostgreSQL ${this.serverVersion} (13 or newer needed)` },
-      { name: 'schema', ok: true, detail: `schema version ${this.schemaVersion}` },
-    ];
+  diagnose(options: { longTransactionMs?: number } = {}): Promise<DiagnosisCheck[]> {
+    return diagnosePostgres({
+      pool: this.pool,
+      emptyWrite: () => this.write(async () => undefined, { label: 'doctor' }),
+      serverVersion: this.serverVersion,
+      longTransactionMs: options.longTransactionMs ?? DEFAULT_LONG_TRANSACTION_MS,
+    });
   }
 
   writeMetrics() {

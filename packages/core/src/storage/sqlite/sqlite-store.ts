@@ -19,6 +19,7 @@ import type {
   ChangeSignal,
   ClaimInput,
   DiagnosisCheck,
+  DiagnoseOptions,
   FinishInput,
   LeaseRef,
   MoveManyOptions,
@@ -286,7 +287,7 @@ export class SqliteStore implements TaskStore {
     };
   }
 
-  diagnose(options: { locationAsGiven?: string }): Promise<DiagnosisCheck[]> {
+  diagnose(options: DiagnoseOptions): Promise<DiagnosisCheck[]> {
     return diagnoseSqlite(this.database, options.locationAsGiven ?? this.database.path);
   }
 
