@@ -1,0 +1,242 @@
+// Section 10, PostgreSQL: tasklock's PostgreSQL store beside its SQLite store and beside pg-boss
+// and graphile-worker, on one private PostgreSQL server (fsync on, pg.mjs), each run in a fresh
+// database. Per system, per repetition (the systems interleaved):
+//   throughput  n noop jobs enqueued in bulk before "go", then 4 worker processes; jobs/s = n ÷
+//               ("go" → the queue drained). Each handler appends its job id to its process's
+//               file: lost = enqueued, never run; doubled = run twice (ledger.mjs).
+//   latency     4 idle workers; one producer process enqueues single jobs one at a time, 30–70 ms
+//               apart, each after the previous one started: enqueue() called → handler started,
+//               both read from the same clock (Date.now) in two processes.
+// Drained: tasklock's workers stop by themselves once nothing is due or running (untilEmpty) and
+// report when; the peers have no such mode, so the parent asks their database every 20 ms on a
+// connection of its own how many jobs are not finished, and stops them at 0 — their shutdown is
+// not timed, tasklock's is.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { accounting, briefError, idLogs, resultsByName } from '../ledger.mjs';
+import { machineInfo } from '../machine.mjs';
+import { createDatabase, dropDatabase, pg, startBenchPg } from '../pg.mjs';
+import { Child, makeTempDir, removeTempDir, runChild, sleep, stopAtCleanup } from '../proc.mjs';
+import { requireFromCore } from '../sqlite.mjs';
+import { quantile } from '../stats.mjs';
+
+const PROCESSES = 4;
+const DRAIN_POLL_MS = 20;
+const DRAIN_LIMIT_MS = 300_000;
+
+/** tasklock as the SQLite peers section runs it: 64 handlers per process, claims and finishes 32 at a time. */
+export const TASKLOCK_WORKER = { concurrency: 64, batch: 32 };
+/**
+ * pg-boss 10: 64 jobs per fetch (as many in flight per process as tasklock), every 0.5 s (its
+ * minimum), one work() per process. Polling-bound: 64 ÷ 0.5 s × 4 processes = 512 jobs/s.
+ */
+export const PGBOSS_WORKER = { batchSize: 64, pollingIntervalSeconds: 0.5, works: 1 };
+/** graphile-worker 0.17, its performance page's setup (concurrency chosen by measurement, see the README). */
+export const GRAPHILE_WORKER = { concurrency: 24, poolSize: 26, localQueueSize: 500 };
+
+export async function runPostgres({ sizes, log }) {
+  const server = await startBenchPg();
+  const releaseServer = stopAtCleanup(server.stop);
+  const dir = makeTempDir('postgres');
+  try {
+    log(`postgres: PostgreSQL ${server.version} in ${server.url}`);
+    const systems = systemsOn(server, dir);
+    const { record, rows } = resultsByName();
+    const latencies = new Map(systems.map((s) => [s.name, []]));
+    for (let rep = 0; rep < sizes.pgReps; rep += 1) {
+      for (const system of systems) {
+        const result = await throughputRun(system, sizes.pgN, dir, rep);
+        log(`postgres: ${system.name} ${result.error ?? `${Math.round(result.jobsPerS)} jobs/s, lost ${result.lost}, doubled ${result.doubled}`}`);
+        record(result);
+        const samples = await latencyRun(system, sizes.pgLatencyTasks, rep).catch((error) => ({ error: briefError(error) }));
+        if (Array.isArray(samples)) latencies.get(system.name).push(...samples);
+        else log(`postgres: ${system.name} latency probe failed: ${samples.error}`);
+      }
+    }
+    const results = rows().map((row) => ({ ...row, latency: percentiles(latencies.get(row.name)) }));
+    for (const r of results) log(`postgres: ${r.name} enqueue→start p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms (${r.latency.tasks} jobs)`);
+    return { processes: PROCESSES, n: sizes.pgN, reps: sizes.pgReps, server: { version: server.version, settings: server.settings }, results };
+  } finally {
+    removeTempDir(dir);
+    releaseServer();
+    server.stop();
+  }
+}
+
+/**
+ * Each system: its name, version and options; place() a fresh store (a database, or a SQLite
+ * file) with drop(); prepare(place, n) its n jobs' ids; worker(place, handler) and
+ * enqueuer(place) its processes; unfinishedSql, for the peers, how the parent sees it drained.
+ */
+function systemsOn(server, dir) {
+  const freshDatabase = (label) => async (rep) => {
+    const name = `bench_${label}_${rep}_${Date.now()}`;
+    const db = await createDatabase(server.url, name);
+    return { db, drop: () => dropDatabase(server.url, name) };
+  };
+  const tasklock = (store, place, setup) => ({
+    name: `tasklock ${store}`,
+    version: `@tasklock/core ${packageVersion('@tasklock/core')}`,
+    setup,
+    place,
+    prepare: async ({ db }, n) => (await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'os', n, chunk: 10_000, returnIds: true }, { name: `tasklock ${store} setup` })).ids,
+    worker: ({ db }, handler, i) =>
+      new Child('tasklock-worker.mjs', { db, lock: 'os', ...TASKLOCK_WORKER, untilEmpty: handler.idLog !== undefined, ...handler }, { name: `tasklock ${store} worker ${i + 1}` }),
+    enqueuer: ({ db }) => new Child('db-tool.mjs', { mode: 'enqueuer', db, lock: 'os', waitForSuccess: false }, { name: `tasklock ${store} enqueuer` }),
+  });
+  const peer = (name, script, options, setup, unfinishedSql) => ({
+    name,
+    version: `${name} ${packageVersion(name)}`,
+    setup,
+    place: freshDatabase(name.replace('-', '_')),
+    prepare: async ({ db }, n) => (await runChild(script, { mode: 'setup', url: db, n }, { name: `${name} setup` })).ids,
+    worker: ({ db }, handler, i) => new Child(script, { mode: 'worker', url: db, ...options, ...handler }, { name: `${name} worker ${i + 1}` }),
+    enqueuer: ({ db }) => new Child(script, { mode: 'enqueuer', url: db, ...options }, { name: `${name} enqueuer` }),
+    unfinishedSql,
+  });
+  let sqliteFiles = 0;
+  const { concurrency, batch } = TASKLOCK_WORKER;
+  const g = GRAPHILE_WORKER;
+  return [
+    tasklock('postgres', freshDatabase('tasklock'), `pg ${requireFromCore('pg/package.json').version}, poolSize 4 (default); batch ${batch}, concurrency ${concurrency}`),
+    tasklock(
+      'sqlite',
+      async () => ({ db: join(dir, `queue-${(sqliteFiles += 1)}.db`), drop: async () => undefined }),
+      `SQLite ${machineInfo().sqlite}, a file beside the server's, os lock, synchronous=FULL (default); batch ${batch}, concurrency ${concurrency}`,
+    ),
+    peer(
+      'pg-boss',
+      'pgboss-worker.mjs',
+      PGBOSS_WORKER,
+      `work() × ${PGBOSS_WORKER.works} per process, batchSize ${PGBOSS_WORKER.batchSize}, pollingIntervalSeconds ${PGBOSS_WORKER.pollingIntervalSeconds}; insert() in bulk`,
+      "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'noop' AND state < 'completed'",
+    ),
+    peer(
+      'graphile-worker',
+      'graphile-worker.mjs',
+      GRAPHILE_WORKER,
+      `concurrency ${g.concurrency}, pool ${g.poolSize}, localQueue { size: ${g.localQueueSize} }, completeJobBatchDelay 0, useNodeTime; addJobs() in bulk`,
+      'SELECT count(*)::int AS n FROM graphile_worker._private_jobs',
+    ),
+  ];
+}
+
+async function throughputRun(system, n, dir, rep) {
+  const { name, version, setup } = system;
+  const logs = idLogs(dir, `${name.replace(' ', '-')}-${rep}`, PROCESSES);
+  const place = await system.place(rep);
+  const children = [];
+  let watcher = null;
+  try {
+    const ids = await system.prepare(place, n);
+    for (let i = 0; i < PROCESSES; i += 1) children.push(system.worker(place, { idLog: logs[i] }, i));
+    if (system.unfinishedSql) {
+      watcher = new pg.Client({ connectionString: place.db });
+      await watcher.connect();
+    }
+    await Promise.all(children.map((child) => child.next('ready', 60_000)));
+    const go = Date.now();
+    for (const child of children) child.send('go');
+    let endedAt = null;
+    if (watcher) {
+      endedAt = await drained(watcher, system.unfinishedSql, children);
+      for (const child of children) child.send('stop');
+    }
+    const reports = await Promise.all(children.map((child) => child.next('result', 600_000)));
+    await Promise.all(children.map((child) => child.done()));
+    endedAt ??= Math.max(...reports.map((r) => r.endedAt));
+    const handlerErrors = reports.reduce((total, r) => total + (r.errorCount ?? 0), 0);
+    return { name, version, setup, n, jobsPerS: n / ((endedAt - go) / 1000), handlerErrors, ...accounting(ids, logs) };
+  } catch (error) {
+    return { name, version, setup, n, jobsPerS: NaN, error: briefError(error), ...accounting(null, logs) };
+  } finally {
+    for (const child of children) child.kill();
+    await watcher?.end();
+    await place.drop();
+  }
+}
+
+/** When the database first says no job is left unfinished (Date.now); throws if a worker ends first. */
+async function drained(client, sql, children) {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await client.query(sql);
+    if (rows[0].n === 0) return Date.now();
+    const ended = children.find((child) => child.exitInfo || child.crash);
+    if (ended) throw new Error(`${ended.name} ${ended.describeEnd()} with ${rows[0].n} job(s) unfinished`);
+    if (Date.now() - started > DRAIN_LIMIT_MS) throw new Error(`${rows[0].n} job(s) still unfinished after ${DRAIN_LIMIT_MS / 1000} s`);
+    await sleep(DRAIN_POLL_MS);
+  }
+}
+
+/** enqueue() called → handler started, in ms, for `tasks` single jobs into idle workers. */
+async function latencyRun(system, tasks, rep) {
+  const place = await system.place(`latency_${rep}`);
+  const children = [];
+  try {
+    await system.prepare(place, 0);
+    const workers = Array.from({ length: PROCESSES }, (_, i) => system.worker(place, { announce: true }, i));
+    const enqueuer = system.enqueuer(place);
+    children.push(...workers, enqueuer);
+    await Promise.all(children.map((child) => child.next('ready', 60_000)));
+    for (const worker of workers) worker.send('go');
+    await Promise.all(workers.map((worker) => worker.next('worker-started', 60_000)));
+    const starts = startsOf(workers);
+    const samples = [];
+    for (let i = 0; i < tasks; i += 1) {
+      await sleep(30 + Math.random() * 40); // pacing: every job finds the workers idle
+      enqueuer.send('enqueue');
+      const { id, calledAt } = await enqueuer.next('enqueued', 30_000);
+      samples.push((await starts.of(id, 30_000)) - calledAt);
+    }
+    for (const worker of workers) worker.send('stop');
+    enqueuer.send('quit');
+    await Promise.all(children.map((child) => child.next('result', 60_000)));
+    await Promise.all(children.map((child) => child.done()));
+    return samples;
+  } finally {
+    for (const child of children) child.kill();
+    await place.drop();
+  }
+}
+
+/** The task-started messages of these workers, by job id: of(id) resolves with its start time. */
+function startsOf(workers) {
+  const seen = new Map();
+  const waiting = new Map();
+  for (const worker of workers) {
+    void (async () => {
+      for (;;) {
+        const { id, at } = await worker.next('task-started', 24 * 3600_000).catch(() => ({ id: null }));
+        if (id === null) return; // the worker ended
+        seen.set(String(id), at);
+        waiting.get(String(id))?.(at);
+      }
+    })();
+  }
+  return {
+    of(id, timeoutMs) {
+      if (seen.has(id)) return Promise.resolve(seen.get(id));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`job ${id} did not start within ${timeoutMs} ms`)), timeoutMs);
+        waiting.set(id, (at) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          resolve(at);
+        });
+      });
+    },
+  };
+}
+
+function percentiles(samples) {
+  return { tasks: samples.length, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), max: samples.length > 0 ? Math.max(...samples) : NaN };
+}
+
+const ROOT_MODULES = fileURLToPath(new URL('../../../node_modules/', import.meta.url));
+
+/** The installed version of one of the workspace's dependencies. */
+function packageVersion(name) {
+  return JSON.parse(readFileSync(join(ROOT_MODULES, name, 'package.json'), 'utf8')).version;
+}
