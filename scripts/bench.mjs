@@ -3,9 +3,10 @@
 // peers, bulk enqueue, the idle worker, memory, recovery from a dead worker, the handler
 // processes of a worker killed alone and the PostgreSQL store beside pg-boss and graphile-worker
 // (on a private PostgreSQL server the bench starts), each figure
-// beside a baseline measured in the same run. Every database lives in its own temp dir and is
-// touched only by child processes (scripts/bench/children/); this process spawns them, samples
-// /proc and stat(), and reports.
+// beside a baseline measured in the same run. Every SQLite database lives in its own temp dir and
+// is touched only by child processes (scripts/bench/children/); this process spawns them, samples
+// /proc and stat(), and reports. On PostgreSQL it also creates the databases and asks the peers'
+// whether they are drained.
 //   node scripts/bench.mjs [--quick] [--only lock,throughput,…,postgres] [--json FILE] [--write-readme]
 //                          [--memory-seconds S] [--max-load L] [--load-wait S]
 import { writeFileSync } from 'node:fs';
