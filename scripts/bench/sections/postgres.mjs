@@ -4,9 +4,10 @@
 //   throughput  n noop jobs enqueued in bulk before "go", then 4 worker processes; jobs/s = n ÷
 //               ("go" → the queue drained). Each handler appends its job id to its process's
 //               file: lost = enqueued, never run; doubled = run twice (ledger.mjs).
-//   latency     4 idle workers; one producer process enqueues single jobs one at a time, 30–70 ms
-//               apart, each after the previous one started: enqueue() called → handler started,
-//               both read from the same clock (Date.now) in two processes.
+//   latency     4 idle workers; one producer process enqueues single jobs one at a time, each
+//               30–70 ms after the previous one started (pg-boss: 30–530 ms, see systemsOn):
+//               enqueue() called → handler started, both read from the same clock (Date.now) in
+//               two processes.
 // Drained: tasklock's workers stop by themselves once nothing is due or running (untilEmpty) and
 // report when; the peers have no such mode, so the parent asks their database every 20 ms on a
 // connection of its own how many jobs are not finished, and stops them at 0 — their shutdown is
@@ -24,6 +25,8 @@ import { quantile } from '../stats.mjs';
 const PROCESSES = 4;
 const DRAIN_POLL_MS = 20;
 const DRAIN_LIMIT_MS = 300_000;
+/** The pause before each latency probe's enqueue, [min, max) ms: the workers are idle again by then. */
+const PACING_MS = [30, 70];
 
 /** tasklock as the SQLite peers section runs it: 64 handlers per process, claims and finishes 32 at a time. */
 export const TASKLOCK_WORKER = { concurrency: 64, batch: 32 };
@@ -67,7 +70,8 @@ export async function runPostgres({ sizes, log }) {
 /**
  * Each system: its name, version and options; place() a fresh store (a database, or a SQLite
  * file) with drop(); prepare(place, n) its n jobs' ids; worker(place, handler) and
- * enqueuer(place) its processes; unfinishedSql, for the peers, how the parent sees it drained.
+ * enqueuer(place) its processes; unfinishedSql, for the peers, how the parent sees it drained;
+ * pacingMs, the pause before each latency probe.
  */
 function systemsOn(server, dir) {
   const freshDatabase = (label) => async (rep) => {
@@ -84,8 +88,9 @@ function systemsOn(server, dir) {
     worker: ({ db }, handler, i) =>
       new Child('tasklock-worker.mjs', { db, lock: 'os', ...TASKLOCK_WORKER, untilEmpty: handler.idLog !== undefined, ...handler }, { name: `tasklock ${store} worker ${i + 1}` }),
     enqueuer: ({ db }) => new Child('db-tool.mjs', { mode: 'enqueuer', db, lock: 'os', waitForSuccess: false }, { name: `tasklock ${store} enqueuer` }),
+    pacingMs: PACING_MS,
   });
-  const peer = (name, script, options, setup, unfinishedSql) => ({
+  const peer = (name, script, options, setup, unfinishedSql, pacingMs = PACING_MS) => ({
     name,
     version: `${name} ${packageVersion(name)}`,
     setup,
@@ -94,6 +99,7 @@ function systemsOn(server, dir) {
     worker: ({ db }, handler, i) => new Child(script, { mode: 'worker', url: db, ...options, ...handler }, { name: `${name} worker ${i + 1}` }),
     enqueuer: ({ db }) => new Child(script, { mode: 'enqueuer', url: db, ...options }, { name: `${name} enqueuer` }),
     unfinishedSql,
+    pacingMs,
   });
   let sqliteFiles = 0;
   const { concurrency, batch } = TASKLOCK_WORKER;
@@ -111,6 +117,10 @@ function systemsOn(server, dir) {
       PGBOSS_WORKER,
       `work() × ${PGBOSS_WORKER.works} per process, batchSize ${PGBOSS_WORKER.batchSize}, pollingIntervalSeconds ${PGBOSS_WORKER.pollingIntervalSeconds}; insert() in bulk`,
       "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'noop' AND state < 'completed'",
+      // Its workers poll every 0.5 s, all in step (they start on one "go"): a pause of 30–70 ms
+      // after a poll would always land just after the next one, so its pauses spread over a
+      // whole poll period and its enqueues fall at every phase of it.
+      [PACING_MS[0], PACING_MS[0] + PGBOSS_WORKER.pollingIntervalSeconds * 1000],
     ),
     peer(
       'graphile-worker',
@@ -185,7 +195,8 @@ async function latencyRun(system, tasks, rep) {
     const starts = startsOf(workers);
     const samples = [];
     for (let i = 0; i < tasks; i += 1) {
-      await sleep(30 + Math.random() * 40); // pacing: every job finds the workers idle
+      const [min, max] = system.pacingMs;
+      await sleep(min + Math.random() * (max - min));
       enqueuer.send('enqueue');
       const { id, calledAt } = await enqueuer.next('enqueued', 30_000);
       samples.push((await starts.of(id, 30_000)) - calledAt);
