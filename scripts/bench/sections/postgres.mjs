@@ -5,42 +5,22 @@
 //               ("go" → the queue drained). Each handler appends its job id to its process's
 //               file: lost = enqueued, never run; doubled = run twice (ledger.mjs).
 //   latency     4 idle workers; one producer process enqueues single jobs one at a time, each
-//               30–70 ms after the previous one started (pg-boss: 30–530 ms, see systemsOn):
+//               30–70 ms after the previous one started (pg-boss: 30–530 ms, see pg-systems.mjs):
 //               enqueue() called → handler started, both read from the same clock (Date.now) in
 //               two processes.
 // Drained: tasklock's workers stop by themselves once nothing is due or running (untilEmpty) and
 // report when; the peers have no such mode, so the parent asks their database every 20 ms on a
 // connection of its own how many jobs are not finished, and stops them at 0 — their shutdown is
 // not timed, tasklock's is.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { accounting, briefError, idLogs, resultsByName } from '../ledger.mjs';
-import { machineInfo } from '../machine.mjs';
-import { createDatabase, dropDatabase, pg, startBenchPg } from '../pg.mjs';
-import { Child, makeTempDir, removeTempDir, runChild, sleep, stopAtCleanup } from '../proc.mjs';
-import { requireFromCore } from '../sqlite.mjs';
+import { pg, startBenchPg } from '../pg.mjs';
+import { systemsOn } from '../pg-systems.mjs';
+import { makeTempDir, removeTempDir, sleep, stopAtCleanup } from '../proc.mjs';
 import { quantile } from '../stats.mjs';
 
 const PROCESSES = 4;
 const DRAIN_POLL_MS = 20;
 const DRAIN_LIMIT_MS = 300_000;
-/** The pause before each latency probe's enqueue, [min, max) ms: the workers are idle again by then. */
-const PACING_MS = [30, 70];
-
-/** tasklock as the SQLite peers section runs it: 64 handlers per process, claims and finishes 32 at a time. */
-const TASKLOCK_WORKER = { concurrency: 64, batch: 32 };
-/**
- * pg-boss 10: 64 jobs per fetch (as many in flight per process as tasklock), every 0.5 s (its
- * minimum), one work() per process. Polling-bound: 64 ÷ 0.5 s × 4 processes = 512 jobs/s.
- */
-const PGBOSS_WORKER = { batchSize: 64, pollingIntervalSeconds: 0.5, works: 1 };
-/**
- * graphile-worker 0.17 as its performance page runs it: concurrency 24, a pool of concurrency + 2,
- * localQueue 500 (completeJobBatchDelay 0 and useNodeTime are in its child). Concurrency 8 and 64
- * drained 10,000 jobs no faster here (medians of 3 alternated runs within 10 % of each other).
- */
-const GRAPHILE_WORKER = { concurrency: 24, poolSize: 26, localQueueSize: 500 };
 
 export async function runPostgres({ sizes, log }) {
   const server = await startBenchPg();
@@ -69,71 +49,6 @@ export async function runPostgres({ sizes, log }) {
     releaseServer();
     server.stop();
   }
-}
-
-/**
- * Each system: its name, version and options; place() a fresh store (a database, or a SQLite
- * file) with drop(); prepare(place, n) its n jobs' ids; worker(place, handler) and
- * enqueuer(place) its processes; unfinishedSql, for the peers, how the parent sees it drained;
- * pacingMs, the pause before each latency probe.
- */
-function systemsOn(server, dir) {
-  const freshDatabase = (label) => async (rep) => {
-    const name = `bench_${label}_${rep}_${Date.now()}`;
-    const db = await createDatabase(server.url, name);
-    return { db, drop: () => dropDatabase(server.url, name) };
-  };
-  const tasklock = (store, place, setup) => ({
-    name: `tasklock ${store}`,
-    version: `@tasklock/core ${packageVersion('@tasklock/core')}`,
-    setup,
-    place,
-    prepare: async ({ db }, n) => (await runChild('db-tool.mjs', { mode: 'prepare', db, lock: 'os', n, chunk: 10_000, returnIds: true }, { name: `tasklock ${store} setup` })).ids,
-    worker: ({ db }, handler, i) =>
-      new Child('tasklock-worker.mjs', { db, lock: 'os', ...TASKLOCK_WORKER, untilEmpty: handler.idLog !== undefined, ...handler }, { name: `tasklock ${store} worker ${i + 1}` }),
-    enqueuer: ({ db }) => new Child('db-tool.mjs', { mode: 'enqueuer', db, lock: 'os', waitForSuccess: false }, { name: `tasklock ${store} enqueuer` }),
-    pacingMs: PACING_MS,
-  });
-  const peer = (name, script, options, setup, unfinishedSql, pacingMs = PACING_MS) => ({
-    name,
-    version: `${name} ${packageVersion(name)}`,
-    setup,
-    place: freshDatabase(name.replace('-', '_')),
-    prepare: async ({ db }, n) => (await runChild(script, { mode: 'setup', url: db, n }, { name: `${name} setup` })).ids,
-    worker: ({ db }, handler, i) => new Child(script, { mode: 'worker', url: db, ...options, ...handler }, { name: `${name} worker ${i + 1}` }),
-    enqueuer: ({ db }) => new Child(script, { mode: 'enqueuer', url: db, ...options }, { name: `${name} enqueuer` }),
-    unfinishedSql,
-    pacingMs,
-  });
-  let sqliteFiles = 0;
-  const { concurrency, batch } = TASKLOCK_WORKER;
-  const g = GRAPHILE_WORKER;
-  return [
-    tasklock('postgres', freshDatabase('tasklock'), `pg ${requireFromCore('pg/package.json').version}, poolSize 4 (default); batch ${batch}, concurrency ${concurrency}`),
-    tasklock(
-      'sqlite',
-      async () => ({ db: join(dir, `queue-${(sqliteFiles += 1)}.db`), drop: async () => undefined }),
-      `SQLite ${machineInfo().sqlite}, a file beside the server's, os lock, synchronous=FULL (default); batch ${batch}, concurrency ${concurrency}`,
-    ),
-    peer(
-      'pg-boss',
-      'pgboss-worker.mjs',
-      PGBOSS_WORKER,
-      `work() × ${PGBOSS_WORKER.works} per process, batchSize ${PGBOSS_WORKER.batchSize}, pollingIntervalSeconds ${PGBOSS_WORKER.pollingIntervalSeconds}; insert() in bulk`,
-      "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'noop' AND state < 'completed'",
-      // Its workers poll every 0.5 s, all in step (they start on one "go"): a pause of 30–70 ms
-      // after a poll would always land just after the next one, so its pauses spread over a
-      // whole poll period and its enqueues fall at every phase of it.
-      [PACING_MS[0], PACING_MS[0] + PGBOSS_WORKER.pollingIntervalSeconds * 1000],
-    ),
-    peer(
-      'graphile-worker',
-      'graphile-worker.mjs',
-      GRAPHILE_WORKER,
-      `concurrency ${g.concurrency}, pool ${g.poolSize}, localQueue { size: ${g.localQueueSize} }, completeJobBatchDelay 0, useNodeTime; addJobs() in bulk`,
-      'SELECT count(*)::int AS n FROM graphile_worker._private_jobs',
-    ),
-  ];
 }
 
 async function throughputRun(system, n, dir, rep) {
@@ -247,11 +162,4 @@ function startsOf(workers) {
 
 function percentiles(samples) {
   return { tasks: samples.length, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), max: samples.length > 0 ? Math.max(...samples) : NaN };
-}
-
-const ROOT_MODULES = fileURLToPath(new URL('../../../node_modules/', import.meta.url));
-
-/** The installed version of one of the workspace's dependencies. */
-function packageVersion(name) {
-  return JSON.parse(readFileSync(join(ROOT_MODULES, name, 'package.json'), 'utf8')).version;
 }
