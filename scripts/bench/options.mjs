@@ -1,7 +1,7 @@
 // Command line and workload sizes. `--quick` is a smoke run (≲ 1 min); the default run is sized
 // for ≲ 10 min on a 2-core machine.
 
-export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery', 'orphans'];
+export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery', 'orphans', 'postgres'];
 
 const USAGE = `usage: node scripts/bench.mjs [--quick] [--only ${SECTIONS.join(',')}] [--json FILE]
                              [--write-readme] [--memory-seconds S] [--max-load L] [--load-wait S]`;
@@ -24,6 +24,11 @@ const FULL = {
   latencyTasks: 50,
   memorySeconds: 60,
   recoveryReps: 5,
+  // PostgreSQL section: jobs per throughput run (pg-boss drains ~512/s: ~20 s of each repetition),
+  // repetitions, and latency probes per repetition and system.
+  pgN: 10_000,
+  pgReps: 3,
+  pgLatencyTasks: 20,
 };
 
 const QUICK = {
@@ -43,6 +48,9 @@ const QUICK = {
   latencyTasks: 10,
   memorySeconds: 10,
   recoveryReps: 1,
+  pgN: 2000,
+  pgReps: 1,
+  pgLatencyTasks: 10,
 };
 
 export function parseOptions(argv) {

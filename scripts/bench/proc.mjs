@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const CHILDREN_DIR = fileURLToPath(new URL('./children/', import.meta.url));
 const live = new Set();
 const tempDirs = new Set();
+const stoppers = new Set();
 
 export class Child {
   constructor(script, config, { name = script, env } = {}) {
@@ -139,8 +140,23 @@ export function removeTempDir(dir) {
   tempDirs.delete(dir);
 }
 
+/** Runs stop() at cleanup too (a server the bench started), unless the returned release() came first. */
+export function stopAtCleanup(stop) {
+  stoppers.add(stop);
+  return () => stoppers.delete(stop);
+}
+
 export function cleanup() {
   killAll();
+  for (const stop of stoppers) {
+    try {
+      stop();
+    } catch (error) {
+      // cleanup runs on the way out: one failed stop is reported and does not keep the rest from running
+      process.stderr.write(`bench cleanup: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+  stoppers.clear();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
 }

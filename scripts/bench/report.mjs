@@ -2,7 +2,7 @@
 // every figure beside its same-run baseline and, where the project has one, its target; then the
 // targets in one list.
 import { ceilingOf } from './sections/ceiling.mjs';
-import { cell, evaluateTargets, FLAT_GROWTH, mark } from './targets.mjs';
+import { cell, evaluateTargets, FLAT_GROWTH, mark, postgresRows } from './targets.mjs';
 import { fmt, fmtBytes, fmtRatio, median, ratio } from './stats.mjs';
 
 const MB = 1e6;
@@ -21,6 +21,7 @@ export function renderMarkdown(run) {
   if (results.memory) parts.push(memoryTable(results.memory, byId));
   if (results.recovery) parts.push(recoveryTable(results.recovery, byId));
   if (results.orphans) parts.push(orphansTable(results.orphans, results.recovery, byId));
+  if (results.postgres) parts.push(postgresTable(results, byId));
   parts.push(targetsTable(targets));
   parts.push(notes(run));
   return `${parts.join('\n\n')}\n`;
@@ -267,6 +268,37 @@ function orphansTable(orph, rec, t) {
     ],
   ];
   return `### 9. Handler processes of a worker killed alone (worker --exec, os, default lease and sweep)\n\n${table(['measurement', 'value', 'reference', 'ratio', 'target', ''], rows)}`;
+}
+
+function postgresTable(results, t) {
+  const pg = results.postgres;
+  const { fasterPeer } = postgresRows(results);
+  const rows = pg.results.map((r) => {
+    const failed = r.error !== undefined;
+    const isStore = r.name === 'tasklock postgres';
+    const lat = r.latency;
+    return [
+      r.name,
+      r.version,
+      r.setup,
+      `${fmt(r.n)} × ${r.reps}`,
+      failed ? `cannot run here: ${r.error}` : fmt(r.jobsPerS),
+      failed || !fasterPeer ? '—' : r === fasterPeer ? '(the baseline)' : fmtRatio(ratio(r.jobsPerS, fasterPeer.jobsPerS)),
+      failed ? '—' : r.lost,
+      failed ? '—' : r.doubled,
+      lat.tasks > 0 ? `${fmt(lat.p50, 0)} / ${fmt(lat.p99, 0)} ms (${lat.tasks} jobs)` : 'not measured',
+      isStore ? `≥ faster peer, 0 lost, 0 doubled ${mark(t['pg-vs-peers'].met)} · p50 ≤ 5 ms ${mark(t['pg-latency'].met)}` : '',
+    ];
+  });
+  const settings = Object.entries(pg.server.settings).map(([name, value]) => `${name}=${value}`).join(', ');
+  return (
+    `### 10. PostgreSQL: tasklock's PostgreSQL store beside its SQLite store, pg-boss and graphile-worker (${pg.processes} worker processes each, the same ${fmt(pg.n)} noop jobs enqueued in bulk; median of ${pg.reps})\n\n` +
+    `${table(['system', 'version', 'options', 'N × reps', 'jobs/s (median)', 'this ÷ the faster peer', 'lost', 'doubled', 'enqueue→start p50 / p99', 'target'], rows)}\n\n` +
+    `One private PostgreSQL ${pg.server.version} for all (unix socket; fsync, synchronous_commit and full_page_writes on, the defaults; ${settings}), a fresh database per run; the SQLite store's file is on the same disk. ` +
+    'jobs/s = N ÷ ("go" → drained): tasklock\'s workers stop by themselves once nothing is due or running (their shutdown is inside the time); the peers have no such mode, so the bench asks their database every 20 ms how many jobs are unfinished (their shutdown is outside). ' +
+    'Latency: single jobs enqueued by another process one at a time into 4 idle workers, enqueue() called → handler started. ' +
+    'The driver choice (`pg` over `postgres`): `node scripts/bench/drivers.mjs`.'
+  );
 }
 
 function targetsTable(targets) {

@@ -12,6 +12,16 @@ function peer(results, name) {
   return results.peers?.results.find((r) => r.name === name);
 }
 
+/** The PostgreSQL section's row of this system, and the faster of its two peers (if both ran). */
+export function postgresRows(results) {
+  const row = (name) => results.postgres?.results.find((r) => r.name === name && Number.isFinite(r.jobsPerS));
+  const peers = [row('pg-boss'), row('graphile-worker')];
+  return {
+    tasklock: row('tasklock postgres'),
+    fasterPeer: peers.every(Boolean) ? peers.reduce((a, b) => (b.jobsPerS > a.jobsPerS ? b : a)) : undefined,
+  };
+}
+
 const MB = 1e6;
 /** Flat: the RSS at the end is within 10 % of the RSS at the early sample. */
 export const FLAT_GROWTH = 0.1;
@@ -78,6 +88,16 @@ export function evaluateTargets(results) {
     () => `${fmt(mem.rssEarly / MB, 1)} → ${fmt(mem.rssEnd / MB, 1)} MB (${mem.growthBytes >= 0 ? '+' : ''}${fmt((mem.growthBytes / mem.rssEarly) * 100, 1)} %) over ${mem.seconds} s`,
     () => mem.growthBytes <= FLAT_GROWTH * mem.rssEarly,
   );
+  const pg = postgresRows(results);
+  add(
+    'pg-vs-peers',
+    'PostgreSQL store, 4 processes: ≥ the faster of pg-boss and graphile-worker (jobs/s), 0 lost, 0 doubled',
+    pg.tasklock && pg.fasterPeer,
+    () => `${fmtRatio(ratio(pg.tasklock.jobsPerS, pg.fasterPeer.jobsPerS))} of ${pg.fasterPeer.name} (${fmt(pg.tasklock.jobsPerS)} / ${fmt(pg.fasterPeer.jobsPerS)} jobs/s); lost ${pg.tasklock.lost}, doubled ${pg.tasklock.doubled}`,
+    () => pg.tasklock.jobsPerS >= pg.fasterPeer.jobsPerS && pg.tasklock.lost === 0 && pg.tasklock.doubled === 0,
+  );
+  const pgLatency = pg.tasklock?.latency;
+  add('pg-latency', 'enqueue→start p50 ≤ 5 ms on PostgreSQL', pgLatency?.tasks > 0, () => `p50 ${fmt(pgLatency.p50, 0)} ms, p99 ${fmt(pgLatency.p99, 0)} ms`, () => pgLatency.p50 <= 5);
   return targets;
 }
 

@@ -7,15 +7,18 @@ import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
 afterEach(() => dropPgDatabases());
 
 describe('the tests\' PostgreSQL server', () => {
-  it('answers on a unix socket only, and is version 13 or newer', async () => {
+  it('answers on a unix socket only, runs with the tests\' settings, and is version 13 or newer', async () => {
     const url = new URL(inject('pgUrl'));
     const client = new pg.Client({ connectionString: inject('pgUrl') });
     await client.connect();
     try {
-      const { rows } = await client.query<{ version: string; listen: string }>("SELECT current_setting('server_version_num') AS version, current_setting('listen_addresses') AS listen");
+      const { rows } = await client.query<{ version: string; listen: string; fsync: string }>(
+        "SELECT current_setting('server_version_num') AS version, current_setting('listen_addresses') AS listen, current_setting('fsync') AS fsync",
+      );
       expect(Number(rows[0]!.version)).toBeGreaterThanOrEqual(130000);
       if (!process.env.TASKLOCK_TEST_PG) {
         expect(rows[0]!.listen).toBe('');
+        expect(rows[0]!.fsync).toBe('off'); // the tests' settings reached the server (scripts/pg-cluster.mjs)
         expect(decodeURIComponent(url.hostname)).toMatch(/^\//);
       }
     } finally {

@@ -2,7 +2,9 @@
 //   prepare  create the database with this lock strategy and enqueue n noop tasks
 //   verify   count tasks by status
 //   feeder   keep at least `low` pending tasks until "stop" (memory section)
-//   enqueuer on each "enqueue", enqueue one task and wait until it succeeded (latency probe)
+//   enqueuer on each "enqueue", enqueue one task (enqueued { id, calledAt }) and, unless
+//            config.waitForSuccess is false, poll until it succeeded (finished { … }): the
+//            latency probes
 import { Queue } from '@tasklock/core';
 import { command, config, exit, onCommand, send } from './protocol.mjs';
 
@@ -47,6 +49,8 @@ switch (config.mode) {
       const calledAt = Date.now();
       const task = await queue.enqueue('noop', null);
       const committedAt = Date.now();
+      send('enqueued', { id: String(task.id), calledAt });
+      if (config.waitForSuccess === false) return;
       while ((await queue.get(task.id)).status !== 'succeeded') await new Promise((resolve) => setTimeout(resolve, 1));
       send('finished', { id: task.id, calledAt, committedAt, finishedAt: Date.now() });
     });
