@@ -1,15 +1,20 @@
 // The PostgreSQL store's own behaviour under the queue (what every store must do is in
 // test/conformance/, run there against PostgreSQL too): its clock, its connections.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
 import { pg } from '../utils/core-deps.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
+import { pgBinDir } from '../utils/pg-server.js';
+import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
 
 const opened: Queue[] = [];
 
 afterEach(async () => {
   for (const queue of opened.splice(0)) queue.close();
   await dropPgDatabases();
+  removeTempDirs();
 });
 
 async function open(url: string): Promise<Queue> {
@@ -150,5 +155,35 @@ describe("doctor's checks on PostgreSQL", () => {
       await holder.end();
       await idle.end();
     }
+  });
+});
+
+describe('backup of a PostgreSQL store with pg_dump (as the README says)', () => {
+  it('pg_dump --schema=tasklock while a queue is open, pg_restore into an empty database: the same tasks, runs and events, and new ids after the old', async () => {
+    const source = await makePgDatabase();
+    const queue = await open(source);
+    const [done, failed, waiting] = await queue.enqueueMany([
+      { type: 'a', payload: { n: 1 } },
+      { type: 'b', payload: { n: 2 }, maxAttempts: 1 },
+      { type: 'c', payload: { n: 3 } },
+    ]);
+    const [first, second] = await queue.claim({ workerId: 'w', limit: 2 });
+    await queue.complete(first!, { ok: true });
+    await queue.fail(second!, 'boom');
+    const dump = join(makeTempDir(), 'tasklock.dump');
+    execFileSync(join(pgBinDir(), 'pg_dump'), ['--schema=tasklock', '--format=custom', `--file=${dump}`, source]);
+    const target = await makePgDatabase();
+    execFileSync(join(pgBinDir(), 'pg_restore'), [`--dbname=${target}`, dump]);
+
+    const restored = await open(target);
+    for (const task of [done!, failed!, waiting!]) {
+      expect(await restored.get(task.id)).toEqual(await queue.get(task.id));
+      expect(await restored.runs(task.id)).toEqual(await queue.runs(task.id));
+      expect(await restored.events(task.id)).toEqual(await queue.events(task.id));
+    }
+    expect((await restored.get(failed!.id)).status).toBe('failed');
+    expect((await restored.diagnose()).every((check) => check.ok)).toBe(true);
+    const next = await restored.enqueue('d', {});
+    expect(next.id).toBeGreaterThan(waiting!.id);
   });
 });

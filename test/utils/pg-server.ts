@@ -6,6 +6,8 @@
  */
 import { startPgServer as startCluster, type PgServer } from '../../scripts/pg-cluster.mjs';
 
+export { pgBinDir } from '../../scripts/pg-cluster.mjs';
+
 const TEST_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 200 };
 
 export function startPgServer(): PgServer {
