@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Queue } from '@tasklock/core';
+import { finishOne as finish } from '../utils/lifecycle.js';
 import { forEachStore, untilPast } from './stores.js';
-
-async function finish(queue: Queue, type: string, how: 'complete' | 'fail', options: { maxAttempts?: number } = {}): Promise<number> {
-  const task = await queue.enqueue(type, {}, { queue: `q-${type}-${how}-${Math.random()}`, backoff: { baseMs: 3_600_000 }, ...options });
-  const [lease] = await queue.claim({ workerId: 'w-1', queue: task.queue });
-  if (how === 'complete') await queue.complete(lease!, null);
-  else await queue.fail(lease!, 'boom');
-  return task.id;
-}
 
 forEachStore((store) => {
   describe('the live view (queue.monitor(), stats --watch)', () => {

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Queue, type WorkerRow } from '@tasklock/core';
 import { killAllFixtures, startFixture, type FixtureProcess } from '../utils/fixture-process.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
+import { until } from '../utils/until.js';
 import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
 
 const canUnshare = (() => {
@@ -47,16 +48,6 @@ function workerOn(host: string, options: Record<string, unknown>): FixtureProces
   return startFixture('queue-worker.mjs', [JSON.stringify({ leaseMs: LEASE_MS, heartbeatMs: HEARTBEAT_MS, deadAfterMs: BOUND_MS, reclaimEveryMs: 50, concurrency: 1, ...options })], {
     prefix: ['unshare', '--uts', 'sh', '-c', `hostname ${host} && exec "$0" "$@"`],
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const workerRow = async (queue: Queue, id: string): Promise<WorkerRow> => (await queue.workers()).find((w) => w.id === id)!;

@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Queue } from '@tasklock/core';
 import { MONITOR_SQL, SqliteMonitor } from '@tasklock/core/sqlite';
-import { closeQueues, openTempQueue, reopen, sqliteOf } from '../utils/lifecycle.js';
+import { closeQueues, finishOne as finish, openTempQueue, sqliteOf } from '../utils/lifecycle.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
 
 afterEach(() => {
   closeQueues();
   removeTempDirs();
 });
-
-async function finish(queue: Queue, type: string, how: 'complete' | 'fail', options: { maxAttempts?: number } = {}): Promise<number> {
-  const task = await queue.enqueue(type, {}, { queue: `q-${type}-${how}-${Math.random()}`, backoff: { baseMs: 3_600_000 }, ...options });
-  const [lease] = await queue.claim({ workerId: 'w-1', queue: task.queue });
-  if (how === 'complete') await queue.complete(lease!, null);
-  else await queue.fail(lease!, 'boom');
-  return task.id;
-}
 
 // What every store's live view does is in test/conformance/monitor.test.ts; here, SQLite's own reads.
 describe('SqliteMonitor (stats --watch)', () => {

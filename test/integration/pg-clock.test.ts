@@ -12,6 +12,7 @@ import { cli } from '../utils/cli.js';
 import { pg } from '../utils/core-deps.js';
 import { fixturePath, killAllFixtures, startFixture } from '../utils/fixture-process.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
+import { until } from '../utils/until.js';
 
 const HOUR_MS = 3_600_000;
 const LEASE_MS = 2000;
@@ -30,16 +31,6 @@ async function serverNow(url: string): Promise<number> {
     return Number((await client.query<{ ms: string }>('SELECT tasklock.now_ms() AS ms')).rows[0]!.ms);
   } finally {
     await client.end();
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

@@ -80,3 +80,12 @@ export async function replayStatus(queue: Queue, id: number): Promise<TaskStatus
   }
   return status;
 }
+
+/** A task of `type` on a queue of its own, claimed and ended `how`, its retry (if any) an hour away; answers its id. */
+export async function finishOne(queue: Queue, type: string, how: 'complete' | 'fail', options: { maxAttempts?: number } = {}): Promise<number> {
+  const task = await queue.enqueue(type, {}, { queue: `q-${type}-${how}-${Math.random()}`, backoff: { baseMs: 3_600_000 }, ...options });
+  const [lease] = await queue.claim({ workerId: 'w-1', queue: task.queue });
+  if (how === 'complete') await queue.complete(lease!, null);
+  else await queue.fail(lease!, 'boom');
+  return task.id;
+}
