@@ -5,7 +5,7 @@
  */
 export { Queue, type QueueOptions, type TaskPage, type EnqueuedTask, type Lease, type Outcome } from './queue.js';
 export { DEFAULT_BULK_BATCH, type QueueStats, type BulkTarget, type BulkOptions, type BulkResult, type BulkSkip } from './admin.js';
-export type { ExportOptions, ImportResult, ExportCounts } from './transfer/transfer.js';
+export { readExport, type ExportOptions, type ImportResult, type ExportCounts, type ParsedExport } from './transfer/transfer.js';
 export { EXPORT_FORMAT, EXPORT_VERSION, type ExportHeader } from './transfer/format.js';
 export { DEFAULT_WORKER_RETENTION_MS, type ReclaimOptions, type ReclaimResult } from './reclaim.js';
 export type { WorkerView } from './worker-registry.js';

@@ -179,9 +179,9 @@ export class Queue {
     return transfer.exportTasks(this.store, options, write);
   }
 
-  /** Reads an export's lines, checks them all, then writes them all in one transaction, ids kept (`source` names the input in errors). */
-  importTasks(lines: AsyncIterable<string> | Iterable<string>, source = 'input'): Promise<transfer.ImportResult> {
-    return transfer.importTasks(this.store, lines, source);
+  /** Writes an export read back by readExport() (which checked all of it) in one transaction, ids kept: all or nothing. */
+  importTasks(data: transfer.ParsedExport): Promise<transfer.ImportResult> {
+    return transfer.importTasks(this.store, data);
   }
 
   /** Takes back tasks nobody runs any more: expired leases, and the tasks of dead workers of this host (reclaim.ts). */

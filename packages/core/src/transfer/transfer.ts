@@ -1,8 +1,8 @@
 /**
  * Moving a queue from one store to another (SQLite → PostgreSQL, or back): `exportTasks` streams
  * whole tasks as NDJSON lines (format.ts), a page at a time by id, so memory stays bounded by a
- * page; `importTasks` reads them all, checks them all (parse.ts) and writes them in one store
- * transaction: all or nothing.
+ * page; `readExport` reads them all back and checks them all (parse.ts) before anything is
+ * written, and `importTasks` writes them in one store transaction: all or nothing.
  *
  * Running tasks: a running task's lease belongs to a live worker of the source store, which may
  * still finish it there. An export refuses them unless `allowRunning`; a task that starts running
@@ -16,7 +16,7 @@ import { BadInputError } from '../errors.js';
 import type { TaskStore } from '../storage/store.js';
 import { validateFilter, type TaskFilter } from '../validate.js';
 import { endLine, EXPORT_FORMAT, EXPORT_VERSION, headerLine, taskLine, type ExportCounts, type ExportHeader } from './format.js';
-import { ExportReader } from './parse.js';
+import { ExportReader, type ParsedExport } from './parse.js';
 
 export interface ExportOptions extends Pick<TaskFilter, 'status' | 'type' | 'queue'> {
   /** Export running tasks as they are instead of refusing (see above). */
@@ -25,7 +25,7 @@ export interface ExportOptions extends Pick<TaskFilter, 'status' | 'type' | 'que
   pageSize?: number;
 }
 
-export type { ExportCounts };
+export type { ExportCounts, ParsedExport };
 
 export interface ImportResult extends ExportCounts {
   source: ExportHeader['source'];
@@ -74,13 +74,17 @@ export async function exportTasks(store: TaskStore, options: ExportOptions, writ
   return counts;
 }
 
-/** Reads an export's lines (`source` names it in errors), checks all of them, then writes them all in one transaction. */
-export async function importTasks(store: TaskStore, lines: AsyncIterable<string> | Iterable<string>, source: string): Promise<ImportResult> {
+/** Reads an export's lines (`source` names the input in errors) and checks every one of them; nothing is written. */
+export async function readExport(lines: AsyncIterable<string> | Iterable<string>, source: string): Promise<ParsedExport> {
   const reader = new ExportReader(source);
   for await (const line of lines) reader.add(line);
-  const { header, records, counts } = reader.finish();
-  await store.importTasks(records);
-  return { ...counts, source: header.source, exportedAt: header.exportedAt };
+  return reader.finish();
+}
+
+/** Writes a checked export in one transaction, ids kept: all of it, or nothing. */
+export async function importTasks(store: TaskStore, data: ParsedExport): Promise<ImportResult> {
+  await store.importTasks(data.records);
+  return { ...data.counts, source: data.header.source, exportedAt: data.header.exportedAt };
 }
 
 async function refuseRunning(store: TaskStore, filter: ReturnType<typeof validateFilter>): Promise<void> {
