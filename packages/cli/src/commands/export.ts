@@ -17,7 +17,9 @@ interface ExportFlags {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write every task whole (row, runs, stored events) as NDJSON, a page at a time, to move the queue to another store with `import`')
+    .description(
+      'write every task whole (row, runs, stored events) as NDJSON, a page at a time, to move the queue to another store with `import`; refused while tasks are running (stop the workers first)',
+    )
     .option('--out <file>', 'write to this file (mode 0600; it appears only once the export is whole) instead of stdout')
     .option('--force', 'replace an existing --out file')
     .option('--status <statuses>', 'only these statuses, comma-separated (pending, scheduled, running, succeeded, failed, cancelled)', statusViewList)

@@ -8,7 +8,9 @@ import { printJson, printLine } from '../output.js';
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('write the tasks of an `export` into this store (created if needed): ids, runs and events kept; all checked first, then all in one transaction')
+    .description(
+      'write the tasks of an `export` into this store (created if needed), ids, runs and events kept: every line checked first, then all in one transaction; a bad line or an id the store already has refuses it all (exit 2)',
+    )
     .argument('<file>', 'the export to read; "-" reads stdin')
     .action(async (file: string, _flags: unknown, command: Command) => {
       const globals = globalOptions(command);
