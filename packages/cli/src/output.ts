@@ -90,7 +90,9 @@ export function printLine(line = ''): void {
  */
 export async function printStreamed(text: string): Promise<void> {
   if (closed(process.stdout)) throw new OutputClosedError(process.stdout.errored ?? new Error('stdout is closed'));
-  if (!writeStdout(text)) {
+  // A write that failed has already marked the stream errored: waiting for 'drain' then would
+  // wait for an event that never comes (and Node would exit 0 with nothing left to run).
+  if (!writeStdout(text) && !closed(process.stdout)) {
     await new Promise<void>((resolve) => {
       const done = () => {
         for (const event of ['drain', 'error', 'close']) process.stdout.off(event, done);
