@@ -2,14 +2,26 @@
 // test/conformance/transfer.test.ts): its id sequence.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue, readExport } from '@tasklock/core';
+import { closeQueues, openTempQueue } from '../utils/lifecycle.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
+import { removeTempDirs } from '../utils/temp-dir.js';
 
 const opened: Queue[] = [];
 
 afterEach(async () => {
   for (const queue of opened.splice(0)) queue.close();
+  closeQueues();
+  removeTempDirs();
   await dropPgDatabases();
 });
+
+async function exported(queue: Queue): Promise<string[]> {
+  const lines: string[] = [];
+  await queue.exportTasks({}, async (line) => {
+    lines.push(line);
+  });
+  return lines;
+}
 
 async function open(): Promise<Queue> {
   const queue = await Queue.open(await makePgDatabase());
@@ -21,10 +33,7 @@ describe('PostgreSQL store: import', () => {
   it('moves the id sequence past the imported ids, never back: ids handed out before (to tasks since purged) are not handed out again', async () => {
     const source = await open();
     for (let i = 0; i < 3; i += 1) await source.enqueue('job', { i });
-    const lines: string[] = [];
-    await source.exportTasks({}, async (line) => {
-      lines.push(line);
-    });
+    const lines = await exported(source);
     const target = await open();
     for (let i = 0; i < 10; i += 1) await target.enqueue('gone', null);
     await target.cancelMany({ type: 'gone' });
@@ -32,5 +41,21 @@ describe('PostgreSQL store: import', () => {
     await target.importTasks(await readExport(lines, 'export'));
     expect((await target.list()).map((task) => task.id)).toEqual([1, 2, 3]);
     expect((await target.enqueue('job', null)).id).toBe(11);
+  });
+
+  it('a NUL character (SQLite text may hold one, PostgreSQL text cannot) refuses the import by task and field, before anything is written', async () => {
+    const source = await openTempQueue();
+    await source.enqueue('ok', null);
+    await source.enqueue('job', null, { maxAttempts: 1, queue: 'nul' });
+    const [lease] = await source.claim({ workerId: 'w', queue: 'nul' });
+    await source.fail(lease!, 'Error: bad byte \0 here');
+    const lines = await exported(source);
+    const target = await open();
+    await expect(target.importTasks(await readExport(lines, 'export'))).rejects.toMatchObject({
+      code: 'bad-input',
+      taskId: 2,
+      message: "import: task 2: task's last_error holds a NUL character, which PostgreSQL text cannot store; nothing was imported",
+    });
+    expect(await target.list()).toEqual([]);
   });
 });

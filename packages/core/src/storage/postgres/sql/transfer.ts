@@ -13,6 +13,7 @@
  *    rollback; a failed commit after it only skips ids.)
  */
 import type pg from 'pg';
+import { BadInputError } from '../../../errors.js';
 import { CONFLICT_LOOKUP_LIMIT, importConflict, importKeys } from '../../import-conflicts.js';
 import type { TaskEventRow, TaskRecord, TaskRow, TaskRunRow } from '../../rows.js';
 import { CHANGE_CHANNEL } from '../pg-change-signal.js';
@@ -38,6 +39,7 @@ export async function exportPageIn(client: Client, where: { sql: string; params:
 }
 
 export async function importIn(client: Client, records: readonly TaskRecord[]): Promise<void> {
+  refuseNul(records);
   await client.query('LOCK TABLE tasklock.tasks IN EXCLUSIVE MODE');
   const { ids, liveKeys } = importKeys(records);
   const taken = await client.query<{ id: number }>('SELECT id FROM tasklock.tasks WHERE id = ANY($1::bigint[]) ORDER BY id LIMIT $2', [ids, CONFLICT_LOOKUP_LIMIT]);
@@ -74,4 +76,23 @@ export async function importIn(client: Client, records: readonly TaskRecord[]): 
      FROM pg_get_serial_sequence('tasklock.tasks', 'id') AS seq`,
     [ids.reduce((max, id) => Math.max(max, id), 0)],
   );
+}
+
+/**
+ * PostgreSQL text cannot hold a NUL character; SQLite's can (a handler's error message may carry
+ * one). Such a task is refused by name before anything is sent, rather than as the server's
+ * "unsupported Unicode escape sequence" halfway through the import.
+ */
+function refuseNul(records: readonly TaskRecord[]): void {
+  for (const { task, runs, events } of records) {
+    const rows: [string, object][] = [['task', task], ...runs.map((run): [string, object] => [`run ${run.attempt}`, run]), ...events.map((event): [string, object] => ['a stored event', event])];
+    for (const [what, row] of rows) {
+      const field = Object.entries(row).find(([, value]) => typeof value === 'string' && value.includes('\0'));
+      if (field !== undefined) {
+        throw new BadInputError(`import: task ${task.id}: ${what}'s ${field[0]} holds a NUL character, which PostgreSQL text cannot store; nothing was imported`, {
+          taskId: task.id,
+        });
+      }
+    }
+  }
 }
