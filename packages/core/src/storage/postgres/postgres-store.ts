@@ -17,7 +17,7 @@ import { BadInputError, PersistenceError, StoreNotFoundError, TaskNotFoundError,
 import { assertTransition, canTransition, type TaskStatus, type TransitionName } from '../../task-state.js';
 import { backoffDelayMs, type Backoff } from '../../task.js';
 import { handlerRefusalOf, refusalOf } from '../refusal.js';
-import type { Backlog, CountRow, FilterInput, HandlerProcess, HeldTask, NewTask, NewWorker, TaskEventRow, TaskRecord, TaskRow, TaskRunRow, WorkerRow } from '../rows.js';
+import type { Backlog, CountRow, FilterInput, HandlerProcess, HeldTask, NewTask, NewWorker, TaskEventRow, TaskRow, TaskRunRow, WorkerRow } from '../rows.js';
 import type {
   BackupOptions,
   BackupResult,
@@ -39,10 +39,11 @@ import type {
 } from '../store.js';
 import { WriteMetrics } from '../write-metrics.js';
 import { pgPool, redacted } from './connect.js';
+import type { TaskRecord } from '../rows.js';
+import { exportPageIn, importIn } from './sql/transfer.js';
 import { migrate } from './migrate.js';
 import { CHANGE_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
 import { isTransientPg, pgWrite, sqlState } from './pg-write.js';
-import { exportPageIn, importIn } from './sql/transfer.js';
 
 type Client = pg.ClientBase;
 
@@ -320,10 +321,6 @@ export class PostgresStore implements TaskStore {
     });
   }
 
-  async importTasks(records: readonly TaskRecord[]): Promise<void> {
-    await this.write((client) => importIn(client, records), { label: 'import' });
-  }
-
   // ── Reads ──────────────────────────────────────────────────────────────────────────────────
 
   async get(id: number) {
@@ -352,10 +349,6 @@ export class PostgresStore implements TaskStore {
         [id],
       )
     ).rows;
-  }
-
-  exportPage(filter: FilterInput, afterId: number, limit: number, now: number) {
-    return this.read((client) => exportPageIn(client, filterSql(filter, now, 3), afterId, limit));
   }
 
   async workers() {
@@ -468,6 +461,16 @@ export class PostgresStore implements TaskStore {
     if (this.closed) return;
     this.closed = true;
     void this.pool.end().catch(() => undefined);
+  }
+
+  // ── Moving tasks between stores (sql/transfer.ts) ─────────────────────────────────────────
+
+  exportPage(filter: FilterInput, afterId: number, limit: number, now: number) {
+    return this.read((client) => exportPageIn(client, filter, now, afterId, limit));
+  }
+
+  async importTasks(records: readonly TaskRecord[]): Promise<void> {
+    await this.write((client) => importIn(client, records), { label: 'import' });
   }
 
   // ── Inside a transaction ───────────────────────────────────────────────────────────────────

@@ -15,8 +15,9 @@
 import type pg from 'pg';
 import { BadInputError } from '../../../errors.js';
 import { CONFLICT_LOOKUP_LIMIT, importConflict, importKeys } from '../../import-conflicts.js';
-import type { TaskEventRow, TaskRecord, TaskRow, TaskRunRow } from '../../rows.js';
+import type { FilterInput, TaskEventRow, TaskRecord, TaskRow, TaskRunRow } from '../../rows.js';
 import { CHANGE_CHANNEL } from '../pg-change-signal.js';
+import { filterSql } from './task-filter.js';
 
 type Client = pg.ClientBase;
 
@@ -25,8 +26,8 @@ const BATCH = 1000;
 
 const EVENT_COLUMNS = 'task_id, at, transition, from_status, to_status, attempt, worker_id, detail';
 
-/** `where`: the store's filter clause with its parameters numbered from $3 ($1 the cursor, $2 the limit). */
-export async function exportPageIn(client: Client, where: { sql: string; params: unknown[] }, afterId: number, limit: number): Promise<TaskRecord[]> {
+export async function exportPageIn(client: Client, filter: FilterInput, now: number, afterId: number, limit: number): Promise<TaskRecord[]> {
+  const where = filterSql(filter, now, 3);
   const found = (await client.query<TaskRow>(`SELECT * FROM tasklock.tasks WHERE id > $1 AND ${where.sql} ORDER BY id LIMIT $2`, [afterId, limit, ...where.params])).rows;
   if (found.length === 0) return [];
   const ids = found.map((task) => task.id);
