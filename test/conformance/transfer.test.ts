@@ -164,11 +164,15 @@ forEachStore((store) => {
       expect(lines.slice(1, -1).map((line) => JSON.parse(line).task.id)).toEqual([1, 3]);
     });
 
-    it('pages do not repeat or skip a task (a page smaller than the queue)', async () => {
+    it('pages do not repeat or skip a task: a fixed page size, and pages sized by what the last one weighed (small tasks, then 900 KB ones)', async () => {
       const source = await store.open();
       await source.enqueueMany(Array.from({ length: 7 }, (_, i) => ({ type: 'job', payload: i })));
       const lines = await exported(source, { pageSize: 3 });
       expect(lines.slice(1, -1).map((line) => JSON.parse(line).task.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      await source.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ type: 'job', payload: i })));
+      await source.enqueueMany(Array.from({ length: 12 }, (_, i) => ({ type: 'big', payload: { i, pad: 'p'.repeat(900_000) } })));
+      const sized = await exported(source);
+      expect(sized.slice(1, -1).map((line) => JSON.parse(line).task.id)).toEqual(Array.from({ length: 49 }, (_, i) => i + 1));
     });
   });
 });

@@ -58,4 +58,15 @@ describe('PostgreSQL store: import', () => {
     });
     expect(await target.list()).toEqual([]);
   });
+
+  it('writes an import of many tasks, and of large ones, in several statements of one transaction: every task arrives, in id order', async () => {
+    const source = await openTempQueue();
+    const big = 'x'.repeat(1024 * 1024 - 100);
+    await source.enqueueMany(Array.from({ length: 2100 }, (_, i) => ({ type: 'job', payload: i % 210 === 0 ? { big, i } : { i } })));
+    const lines = await exported(source);
+    const target = await open();
+    expect(await target.importTasks(await readExport(lines, 'export'))).toMatchObject({ tasks: 2100 });
+    expect((await exported(target)).slice(1)).toEqual(lines.slice(1));
+    expect((await target.enqueue('next', null)).id).toBe(2101);
+  });
 });

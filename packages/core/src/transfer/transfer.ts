@@ -1,8 +1,8 @@
 /**
  * Moving a queue from one store to another (SQLite → PostgreSQL, or back): `exportTasks` streams
  * whole tasks as NDJSON lines (format.ts), a page at a time by id, so memory stays bounded by a
- * page; `readExport` reads them all back and checks them all (parse.ts) before anything is
- * written, and `importTasks` writes them in one store transaction: all or nothing.
+ * page (sized to about 4 MiB); `readExport` reads them all back and checks them all (parse.ts)
+ * before anything is written, and `importTasks` writes them in one store transaction: all or nothing.
  *
  * Running tasks: a running task's lease belongs to a live worker of the source store, which may
  * still finish it there. An export refuses them unless `allowRunning`; a task that starts running
@@ -21,7 +21,7 @@ import { ExportReader, type ParsedExport } from './parse.js';
 export interface ExportOptions extends Pick<TaskFilter, 'status' | 'type' | 'queue'> {
   /** Export running tasks as they are instead of refusing (see above). */
   allowRunning?: boolean;
-  /** Tasks per read (default 500). */
+  /** Tasks per read; by default each page is sized by what the one before weighed (about 4 MiB). */
   pageSize?: number;
 }
 
@@ -32,15 +32,25 @@ export interface ImportResult extends ExportCounts {
   exportedAt: string;
 }
 
-const PAGE = 500;
+/**
+ * Tasks per read. A task may carry a payload, a result and progress of up to 1 MiB each (the
+ * defaults), so a page is sized by what the last one weighed: about PAGE_CHARS of lines, from 1
+ * to MAX_PAGE tasks; the first page reads FIRST_PAGE. Typical tasks (a KB) make pages of
+ * MAX_PAGE, which keeps a server store's round trips few.
+ */
+const FIRST_PAGE = 10;
+const MAX_PAGE = 1000;
+const PAGE_CHARS = 4 * 1024 * 1024;
 /** Running tasks a refusal names. */
 const NAMED = 5;
 
 /** Writes the export line by line through `write` (each line without its newline); answers the counts. */
 export async function exportTasks(store: TaskStore, options: ExportOptions, write: (line: string) => Promise<void>): Promise<ExportCounts> {
   const allowRunning = options.allowRunning ?? false;
-  const pageSize = options.pageSize ?? PAGE;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new BadInputError(`export: pageSize must be a positive integer, got ${String(pageSize)}`);
+  const fixedSize = options.pageSize;
+  if (fixedSize !== undefined && (!Number.isSafeInteger(fixedSize) || fixedSize < 1)) {
+    throw new BadInputError(`export: pageSize must be a positive integer, got ${String(fixedSize)}`);
+  }
   const filter = validateFilter({ status: options.status, type: options.type, queue: options.queue }, Date.now());
   if (!allowRunning) await refuseRunning(store, filter);
   const description = store.describe();
@@ -54,21 +64,25 @@ export async function exportTasks(store: TaskStore, options: ExportOptions, writ
   };
   await write(headerLine(header));
   const counts: ExportCounts = { tasks: 0, runs: 0, events: 0 };
-  for (let after = 0; ; ) {
+  for (let after = 0, pageSize = fixedSize ?? FIRST_PAGE; ; ) {
     const page = await store.exportPage(filter, after, pageSize, Date.now());
+    let chars = 0;
     for (const record of page) {
       if (record.task.status === 'running' && !allowRunning) {
         throw new BadInputError(`export: task ${record.task.id} started running during the export (a worker is still running): stop the workers and export again`, {
           taskId: record.task.id,
         });
       }
-      await write(taskLine(record));
+      const line = taskLine(record);
+      chars += line.length;
+      await write(line);
       counts.tasks += 1;
       counts.runs += record.runs.length;
       counts.events += record.events.length;
     }
     if (page.length < pageSize) break;
     after = page[page.length - 1]!.task.id;
+    pageSize = fixedSize ?? Math.max(1, Math.min(MAX_PAGE, Math.floor(PAGE_CHARS / (chars / page.length))));
   }
   await write(endLine(counts));
   return counts;

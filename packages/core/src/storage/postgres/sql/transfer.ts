@@ -21,8 +21,12 @@ import { filterSql } from './task-filter.js';
 
 type Client = pg.ClientBase;
 
-/** Records per INSERT: a batch's JSON is one parameter, held in memory by the client and the server. */
+/**
+ * Records per INSERT, and their JSON's size: a batch is one parameter, held whole by the client
+ * and the server (tasks of 1 MiB payloads would make a 1,000-task batch a gigabyte).
+ */
 const BATCH = 1000;
+const BATCH_CHARS = 8 * 1024 * 1024;
 
 const EVENT_COLUMNS = 'task_id, at, transition, from_status, to_status, attempt, worker_id, detail';
 
@@ -53,8 +57,7 @@ export async function importIn(client: Client, records: readonly TaskRecord[]): 
     held.rows.map((row) => row.unique_key),
   );
   if (conflict !== null) throw conflict;
-  for (let start = 0; start < records.length; start += BATCH) {
-    const batch = records.slice(start, start + BATCH);
+  for (const batch of batches(records)) {
     await client.query('INSERT INTO tasklock.tasks SELECT * FROM json_populate_recordset(NULL::tasklock.tasks, $1::json)', [JSON.stringify(batch.map((r) => r.task))]);
     const runs = batch.flatMap((r) => r.runs);
     if (runs.length > 0) {
@@ -77,6 +80,30 @@ export async function importIn(client: Client, records: readonly TaskRecord[]): 
      FROM pg_get_serial_sequence('tasklock.tasks', 'id') AS seq`,
     [ids.reduce((max, id) => Math.max(max, id), 0)],
   );
+}
+
+/** Consecutive records, at most BATCH of them and about BATCH_CHARS of text (a bigger record goes alone). */
+function* batches(records: readonly TaskRecord[]): Generator<TaskRecord[]> {
+  let batch: TaskRecord[] = [];
+  let chars = 0;
+  for (const record of records) {
+    const size = textSize(record);
+    if (batch.length > 0 && (batch.length >= BATCH || chars + size > BATCH_CHARS)) {
+      yield batch;
+      batch = [];
+      chars = 0;
+    }
+    batch.push(record);
+    chars += size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** The text a record carries (its JSON is a little more). */
+function textSize({ task, runs, events }: TaskRecord): number {
+  let chars = 0;
+  for (const row of [task, ...runs, ...events]) for (const value of Object.values(row)) if (typeof value === 'string') chars += value.length;
+  return chars;
 }
 
 /**
