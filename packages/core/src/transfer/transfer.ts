@@ -13,6 +13,7 @@
  * in each store: stop the workers before moving a queue.
  */
 import { BadInputError } from '../errors.js';
+import type { FilterInput } from '../storage/rows.js';
 import type { TaskStore } from '../storage/store.js';
 import { validateFilter, type TaskFilter } from '../validate.js';
 import { endLine, EXPORT_FORMAT, EXPORT_VERSION, headerLine, taskLine, type ExportCounts, type ExportHeader } from './format.js';
@@ -53,16 +54,7 @@ export async function exportTasks(store: TaskStore, options: ExportOptions, writ
   }
   const filter = validateFilter({ status: options.status, type: options.type, queue: options.queue }, Date.now());
   if (!allowRunning) await refuseRunning(store, filter);
-  const description = store.describe();
-  const header: ExportHeader = {
-    format: EXPORT_FORMAT,
-    version: EXPORT_VERSION,
-    source: { engine: description.engine, schemaVersion: description.schemaVersion },
-    exportedAt: new Date().toISOString(),
-    filter: filter.statuses === null && filter.types === null && filter.queues === null ? null : { status: nullableCopy(filter.statuses), type: nullableCopy(filter.types), queue: nullableCopy(filter.queues) },
-    allowRunning,
-  };
-  await write(headerLine(header));
+  await write(headerLine(headerOf(store, filter, allowRunning)));
   const counts: ExportCounts = { tasks: 0, runs: 0, events: 0 };
   for (let after = 0, pageSize = fixedSize ?? FIRST_PAGE; ; ) {
     const page = await store.exportPage(filter, after, pageSize, Date.now());
@@ -101,7 +93,7 @@ export async function importTasks(store: TaskStore, data: ParsedExport): Promise
   return { ...data.counts, source: data.header.source, exportedAt: data.header.exportedAt };
 }
 
-async function refuseRunning(store: TaskStore, filter: ReturnType<typeof validateFilter>): Promise<void> {
+async function refuseRunning(store: TaskStore, filter: FilterInput): Promise<void> {
   if (filter.statuses !== null && !filter.statuses.includes('running')) return;
   const running = await store.list({ ...filter, statuses: ['running'] }, 'asc', null, NAMED + 1, Date.now());
   if (running.length === 0) return;
@@ -112,6 +104,16 @@ async function refuseRunning(store: TaskStore, filter: ReturnType<typeof validat
   );
 }
 
-function nullableCopy(list: readonly string[] | null): string[] | null {
-  return list === null ? null : [...list];
+function headerOf(store: TaskStore, filter: FilterInput, allowRunning: boolean): ExportHeader {
+  const { engine, schemaVersion } = store.describe();
+  const copy = (list: readonly string[] | null) => (list === null ? null : [...list]);
+  const filtered = filter.statuses !== null || filter.types !== null || filter.queues !== null;
+  return {
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    source: { engine, schemaVersion },
+    exportedAt: new Date().toISOString(),
+    filter: filtered ? { status: copy(filter.statuses), type: copy(filter.types), queue: copy(filter.queues) } : null,
+    allowRunning,
+  };
 }
