@@ -3,12 +3,13 @@
  *
  *  - exportPageIn: a page of whole tasks (rows, runs, stored events from task_events, not the
  *    view); the caller runs it in one REPEATABLE READ transaction, so the page is one snapshot.
- *  - importIn: inside the import's write transaction (pg-write.ts). It first takes the tasks
- *    table in EXCLUSIVE mode (readers go on; enqueues, claims and moves wait for the commit): no
- *    id or unique key can be taken between the check and the insert, and every id the identity
- *    sequence handed out before is committed or rolled back by then. Rows go in with their ids
- *    as given, in batches of json_populate_recordset (one statement per batch, columns by
- *    name); stored events get new ids in the order given. Last, listeners are notified and the sequence is moved past the
+ *  - importIn: inside the import's write transaction (pg-write.ts). A text holding NUL is refused
+ *    first (PostgreSQL cannot store it). Then it takes the tasks table in EXCLUSIVE mode (readers
+ *    go on; enqueues, claims and moves wait for the commit): no id or unique key can be taken
+ *    between the check and the insert, and every id the identity sequence handed out before is
+ *    committed or rolled back by then. Rows go in with their ids as given, in batches of
+ *    json_populate_recordset (one statement per batch, columns by name); stored events get new
+ *    ids in the order given. Last, listeners are notified and the sequence is moved past the
  *    largest imported id, never back: later enqueues get fresh ids. (setval is not undone by a
  *    rollback; a failed commit after it only skips ids.)
  */
@@ -57,21 +58,7 @@ export async function importIn(client: Client, records: readonly TaskRecord[]): 
     held.rows.map((row) => row.unique_key),
   );
   if (conflict !== null) throw conflict;
-  for (const batch of batches(records)) {
-    await client.query('INSERT INTO tasklock.tasks SELECT * FROM json_populate_recordset(NULL::tasklock.tasks, $1::json)', [JSON.stringify(batch.map((r) => r.task))]);
-    const runs = batch.flatMap((r) => r.runs);
-    if (runs.length > 0) {
-      await client.query('INSERT INTO tasklock.task_runs SELECT * FROM json_populate_recordset(NULL::tasklock.task_runs, $1::json)', [JSON.stringify(runs)]);
-    }
-    const events = batch.flatMap((r) => r.events);
-    if (events.length > 0) {
-      await client.query(
-        `INSERT INTO tasklock.task_events (${EVENT_COLUMNS})
-         SELECT ${EVENT_COLUMNS} FROM json_populate_recordset(NULL::tasklock.task_events, $1::json) WITH ORDINALITY AS e ORDER BY e.ordinality`,
-        [JSON.stringify(events)],
-      );
-    }
-  }
+  for (const batch of batches(records)) await insertBatch(client, batch);
   if (ids.length === 0) return;
   // Idle workers listening on the target wake for the imported pending tasks.
   await client.query(`NOTIFY ${CHANGE_CHANNEL}`);
@@ -80,6 +67,23 @@ export async function importIn(client: Client, records: readonly TaskRecord[]): 
      FROM pg_get_serial_sequence('tasklock.tasks', 'id') AS seq`,
     [ids.reduce((max, id) => Math.max(max, id), 0)],
   );
+}
+
+/** One batch's tasks, then their runs, then their stored events (in the order given, for their new ids). */
+async function insertBatch(client: Client, batch: readonly TaskRecord[]): Promise<void> {
+  await client.query('INSERT INTO tasklock.tasks SELECT * FROM json_populate_recordset(NULL::tasklock.tasks, $1::json)', [JSON.stringify(batch.map((r) => r.task))]);
+  const runs = batch.flatMap((r) => r.runs);
+  if (runs.length > 0) {
+    await client.query('INSERT INTO tasklock.task_runs SELECT * FROM json_populate_recordset(NULL::tasklock.task_runs, $1::json)', [JSON.stringify(runs)]);
+  }
+  const events = batch.flatMap((r) => r.events);
+  if (events.length > 0) {
+    await client.query(
+      `INSERT INTO tasklock.task_events (${EVENT_COLUMNS})
+       SELECT ${EVENT_COLUMNS} FROM json_populate_recordset(NULL::tasklock.task_events, $1::json) WITH ORDINALITY AS e ORDER BY e.ordinality`,
+      [JSON.stringify(events)],
+    );
+  }
 }
 
 /** Consecutive records, at most BATCH of them and about BATCH_CHARS of text (a bigger record goes alone). */
