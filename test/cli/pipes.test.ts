@@ -70,8 +70,8 @@ function runClosing(args: readonly string[], options: CloseOptions = {}): Promis
 }
 
 describe('a closed stdout ends a command quietly: exit 0, nothing on stderr', () => {
-  it('list, with more rows than a pipe holds, closed after the first chunk (text and --json)', async () => {
-    for (const args of [['list', '--limit', String(TASKS)], ['--json', 'list', '--limit', String(TASKS)]]) {
+  it('list and export, with more rows than a pipe holds, closed after the first chunk (text and --json)', async () => {
+    for (const args of [['list', '--limit', String(TASKS)], ['--json', 'list', '--limit', String(TASKS)], ['export']]) {
       const result = await runClosing(['--db', db, ...args], { stdout: 'first-chunk' });
       expect(result, args.join(' ')).toMatchObject({ code: 0, signal: null, stderr: '' });
       expect(result.stdout.length).toBeGreaterThan(0);
@@ -92,11 +92,11 @@ describe('a closed stdout ends a command quietly: exit 0, nothing on stderr', ()
 });
 
 describe('a write that fails for another reason is still an error', () => {
-  it.skipIf(!existsSync('/dev/full'))('list > /dev/full (ENOSPC): exit 1, one line saying so, for text and --json', async () => {
+  it.skipIf(!existsSync('/dev/full'))('list or export > /dev/full (ENOSPC): exit 1, one line saying so, for text and --json', async () => {
     const full = openSync('/dev/full', 'w');
     try {
-      for (const json of [false, true]) {
-        const child = spawn(process.execPath, [CLI_MAIN, '--db', db, ...(json ? ['--json'] : []), 'list'], { stdio: ['ignore', full, 'pipe'] });
+      for (const [command, json] of [['list', false], ['list', true], ['export', false], ['export', true]] as const) {
+        const child = spawn(process.execPath, [CLI_MAIN, '--db', db, ...(json ? ['--json'] : []), command], { stdio: ['ignore', full, 'pipe'] });
         let stderr = '';
         child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
         const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

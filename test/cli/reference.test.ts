@@ -19,6 +19,8 @@ const CONTRACT: Record<string, string[]> = {
   doctor: [],
   workers: ['--all'],
   backup: ['--force'],
+  export: ['--out', '--force', '--status', '--type', '--queue', '--allow-running'],
+  import: [],
 };
 
 function optionsIn(text: string): string[] {

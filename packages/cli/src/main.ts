@@ -15,6 +15,8 @@ import { registerBackup } from './commands/backup.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
 import { registerList } from './commands/list.js';
 import { registerPurge } from './commands/purge.js';
@@ -82,6 +84,8 @@ export function buildProgram(): Command {
     registerReclaim,
     registerDoctor,
     registerBackup,
+    registerExport,
+    registerImport,
     registerWorkers,
   ]) {
     register(program);

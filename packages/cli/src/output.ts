@@ -84,6 +84,26 @@ export function printLine(line = ''): void {
   writeResult(`${line}\n`);
 }
 
+/**
+ * Result text for a long stream (`export`): resolves once stdout has room again, so that a slow
+ * reader holds the writer back instead of the text piling up in memory.
+ */
+export async function printStreamed(text: string): Promise<void> {
+  if (closed(process.stdout)) throw new OutputClosedError(process.stdout.errored ?? new Error('stdout is closed'));
+  // A write that failed has already marked the stream errored: waiting for 'drain' then would
+  // wait for an event that never comes (and Node would exit 0 with nothing left to run).
+  if (!writeStdout(text) && !closed(process.stdout)) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        for (const event of ['drain', 'error', 'close']) process.stdout.off(event, done);
+        resolve();
+      };
+      for (const event of ['drain', 'error', 'close']) process.stdout.once(event, done);
+    });
+  }
+  if (closed(process.stdout)) throw new OutputClosedError(process.stdout.errored ?? new Error('stdout is closed'));
+}
+
 /** Result text as it is (no newline added): a terminal redraw's escape sequences, say. */
 export function printText(text: string): void {
   writeResult(text);

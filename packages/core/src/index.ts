@@ -5,6 +5,8 @@
  */
 export { Queue, type QueueOptions, type TaskPage, type EnqueuedTask, type Lease, type Outcome } from './queue.js';
 export { DEFAULT_BULK_BATCH, type QueueStats, type BulkTarget, type BulkOptions, type BulkResult, type BulkSkip } from './admin.js';
+export { readExport, type ExportOptions, type ImportResult, type ExportCounts, type ParsedExport } from './transfer/transfer.js';
+export { EXPORT_FORMAT, EXPORT_VERSION, type ExportHeader } from './transfer/format.js';
 export { DEFAULT_WORKER_RETENTION_MS, type ReclaimOptions, type ReclaimResult } from './reclaim.js';
 export type { WorkerView } from './worker-registry.js';
 export { Worker, defaultWorkerId, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
@@ -31,7 +33,7 @@ export type {
   BackupOptions,
   BackupResult,
 } from './storage/store.js';
-export { RUN_OUTCOMES, type TaskEventRow, type TaskRunRow, type RunOutcome, type WorkerRow, type Backlog } from './storage/rows.js';
+export { RUN_OUTCOMES, type TaskRecord, type TaskEventRow, type TaskRunRow, type RunOutcome, type WorkerRow, type Backlog } from './storage/rows.js';
 export type { SqliteOptions } from './storage/sqlite/sqlite-store.js';
 export type { SynchronousMode } from './storage/sqlite/db/open.js';
 export { checkFileMode } from './storage/sqlite/file-mode.js';

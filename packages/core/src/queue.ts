@@ -2,6 +2,7 @@ import { TaskNotFoundError, TasklockError } from './errors.js';
 import * as admin from './admin.js';
 import * as reclaim from './reclaim.js';
 import * as registry from './worker-registry.js';
+import * as transfer from './transfer/transfer.js';
 import { openStore, type StoreOptions } from './storage/open-store.js';
 import type { TaskEventRow, TaskRunRow } from './storage/rows.js';
 import type {
@@ -170,6 +171,19 @@ export class Queue {
   /** Deletes terminal tasks not updated for `olderThanMs`; returns how many. */
   purge(options: { olderThanMs: number; statuses?: readonly TaskStatus[] }): Promise<number> {
     return admin.purge(this.store, options);
+  }
+
+  /**
+   * Writes every task (or those of the filter) whole, as NDJSON lines handed to `write` one at a
+   * time, a page read at a time; refuses while tasks run unless `allowRunning` (transfer/transfer.ts).
+   */
+  exportTasks(options: transfer.ExportOptions, write: (line: string) => Promise<void>): Promise<transfer.ExportCounts> {
+    return transfer.exportTasks(this.store, options, write);
+  }
+
+  /** Writes an export read back by readExport() (which checked all of it) in one transaction, ids kept: all or nothing. */
+  importTasks(data: transfer.ParsedExport): Promise<transfer.ImportResult> {
+    return transfer.importTasks(this.store, data);
   }
 
   /** Takes back tasks nobody runs any more: expired leases, and the tasks of dead workers of this host (reclaim.ts). */

@@ -157,3 +157,15 @@ export interface FilterInput {
   /** Only tasks last updated at or before this time (epoch ms). */
   updatedBefore: number | null;
 }
+
+/**
+ * One task whole, as `export` reads it and `import` writes it: its row, its runs (by attempt) and
+ * its stored events (reclaim, cancel, operator retry; in commit order). The derived events
+ * (enqueue, claims, run ends) are not carried: the target's event log derives them from the same
+ * rows. A stored event's `id` is its store's commit order, so an import gives it a new one.
+ */
+export interface TaskRecord {
+  task: TaskRow;
+  runs: TaskRunRow[];
+  events: TaskEventRow[];
+}

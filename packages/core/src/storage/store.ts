@@ -27,6 +27,7 @@ import type {
   NewTask,
   NewWorker,
   TaskEventRow,
+  TaskRecord,
   TaskRow,
   TaskRunRow,
   WorkerRow,
@@ -73,6 +74,13 @@ export interface TaskStore {
   registerWorker(worker: NewWorker): Promise<void>;
   /** Marks a worker stopped (graceful), unless it already ended. */
   stopWorker(id: string, now: number): Promise<void>;
+  /**
+   * Writes whole tasks as they were in another store (transfer/): rows, runs and stored events,
+   * ids kept, all in one transaction. Refuses (BadInputError, nothing written) when a task id
+   * exists here or a live task here holds a live task's unique key. Later enqueues get ids past
+   * the imported ones.
+   */
+  importTasks(records: readonly TaskRecord[]): Promise<void>;
 
   // ── Reads: a consistent snapshot each, no write lock ────────────────────────────────────
   get(id: number): Promise<TaskRow | undefined>;
@@ -80,6 +88,8 @@ export interface TaskStore {
   list(filter: FilterInput, order: 'asc' | 'desc', afterId: number | null, limit: number, now: number): Promise<TaskRow[]>;
   runs(id: number): Promise<TaskRunRow[]>;
   events(id: number): Promise<TaskEventRow[]>;
+  /** Up to `limit` tasks matching `filter` with id > `afterId`, by id, each whole (TaskRecord): one consistent read. */
+  exportPage(filter: FilterInput, afterId: number, limit: number, now: number): Promise<TaskRecord[]>;
   workers(): Promise<WorkerRow[]>;
   /** Workers of `host` not yet ended, or ended but still holding running tasks (a stop may have raced a claim). */
   workersOnHost(host: string): Promise<WorkerRow[]>;

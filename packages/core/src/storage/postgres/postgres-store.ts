@@ -41,6 +41,8 @@ import type {
 import { WriteMetrics } from '../write-metrics.js';
 import { pgPool, redacted } from './connect.js';
 import { DEFAULT_LONG_TRANSACTION_MS, diagnosePostgres } from './diagnose.js';
+import type { TaskRecord } from '../rows.js';
+import { exportPageIn, importIn } from './sql/transfer.js';
 import { migrate } from './migrate.js';
 import { PgMonitor } from './monitor.js';
 import { CHANGE_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
@@ -483,6 +485,16 @@ export class PostgresStore implements TaskStore {
     if (this.closed) return;
     this.closed = true;
     void this.pool.end().catch(() => undefined);
+  }
+
+  // ── Moving tasks between stores (sql/transfer.ts) ─────────────────────────────────────────
+
+  exportPage(filter: FilterInput, afterId: number, limit: number, now: number) {
+    return this.read((client) => exportPageIn(client, filter, now, afterId, limit));
+  }
+
+  async importTasks(records: readonly TaskRecord[]): Promise<void> {
+    await this.write((client) => importIn(client, records), { label: 'import' });
   }
 
   // ── Inside a transaction ───────────────────────────────────────────────────────────────────

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import type { TasklockError } from '../../errors.js';
 import { TaskNotFoundError } from '../../errors.js';
 import { assertTransition, type TaskStatus } from '../../task-state.js';
-import type { FilterInput, HandlerProcess, NewTask, NewWorker } from '../rows.js';
+import { importConflict, importKeys } from '../import-conflicts.js';
+import type { FilterInput, HandlerProcess, NewTask, NewWorker, TaskRecord } from '../rows.js';
 import type {
   BackupOptions,
   BulkMove,
@@ -47,6 +48,7 @@ import { prepareReclaim } from './sql/reclaim.js';
 import { prepareRuns } from './sql/runs.js';
 import { filterParams } from './sql/task-filter.js';
 import { prepareTaskLookup } from './sql/task-lookup.js';
+import { prepareTransfer } from './sql/transfer.js';
 import { prepareWorkers } from './sql/workers.js';
 import { WalWatch } from './wal-watch.js';
 
@@ -87,6 +89,7 @@ export class SqliteStore implements TaskStore {
       admin: prepareAdmin(conn, runs, events),
       workers,
       read: prepareRead(conn),
+      transfer: prepareTransfer(conn),
     };
   }
 
@@ -209,6 +212,19 @@ export class SqliteStore implements TaskStore {
     await this.database.write(() => this.sql.workers.stop(id, now), { label: 'stop worker' });
   }
 
+  async importTasks(records: readonly TaskRecord[]): Promise<void> {
+    const { ids, liveKeys } = importKeys(records);
+    await this.database.write(
+      () => {
+        const found = this.sql.transfer.conflicts(ids, liveKeys);
+        const conflict = importConflict(found.takenIds, found.heldKeys);
+        if (conflict !== null) throw conflict;
+        this.sql.transfer.write(records);
+      },
+      { label: 'import' },
+    );
+  }
+
   async get(id: number) {
     return this.sql.read.get(id);
   }
@@ -223,6 +239,12 @@ export class SqliteStore implements TaskStore {
 
   async events(id: number) {
     return this.sql.events.forTask(id);
+  }
+
+  async exportPage(filter: FilterInput, afterId: number, limit: number, now: number) {
+    const params = filterParams(filter, now);
+    // A read transaction: the page's tasks, runs and events are one commit's.
+    return this.database.connection.transaction(() => this.sql.transfer.page(params, afterId, limit)).deferred();
   }
 
   async workers() {
