@@ -127,13 +127,13 @@ export class PostgresStore implements TaskStore {
 
   finish(outcomes: readonly FinishInput[]) {
     const only = outcomes.length === 1 ? outcomes[0] : undefined;
-    return this.write(async (client) => finishTasks(client, outcomes, await nowOf(client)), { label: only?.kind ?? 'finish', taskId: only?.lease.id });
+    return this.write((client) => finishTasks(client, outcomes), { label: only?.kind ?? 'finish', taskId: only?.lease.id });
   }
 
   finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput) {
     return this.write(
       async (client) => {
-        const statuses = await finishTasks(client, outcomes, await nowOf(client));
+        const statuses = await finishTasks(client, outcomes);
         return { statuses, claimed: await claimTasks(client, next) };
       },
       { label: 'finish + claim' },
