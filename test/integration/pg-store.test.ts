@@ -2,6 +2,7 @@
 // test/conformance/, run there against PostgreSQL too): its clock, its connections.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
+import { PG_HOT_PATH_SQL } from '@tasklock/core/postgres';
 import { pg } from '../utils/core-deps.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
 
@@ -54,6 +55,57 @@ describe('PostgreSQL store', () => {
     expect(delayed.runAt - delayed.createdAt).toBe(60_000);
     expect(delayed.createdAt).toBeGreaterThanOrEqual(serverNow);
     expect(at.runAt).toBe(Date.parse('2030-01-01T00:00:00Z'));
+  });
+});
+
+describe('PostgreSQL finish counts', () => {
+  it("a finishing transaction does not wait for another's count of the same second, type and outcome: each connection counts in its own row", async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    await queue.enqueueMany([{ type: 'job', payload: 1 }]);
+    const [task] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    const second = 1_700_000_000;
+    const holder = new pg.Client({ connectionString: url });
+    const finisher = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await finisher.connect();
+    try {
+      // Another worker's finish, counted and not yet committed: it holds its count row's lock.
+      await holder.query('BEGIN');
+      await holder.query(PG_HOT_PATH_SQL.countFinishes, [second, 'job', 'succeeded', 3]);
+      // With one row per (second, type, outcome) this waits for the holder's COMMIT: 55P03 after 2 s.
+      await finisher.query('BEGIN');
+      await finisher.query("SET LOCAL lock_timeout = '2s'");
+      const done = await finisher.query(PG_HOT_PATH_SQL.completeMany, [[task!.id], [task!.leaseToken], ['null'], ['w'], second * 1000 + 500]);
+      expect(done.rows.map((row) => Number(row.id))).toEqual([task!.id]);
+      await finisher.query('COMMIT');
+      await holder.query('COMMIT');
+    } finally {
+      await holder.end();
+      await finisher.end();
+    }
+    const counts = await admin(url, async (client) =>
+      (await client.query("SELECT sum(count)::int AS total, count(*)::int AS rows FROM tasklock.finish_counts WHERE second = $1 AND type = 'job' AND outcome = 'succeeded'", [second])).rows[0],
+    );
+    expect(counts).toEqual({ total: 4, rows: 2 });
+    expect((await queue.get(task!.id)).status).toBe('succeeded');
+  });
+
+  it('a store handle prunes counts older than an hour with its first finish', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    const now = await admin(url, async (client) => Number((await client.query('SELECT floor(tasklock.now_ms() / 1000) AS s')).rows[0].s));
+    await admin(url, (client) =>
+      client.query("INSERT INTO tasklock.finish_counts (second, type, outcome, writer, count) VALUES ($1, 'old', 'succeeded', 0, 1), ($2, 'recent', 'succeeded', 0, 1)", [now - 7200, now - 600]),
+    );
+    await queue.enqueue('job', {});
+    const [task] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    await queue.complete({ id: task!.id, leaseToken: task!.leaseToken }, null, 'w');
+    const types = await admin(url, async (client) => (await client.query('SELECT type, sum(count)::int AS n FROM tasklock.finish_counts GROUP BY type ORDER BY type')).rows);
+    expect(types).toEqual([
+      { type: 'job', n: 1 },
+      { type: 'recent', n: 1 },
+    ]);
   });
 });
 

@@ -45,6 +45,7 @@ import { claimTasks } from './sql/claim.js';
 import { insertTasks } from './sql/enqueue.js';
 import { eventsOf } from './sql/events.js';
 import { finishTasks } from './sql/finish.js';
+import { PRUNE_EVERY_MS, pruneFinishCounts } from './sql/finish-counts.js';
 import { type Client, notifyChange, nowOf } from './sql/fragments.js';
 import { extendLease, extendWorkerLeases } from './sql/heartbeat.js';
 import { anyDue, backlogOf, countsAt, earliestRunAt, idsMatching, listTasks, liveTasks, maxTaskId, taskById } from './sql/read.js';
@@ -63,6 +64,8 @@ export interface PostgresOptions {
 export class PostgresStore implements TaskStore {
   private readonly metrics = new WriteMetrics();
   private closed = false;
+  /** When this handle last pruned old finish counts (its own clock: pacing only; a rollback just delays the next prune). */
+  private countsPrunedAt = 0;
 
   static async open(connectionString: string, options: PostgresOptions = {}): Promise<PostgresStore> {
     const pool = pgPool(connectionString, options.poolSize ?? 4);
@@ -127,13 +130,13 @@ export class PostgresStore implements TaskStore {
 
   finish(outcomes: readonly FinishInput[]) {
     const only = outcomes.length === 1 ? outcomes[0] : undefined;
-    return this.write((client) => finishTasks(client, outcomes), { label: only?.kind ?? 'finish', taskId: only?.lease.id });
+    return this.write((client) => this.finishIn(client, outcomes), { label: only?.kind ?? 'finish', taskId: only?.lease.id });
   }
 
   finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput) {
     return this.write(
       async (client) => {
-        const statuses = await finishTasks(client, outcomes);
+        const statuses = await this.finishIn(client, outcomes);
         return { statuses, claimed: await claimTasks(client, next) };
       },
       { label: 'finish + claim' },
@@ -345,6 +348,16 @@ export class PostgresStore implements TaskStore {
 
   private write<T>(fn: (client: Client) => Promise<T>, options: { label: string; taskId?: number | undefined }): Promise<T> {
     return pgWrite(this.pool, this.metrics, fn, options);
+  }
+
+  /** The ends of `outcomes`, and once a minute the finish counts that have aged out. */
+  private async finishIn(client: Client, outcomes: readonly FinishInput[]) {
+    const statuses = await finishTasks(client, outcomes);
+    if (Date.now() - this.countsPrunedAt >= PRUNE_EVERY_MS) {
+      this.countsPrunedAt = Date.now();
+      await pruneFinishCounts(client);
+    }
+    return statuses;
   }
 
   /** A consistent read of several statements: one REPEATABLE READ, read-only transaction. */

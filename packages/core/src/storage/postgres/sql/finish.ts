@@ -12,7 +12,8 @@
  *
  * Completions, the hot path, go as one statement for the whole batch (COMPLETE_MANY_SQL: each
  * row fenced exactly as the single UPDATE is, its run closed and the ends counted per type in
- * the same statement); fails and releases, rare, go one task at a time.
+ * the same statement); fails and releases, rare, go one task at a time. The counts go to this
+ * connection's own rows (finish-counts.ts): finishing workers do not queue on a shared row.
  */
 import type { TasklockError } from '../../../errors.js';
 import type { TaskStatus } from '../../../task-state.js';
@@ -40,9 +41,9 @@ export const COMPLETE_MANY_SQL = `
                 finished_by = CASE WHEN r.worker_id IS NOT DISTINCT FROM done.worker THEN NULL ELSE done.worker END
          FROM done WHERE r.task_id = done.id AND r.attempt = done.attempts AND r.outcome = 'running'),
        counted AS (
-         INSERT INTO tasklock.finish_counts (second, type, outcome, count)
-         SELECT floor(ms / 1000)::bigint, type, 'succeeded', count(*) FROM done GROUP BY 1, 2
-         ON CONFLICT (second, type, outcome) DO UPDATE SET count = finish_counts.count + excluded.count)
+         INSERT INTO tasklock.finish_counts (second, type, outcome, writer, count)
+         SELECT floor(ms / 1000)::bigint, type, 'succeeded', pg_backend_pid(), count(*) FROM done GROUP BY 1, 2
+         ON CONFLICT (second, type, outcome, writer) DO UPDATE SET count = finish_counts.count + excluded.count)
   SELECT id FROM done`;
 
 type Complete = Extract<FinishInput, { kind: 'complete' }>;

@@ -8,14 +8,15 @@
 import type { HandlerProcess, RunOutcome, TaskRunRow } from '../../rows.js';
 import type { Client, Queryable } from './fragments.js';
 
+/** Opens the runs of a claimed batch: $1 task ids, $2 attempts, $3 lease tokens, $4 the worker, $5 now. */
+export const OPEN_RUNS_SQL = `
+  INSERT INTO tasklock.task_runs (task_id, attempt, worker_id, lease_token, started_at, outcome)
+  SELECT r.id, r.attempt, $4, r.token, $5, 'running' FROM unnest($1::bigint[], $2::int[], $3::text[]) AS r (id, attempt, token)`;
+
 /** Opens the run of each claimed task, in one statement. */
 export async function openRuns(client: Client, claimed: readonly { id: number; attempts: number; lease_token: string | null }[], workerId: string, now: number): Promise<void> {
   if (claimed.length === 0) return;
-  await client.query(
-    `INSERT INTO tasklock.task_runs (task_id, attempt, worker_id, lease_token, started_at, outcome)
-     SELECT r.id, r.attempt, $4, r.token, $5, 'running' FROM unnest($1::bigint[], $2::int[], $3::text[]) AS r (id, attempt, token)`,
-    [claimed.map((r) => r.id), claimed.map((r) => r.attempts), claimed.map((r) => r.lease_token), workerId, now],
-  );
+  await client.query(OPEN_RUNS_SQL, [claimed.map((r) => r.id), claimed.map((r) => r.attempts), claimed.map((r) => r.lease_token), workerId, now]);
 }
 
 /** `finishedBy`: who ended it (complete, fail, release), kept only when not the run's own worker; null when a move that stores its own event did (reclaim, cancel). */
