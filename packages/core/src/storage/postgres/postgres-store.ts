@@ -45,6 +45,7 @@ import { claimTasks } from './sql/claim.js';
 import { insertTasks } from './sql/enqueue.js';
 import { eventsOf } from './sql/events.js';
 import { finishTasks } from './sql/finish.js';
+import { finishAndClaimTasks } from './sql/finish-and-claim.js';
 import { PRUNE_EVERY_MS, pruneFinishCounts } from './sql/finish-counts.js';
 import { type Client, notifyChange, nowOf } from './sql/fragments.js';
 import { extendLease, extendWorkerLeases } from './sql/heartbeat.js';
@@ -130,14 +131,22 @@ export class PostgresStore implements TaskStore {
 
   finish(outcomes: readonly FinishInput[]) {
     const only = outcomes.length === 1 ? outcomes[0] : undefined;
-    return this.write((client) => this.finishIn(client, outcomes), { label: only?.kind ?? 'finish', taskId: only?.lease.id });
+    return this.write(
+      async (client) => {
+        const statuses = await finishTasks(client, outcomes);
+        await this.pruneCounts(client);
+        return statuses;
+      },
+      { label: only?.kind ?? 'finish', taskId: only?.lease.id },
+    );
   }
 
   finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput) {
     return this.write(
       async (client) => {
-        const statuses = await this.finishIn(client, outcomes);
-        return { statuses, claimed: await claimTasks(client, next) };
+        const answer = await finishAndClaimTasks(client, outcomes, next);
+        await this.pruneCounts(client);
+        return answer;
       },
       { label: 'finish + claim' },
     );
@@ -350,14 +359,11 @@ export class PostgresStore implements TaskStore {
     return pgWrite(this.pool, this.metrics, fn, options);
   }
 
-  /** The ends of `outcomes`, and once a minute the finish counts that have aged out. */
-  private async finishIn(client: Client, outcomes: readonly FinishInput[]) {
-    const statuses = await finishTasks(client, outcomes);
-    if (Date.now() - this.countsPrunedAt >= PRUNE_EVERY_MS) {
-      this.countsPrunedAt = Date.now();
-      await pruneFinishCounts(client);
-    }
-    return statuses;
+  /** Once a minute, with a finish: the finish counts that have aged out. */
+  private async pruneCounts(client: Client): Promise<void> {
+    if (Date.now() - this.countsPrunedAt < PRUNE_EVERY_MS) return;
+    this.countsPrunedAt = Date.now();
+    await pruneFinishCounts(client);
   }
 
   /** A consistent read of several statements: one REPEATABLE READ, read-only transaction. */

@@ -25,12 +25,11 @@ import { closeRun } from './runs.js';
 import { refusal } from './task-lookup.js';
 
 /**
- * complete for a batch: $1 ids, $2 lease tokens, $3 results (JSON text), $4 the finishing
- * workers, $5 the transaction's now (NULL: the server's now). Each id at most once. Answers the
- * ids completed; the rest wrote nothing.
+ * The completions as CTEs after `n` (the transaction's now): $1 ids, $2 lease tokens, $3 results
+ * (JSON text), $4 the finishing workers, each id at most once. `done` holds the tasks completed;
+ * the rest wrote nothing.
  */
-export const COMPLETE_MANY_SQL = `
-  WITH n AS (SELECT coalesce($5::bigint, ${NOW}) AS ms),
+export const COMPLETE_CTES = `
        done AS (
          UPDATE tasklock.tasks t SET status = 'succeeded', result = d.result, updated_at = n.ms, finished_at = n.ms, ${CLEAR_LEASE}
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS d (id, token, result, worker), n
@@ -43,7 +42,11 @@ export const COMPLETE_MANY_SQL = `
        counted AS (
          INSERT INTO tasklock.finish_counts (second, type, outcome, writer, count)
          SELECT floor(ms / 1000)::bigint, type, 'succeeded', pg_backend_pid(), count(*) FROM done GROUP BY 1, 2
-         ON CONFLICT (second, type, outcome, writer) DO UPDATE SET count = finish_counts.count + excluded.count)
+         ON CONFLICT (second, type, outcome, writer) DO UPDATE SET count = finish_counts.count + excluded.count)`;
+
+/** complete for a batch (COMPLETE_CTES' parameters, and $5 the transaction's now, NULL: the server's): the ids completed. */
+export const COMPLETE_MANY_SQL = `
+  WITH n AS (SELECT coalesce($5::bigint, ${NOW}) AS ms),${COMPLETE_CTES}
   SELECT id FROM done`;
 
 type Complete = Extract<FinishInput, { kind: 'complete' }>;
@@ -53,7 +56,33 @@ export async function finishTasks(client: Client, outcomes: readonly FinishInput
   const others = outcomes.some((outcome) => outcome.kind !== 'complete');
   // Every end of the transaction at one instant; with completions only, the batch reads it itself.
   const now = others ? await nowOf(client) : null;
-  const completed = await completeMany(client, outcomes, now);
+  const batch = completionsOf(outcomes);
+  let completed = new Set<number>();
+  if (batch.length > 0) {
+    const { rows } = await client.query<{ id: number }>(COMPLETE_MANY_SQL, [...completionParams(batch), now]);
+    completed = new Set(rows.map((row) => row.id));
+  }
+  return settle(client, outcomes, completed, now);
+}
+
+/** The batch's completions, each task once (the first named). */
+export function completionsOf(outcomes: readonly FinishInput[]): Complete[] {
+  const once = new Map<number, Complete>();
+  for (const outcome of outcomes) if (outcome.kind === 'complete' && !once.has(outcome.lease.id)) once.set(outcome.lease.id, outcome);
+  return [...once.values()];
+}
+
+/** COMPLETE_CTES' $1–$4. */
+export function completionParams(batch: readonly Complete[]): unknown[] {
+  return [batch.map((o) => o.lease.id), batch.map((o) => o.lease.leaseToken), batch.map((o) => o.result), batch.map((o) => o.workerId)];
+}
+
+/**
+ * Answers each outcome in order, the completions already written (`completed`: their ids):
+ * fails and releases are written here, at `now` (not null when there are any), and every
+ * refusal is read here, in the transaction that refused it.
+ */
+export async function settle(client: Client, outcomes: readonly FinishInput[], completed: Set<number>, now: number | null): Promise<(TaskStatus | TasklockError)[]> {
   const statuses: (TaskStatus | TasklockError)[] = [];
   let wake = false;
   for (const outcome of outcomes) {
@@ -69,22 +98,6 @@ export async function finishTasks(client: Client, outcomes: readonly FinishInput
   }
   if (wake) await notifyChange(client);
   return statuses;
-}
-
-/** The batch's completions, each task once (the first named): answers the ids that succeeded. */
-async function completeMany(client: Client, outcomes: readonly FinishInput[], now: number | null): Promise<Set<number>> {
-  const once = new Map<number, Complete>();
-  for (const outcome of outcomes) if (outcome.kind === 'complete' && !once.has(outcome.lease.id)) once.set(outcome.lease.id, outcome);
-  if (once.size === 0) return new Set();
-  const batch = [...once.values()];
-  const { rows } = await client.query<{ id: number }>(COMPLETE_MANY_SQL, [
-    batch.map((o) => o.lease.id),
-    batch.map((o) => o.lease.leaseToken),
-    batch.map((o) => o.result),
-    batch.map((o) => o.workerId),
-    now,
-  ]);
-  return new Set(rows.map((row) => Number(row.id)));
 }
 
 interface Ended {

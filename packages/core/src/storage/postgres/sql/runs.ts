@@ -1,23 +1,12 @@
 /**
  * task_runs: one row per attempt, opened by claim (outcome 'running') and closed by the
- * transition that ends the attempt, in the same transaction. (task_id, attempt) is the key, so
+ * transition that ends the attempt, in the same transaction (claim.ts opens them in its statement). (task_id, attempt) is the key, so
  * attempts = number of runs always holds. A run may record the process group its handler runs
  * in (fenced like any write about a running attempt): the reclaim sweep on that host kills the
  * group before the task can start again.
  */
 import type { HandlerProcess, RunOutcome, TaskRunRow } from '../../rows.js';
 import type { Client, Queryable } from './fragments.js';
-
-/** Opens the runs of a claimed batch: $1 task ids, $2 attempts, $3 lease tokens, $4 the worker, $5 now. */
-export const OPEN_RUNS_SQL = `
-  INSERT INTO tasklock.task_runs (task_id, attempt, worker_id, lease_token, started_at, outcome)
-  SELECT r.id, r.attempt, $4, r.token, $5, 'running' FROM unnest($1::bigint[], $2::int[], $3::text[]) AS r (id, attempt, token)`;
-
-/** Opens the run of each claimed task, in one statement. */
-export async function openRuns(client: Client, claimed: readonly { id: number; attempts: number; lease_token: string | null }[], workerId: string, now: number): Promise<void> {
-  if (claimed.length === 0) return;
-  await client.query(OPEN_RUNS_SQL, [claimed.map((r) => r.id), claimed.map((r) => r.attempts), claimed.map((r) => r.lease_token), workerId, now]);
-}
 
 /** `finishedBy`: who ended it (complete, fail, release), kept only when not the run's own worker; null when a move that stores its own event did (reclaim, cancel). */
 export async function closeRun(client: Client, taskId: number, attempt: number, now: number, outcome: RunOutcome, error: string | null, finishedBy: string | null): Promise<void> {
