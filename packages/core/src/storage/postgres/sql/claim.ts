@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskRow } from '../../rows.js';
 import type { ClaimInput } from '../../store.js';
-import { type Client, NOW, typesIn } from './fragments.js';
+import { type Client, NOW, prepared, typesIn } from './fragments.js';
 
 /**
  * The claim as CTEs after `n` (the transaction's now), its parameters from $first: queue, types
@@ -44,8 +44,10 @@ export function claimParams(input: ClaimInput): unknown[] {
   return [input.queue, input.types, input.limit, randomBytes(6).toString('hex'), input.leaseMs, input.workerId];
 }
 
+const claim = prepared('claim', CLAIM_SQL);
+
 export async function claimTasks(client: Client, input: ClaimInput): Promise<TaskRow[]> {
-  return inClaimOrder((await client.query<TaskRow>(CLAIM_SQL, claimParams(input))).rows);
+  return inClaimOrder((await client.query<TaskRow>(claim(claimParams(input)))).rows);
 }
 
 /** UPDATE … RETURNING answers in no particular order. */

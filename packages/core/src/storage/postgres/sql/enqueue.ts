@@ -9,7 +9,7 @@
  * record: the event log derives its event from created_at.
  */
 import { insertedRow, type NewTask, type TaskRow } from '../../rows.js';
-import { type Client, NOW } from './fragments.js';
+import { type Client, NOW, prepared } from './fragments.js';
 
 /**
  * One array per column, index for index ($1 type … $10 delay ms, NULL: $9 run_at as given).
@@ -33,21 +33,25 @@ interface Inserted {
   created_at: number;
 }
 
+const insert = prepared('insert_tasks', INSERT_TASKS_SQL);
+
 export async function insertTasks(client: Client, tasks: readonly NewTask[]): Promise<{ row: TaskRow; created: boolean }[]> {
   if (tasks.length === 0) return [];
   const column = <T>(of: (task: NewTask) => T) => tasks.map(of);
-  const { rows } = await client.query<Inserted>(INSERT_TASKS_SQL, [
-    column((t) => t.type),
-    column((t) => t.queue),
-    column((t) => t.priority),
-    column((t) => t.payload),
-    column((t) => t.maxAttempts),
-    column((t) => t.backoff),
-    column((t) => t.uniqueKey),
-    column((t) => t.timeoutMs),
-    column((t) => t.runAt),
-    column((t) => t.delayMs),
-  ]);
+  const { rows } = await client.query<Inserted>(
+    insert([
+      column((t) => t.type),
+      column((t) => t.queue),
+      column((t) => t.priority),
+      column((t) => t.payload),
+      column((t) => t.maxAttempts),
+      column((t) => t.backoff),
+      column((t) => t.uniqueKey),
+      column((t) => t.timeoutMs),
+      column((t) => t.runAt),
+      column((t) => t.delayMs),
+    ]),
+  );
   // Ids are drawn in insertion order, which is the order given: the keyless rows by id are the
   // keyless tasks in order; a keyed row belongs to the first task naming its key.
   const keyless = rows.filter((row) => row.unique_key === null).sort((a, b) => a.id - b.id);

@@ -19,7 +19,7 @@ import type { TasklockError } from '../../../errors.js';
 import type { TaskStatus } from '../../../task-state.js';
 import { backoffDelayMs, type Backoff } from '../../../task.js';
 import type { FinishInput } from '../../store.js';
-import { CLEAR_LEASE, type Client, notifyChange, NOW, nowOf } from './fragments.js';
+import { CLEAR_LEASE, type Client, notifyChange, NOW, nowOf, prepared } from './fragments.js';
 import { countFinish } from './finish-counts.js';
 import { closeRun } from './runs.js';
 import { refusal } from './task-lookup.js';
@@ -51,6 +51,8 @@ export const COMPLETE_MANY_SQL = `
 
 type Complete = Extract<FinishInput, { kind: 'complete' }>;
 
+const completeMany = prepared('complete_many', COMPLETE_MANY_SQL);
+
 /** Index for index, each task's new status or its refusal. */
 export async function finishTasks(client: Client, outcomes: readonly FinishInput[]): Promise<(TaskStatus | TasklockError)[]> {
   const others = outcomes.some((outcome) => outcome.kind !== 'complete');
@@ -59,7 +61,7 @@ export async function finishTasks(client: Client, outcomes: readonly FinishInput
   const batch = completionsOf(outcomes);
   let completed = new Set<number>();
   if (batch.length > 0) {
-    const { rows } = await client.query<{ id: number }>(COMPLETE_MANY_SQL, [...completionParams(batch), now]);
+    const { rows } = await client.query<{ id: number }>(completeMany([...completionParams(batch), now]));
     completed = new Set(rows.map((row) => row.id));
   }
   return settle(client, outcomes, completed, now);

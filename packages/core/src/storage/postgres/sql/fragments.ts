@@ -32,3 +32,12 @@ export async function nowOf(client: Queryable): Promise<number> {
 export async function notifyChange(client: Client): Promise<void> {
   await client.query(`NOTIFY ${CHANGE_CHANNEL}`);
 }
+
+/**
+ * A hot statement by name: node-postgres prepares it once per connection (PostgreSQL parses and
+ * plans it once, not at every call). The text must be constant for the name.
+ */
+export function prepared(name: string, text: string): (values: unknown[]) => { name: string; text: string; values: unknown[] } {
+  const qualified = `tasklock.${name}`;
+  return (values) => ({ name: qualified, text, values });
+}
