@@ -39,13 +39,13 @@ import { WriteMetrics } from '../write-metrics.js';
 import { pgPool, redacted } from './connect.js';
 import { migrate } from './migrate.js';
 import { PgChangeSignal } from './pg-change-signal.js';
-import { isTransientPg, pgWrite, sqlState } from './pg-write.js';
+import { isTransientPg, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
 import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
 import { claimTasks } from './sql/claim.js';
 import { insertTasks } from './sql/enqueue.js';
 import { eventsOf } from './sql/events.js';
 import { finishTasks } from './sql/finish.js';
-import { finishAndClaimTasks } from './sql/finish-and-claim.js';
+import { allCompletions, completeAllAndClaim } from './sql/finish-and-claim.js';
 import { PRUNE_EVERY_MS, pruneFinishCounts } from './sql/finish-counts.js';
 import { type Client, notifyChange, nowOf } from './sql/fragments.js';
 import { extendLease, extendWorkerLeases } from './sql/heartbeat.js';
@@ -113,7 +113,7 @@ export class PostgresStore implements TaskStore {
   }
 
   claim(input: ClaimInput) {
-    return this.write((client) => claimTasks(client, input), { label: 'claim' });
+    return pgWriteOne(this.pool, this.metrics, (db) => claimTasks(db, input), { label: 'claim' });
   }
 
   async heartbeat(lease: LeaseRef, leaseMs: number, progress: string | null): Promise<void> {
@@ -141,12 +141,17 @@ export class PostgresStore implements TaskStore {
     );
   }
 
-  finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput) {
+  async finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput) {
+    // The hot path, one statement; the general one when it cannot answer for every outcome.
+    if (allCompletions(outcomes) && !this.pruneDue()) {
+      const claimed = await pgWriteOne(this.pool, this.metrics, (db) => completeAllAndClaim(db, outcomes, next), { label: 'finish + claim' });
+      if (claimed !== null) return { statuses: outcomes.map((): TaskStatus => 'succeeded'), claimed };
+    }
     return this.write(
       async (client) => {
-        const answer = await finishAndClaimTasks(client, outcomes, next);
+        const statuses = await finishTasks(client, outcomes);
         await this.pruneCounts(client);
-        return answer;
+        return { statuses, claimed: await claimTasks(client, next) };
       },
       { label: 'finish + claim' },
     );
@@ -359,9 +364,13 @@ export class PostgresStore implements TaskStore {
     return pgWrite(this.pool, this.metrics, fn, options);
   }
 
+  private pruneDue(): boolean {
+    return Date.now() - this.countsPrunedAt >= PRUNE_EVERY_MS;
+  }
+
   /** Once a minute, with a finish: the finish counts that have aged out. */
   private async pruneCounts(client: Client): Promise<void> {
-    if (Date.now() - this.countsPrunedAt < PRUNE_EVERY_MS) return;
+    if (!this.pruneDue()) return;
     this.countsPrunedAt = Date.now();
     await pruneFinishCounts(client);
   }

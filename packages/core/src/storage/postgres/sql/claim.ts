@@ -7,19 +7,21 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskRow } from '../../rows.js';
 import type { ClaimInput } from '../../store.js';
-import { type Client, NOW, prepared, typesIn } from './fragments.js';
+import type { OneStatement } from '../pg-write.js';
+import { NOW, prepared, typesIn } from './fragments.js';
 
 /**
  * The claim as CTEs after `n` (the transaction's now), its parameters from $first: queue, types
- * (text[], NULL: any), limit, the claim's nonce, lease ms, worker. `claimed` holds the tasks
- * taken (in no particular order); `opened` opens their runs.
+ * (text[], NULL: any), limit, the claim's nonce, lease ms, worker; `gate`: a further condition
+ * of the whole claim (SQL, true: none). `claimed` holds the tasks taken (in no particular order);
+ * `opened` opens their runs.
  */
-export function claimCtes(first: number): string {
+export function claimCtes(first: number, gate: string): string {
   const $ = (i: number) => `$${first + i}`;
   return `
        picked AS (
          SELECT id FROM tasklock.tasks, n
-         WHERE status = 'pending' AND queue = ${$(0)} AND run_at <= n.ms AND ${typesIn(first + 1)}
+         WHERE status = 'pending' AND queue = ${$(0)} AND run_at <= n.ms AND ${typesIn(first + 1)} AND ${gate}
          ORDER BY priority DESC, run_at, id
          LIMIT ${$(2)}
          FOR UPDATE OF tasks SKIP LOCKED),
@@ -36,7 +38,7 @@ export function claimCtes(first: number): string {
 
 /** claim, and open the claimed tasks' runs: one statement. */
 export const CLAIM_SQL = `
-  WITH n AS (SELECT ${NOW} AS ms),${claimCtes(1)}
+  WITH n AS (SELECT ${NOW} AS ms),${claimCtes(1, 'true')}
   SELECT * FROM claimed`;
 
 /** claimCtes' parameters, from its `first`. */
@@ -46,8 +48,8 @@ export function claimParams(input: ClaimInput): unknown[] {
 
 const claim = prepared('claim', CLAIM_SQL);
 
-export async function claimTasks(client: Client, input: ClaimInput): Promise<TaskRow[]> {
-  return inClaimOrder((await client.query<TaskRow>(claim(claimParams(input)))).rows);
+export async function claimTasks(db: OneStatement, input: ClaimInput): Promise<TaskRow[]> {
+  return inClaimOrder((await db.query<TaskRow>(claim(claimParams(input)))).rows);
 }
 
 /** UPDATE … RETURNING answers in no particular order. */

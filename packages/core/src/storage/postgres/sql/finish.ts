@@ -26,14 +26,15 @@ import { refusal } from './task-lookup.js';
 
 /**
  * The completions as CTEs after `n` (the transaction's now): $1 ids, $2 lease tokens, $3 results
- * (JSON text), $4 the finishing workers, each id at most once. `done` holds the tasks completed;
- * the rest wrote nothing.
+ * (JSON text), $4 the finishing workers, each id at most once; `gate`: a further condition of
+ * the whole write (SQL, true: none). `done` holds the tasks completed; the rest wrote nothing.
  */
-export const COMPLETE_CTES = `
+export function completeCtes(gate: string): string {
+  return `
        done AS (
          UPDATE tasklock.tasks t SET status = 'succeeded', result = d.result, updated_at = n.ms, finished_at = n.ms, ${CLEAR_LEASE}
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS d (id, token, result, worker), n
-         WHERE t.id = d.id AND t.status = 'running' AND t.lease_token = d.token
+         WHERE t.id = d.id AND t.status = 'running' AND t.lease_token = d.token AND ${gate}
          RETURNING t.id, t.attempts, t.type, d.worker, n.ms),
        closed AS (
          UPDATE tasklock.task_runs r SET finished_at = done.ms, outcome = 'succeeded', error = NULL,
@@ -43,10 +44,11 @@ export const COMPLETE_CTES = `
          INSERT INTO tasklock.finish_counts (second, type, outcome, writer, count)
          SELECT floor(ms / 1000)::bigint, type, 'succeeded', pg_backend_pid(), count(*) FROM done GROUP BY 1, 2
          ON CONFLICT (second, type, outcome, writer) DO UPDATE SET count = finish_counts.count + excluded.count)`;
+}
 
-/** complete for a batch (COMPLETE_CTES' parameters, and $5 the transaction's now, NULL: the server's): the ids completed. */
+/** complete for a batch (completeCtes' parameters, and $5 the transaction's now, NULL: the server's): the ids completed. */
 export const COMPLETE_MANY_SQL = `
-  WITH n AS (SELECT coalesce($5::bigint, ${NOW}) AS ms),${COMPLETE_CTES}
+  WITH n AS (SELECT coalesce($5::bigint, ${NOW}) AS ms),${completeCtes('true')}
   SELECT id FROM done`;
 
 type Complete = Extract<FinishInput, { kind: 'complete' }>;
@@ -74,7 +76,7 @@ export function completionsOf(outcomes: readonly FinishInput[]): Complete[] {
   return [...once.values()];
 }
 
-/** COMPLETE_CTES' $1–$4. */
+/** completeCtes' $1–$4. */
 export function completionParams(batch: readonly Complete[]): unknown[] {
   return [batch.map((o) => o.lease.id), batch.map((o) => o.lease.leaseToken), batch.map((o) => o.result), batch.map((o) => o.workerId)];
 }
