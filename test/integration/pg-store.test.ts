@@ -2,7 +2,9 @@
 // test/conformance/, run there against PostgreSQL too): its clock, its connections.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
-import { PG_HOT_PATH_SQL } from '@tasklock/core/postgres';
+import { PG_HOT_PATH_SQL, pgPool } from '@tasklock/core/postgres';
+import { type OneStatement, pgWrite, pgWriteOne } from '../../packages/core/src/storage/postgres/pg-write.js';
+import { WriteMetrics } from '../../packages/core/src/storage/write-metrics.js';
 import { pg } from '../utils/core-deps.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
 
@@ -106,6 +108,29 @@ describe('PostgreSQL finish counts', () => {
       { type: 'job', n: 1 },
       { type: 'recent', n: 1 },
     ]);
+  });
+});
+
+describe('pgWriteOne', () => {
+  it('runs a lone statement as its own transaction, and refuses a second one in the same body', async () => {
+    const url = await makePgDatabase();
+    const pool = pgPool(url, 1);
+    const metrics = new WriteMetrics();
+    try {
+      // Inside BEGIN … COMMIT, now() is the BEGIN's time, earlier than the statement's.
+      const inBlock = async (db: OneStatement) => (await db.query<{ block: boolean }>('SELECT now() < statement_timestamp() AS block')).rows[0]!.block;
+      expect(await pgWrite(pool, metrics, inBlock)).toBe(true);
+      expect(await pgWriteOne(pool, metrics, inBlock)).toBe(false);
+      await expect(
+        pgWriteOne(pool, metrics, async (db) => {
+          await db.query('SELECT 1');
+          await db.query('SELECT 2');
+        }),
+      ).rejects.toThrow('a second statement would be a transaction of its own');
+      expect(metrics.snapshot()).toMatchObject({ transactions: 2, failures: 1 });
+    } finally {
+      await pool.end();
+    }
   });
 });
 
