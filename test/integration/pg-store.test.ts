@@ -48,6 +48,29 @@ describe('PostgreSQL store', () => {
     expect((await queue.stats()).counts.pending).toBe(2);
   });
 
+  it('a claim and a busy finish-and-claim (one statement each, no BEGIN) also go through at once after the server ends the idle connections', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    await queue.enqueueMany(Array.from({ length: 4 }, (_, i) => ({ type: 'a', payload: i })));
+    const [first] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    // A first finish prunes the finish counts in a transaction: the next takes the one-statement path.
+    const warmed = await queue.finishAndClaim([{ kind: 'complete', lease: { id: first!.id, leaseToken: first!.leaseToken }, workerId: 'w', result: 1 }], { workerId: 'w', leaseMs: 60_000, limit: 1 });
+    const database = new URL(url).pathname.slice(1);
+    const terminate = () => admin(url, async (client) => (await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rowCount);
+    expect(await terminate()).toBeGreaterThan(0);
+    const [third] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    expect(third).toBeDefined();
+    expect(await terminate()).toBeGreaterThan(0);
+    const held = [...warmed.claimed, third!];
+    const { statuses, claimed } = await queue.finishAndClaim(
+      held.map((task) => ({ kind: 'complete' as const, lease: { id: task.id, leaseToken: task.leaseToken }, workerId: 'w', result: 2 })),
+      { workerId: 'w', leaseMs: 60_000, limit: 1 },
+    );
+    expect(statuses).toEqual(['succeeded', 'succeeded']);
+    expect(claimed).toHaveLength(1);
+    expect((await queue.stats()).counts).toMatchObject({ succeeded: 3, running: 1 });
+  });
+
   it("judges run_at by the server's clock: a delay is measured from the server's now, a time given is kept", async () => {
     const url = await makePgDatabase();
     const queue = await open(url);
@@ -128,6 +151,26 @@ describe('pgWriteOne', () => {
         }),
       ).rejects.toThrow('a second statement would be a transaction of its own');
       expect(metrics.snapshot()).toMatchObject({ transactions: 2, failures: 1 });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('tries a statement again on another connection when its connection was cut while it ran (it rolled back)', async () => {
+    const url = await makePgDatabase();
+    const pool = pgPool(url, 2);
+    const metrics = new WriteMetrics();
+    try {
+      const marker = `cut-me-${process.pid}`;
+      const write = pgWriteOne(pool, metrics, async (db) => (await db.query<{ v: string }>(`SELECT pg_sleep(0.3), $1::text AS v`, [marker])).rows[0]!.v);
+      let cut = 0;
+      while (cut === 0) {
+        cut = await admin(url, async (client) =>
+          (await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(0.3)%' AND state = 'active'")).rowCount ?? 0,
+        );
+      }
+      expect(await write).toBe(marker);
+      expect(metrics.snapshot()).toMatchObject({ transactions: 1, busyRetries: 1, failures: 0 });
     } finally {
       await pool.end();
     }

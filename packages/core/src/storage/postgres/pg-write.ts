@@ -45,8 +45,12 @@ export type OneStatement = Pick<pg.PoolClient, 'query'>;
  * pgWrite for a body of exactly one statement, sent without BEGIN and COMMIT: PostgreSQL runs a
  * statement outside a transaction block as a transaction of its own, whole or not at all, and
  * the two round trips are saved. The body's client refuses a second statement (it would commit
- * on its own). Retried as pgWrite is (40001, 40P01: the statement rolled back whole), except
- * after a connection loss: a statement sent may have committed.
+ * on its own). Retried as pgWrite is (40001, 40P01: the statement rolled back whole), and after
+ * a connection loss too, on another connection: mostly the connection had died idle in the pool
+ * and the statement never ran; if it had committed before the connection broke, trying again is
+ * what the caller would do on the error anyway (a fenced finish is then refused, a claim takes
+ * other tasks and the first claim's come back when their lease runs out), as after a COMMIT whose
+ * answer was lost.
  */
 export function pgWriteOne<T>(pool: pg.Pool, metrics: WriteMetrics, fn: (client: OneStatement) => Promise<T>, options: PgWriteOptions = {}, retry: PgRetryPolicy = PG_RETRY): Promise<T> {
   return attempts(pool, metrics, options, retry, false, (client) => fn(oneStatement(client)));
@@ -99,10 +103,11 @@ async function attempts<T>(
       metrics.transactions += 1;
       return result;
     } catch (error) {
-      if (!block && isConnectionLoss(error)) broken = error;
+      const lost = !block && isConnectionLoss(error);
+      if (lost) broken = error;
       // Outside a block the failed statement has already rolled itself back.
       if (block && broken === undefined) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
-      if (!RETRYABLE.has(sqlState(error) ?? '') || attempt >= retry.attempts) {
+      if (!(RETRYABLE.has(sqlState(error) ?? '') || lost) || attempt >= retry.attempts) {
         metrics.failures += 1;
         throw toTasklockError(error, options, attempt);
       }
