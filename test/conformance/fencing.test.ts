@@ -194,6 +194,47 @@ forEachStore((store) => {
       await queue.complete(lease(second), 'mine');
     });
 
+    it('batch after batch of completions: a stale or cancelled lease among them is refused alone, the others complete, the claim goes on', async () => {
+      const queue = await store.open();
+      const tasks = await queue.enqueueMany(Array.from({ length: 6 }, (_, i) => ({ type: 'job', payload: i })));
+      const [a, b, c, d] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 4 });
+      const next = { workerId: 'w', leaseMs: 60_000, limit: 1 };
+      const first = await queue.finishAndClaim([{ kind: 'complete', lease: lease(a), workerId: 'w', result: 'a' }], next);
+      expect(first.statuses).toEqual(['succeeded']);
+      const [e] = first.claimed;
+      expect(e!.id).toBe(tasks[4]!.id);
+      const second = await queue.finishAndClaim(
+        [
+          { kind: 'complete', lease: lease(b), workerId: 'w', result: 'b' },
+          { kind: 'complete', lease: { id: c!.id, leaseToken: 'not-its-token' }, workerId: 'w', result: 'stale' },
+          { kind: 'complete', lease: lease(d), workerId: 'other', result: 'd' },
+        ],
+        { ...next, limit: 2 },
+      );
+      expect(second.statuses[0]).toBe('succeeded');
+      expect(second.statuses[1]).toMatchObject({ code: 'lease-lost', taskId: c!.id });
+      expect(second.statuses[2]).toBe('succeeded');
+      expect(second.claimed.map((task) => task.id)).toEqual([tasks[5]!.id]);
+      expect(await queue.get(c!.id)).toMatchObject({ status: 'running', lockedBy: 'w', result: null });
+      expect(await queue.get(d!.id)).toMatchObject({ status: 'succeeded', result: 'd' });
+      expect((await queue.events(d!.id)).at(-1)).toMatchObject({ transition: 'complete', worker_id: 'other' });
+      await queue.cancel(e!.id);
+      const third = await queue.finishAndClaim(
+        [
+          { kind: 'complete', lease: lease(e), workerId: 'w', result: 'e' },
+          { kind: 'complete', lease: lease(c), workerId: 'w', result: 'c' },
+        ],
+        next,
+      );
+      expect(third.statuses[0]).toMatchObject({ code: 'lease-lost', taskId: e!.id, currentStatus: 'cancelled' });
+      expect(third.statuses[1]).toBe('succeeded');
+      expect(third.claimed).toEqual([]);
+      const fourth = await queue.finishAndClaim([{ kind: 'complete', lease: lease(second.claimed[0]), workerId: 'w', result: 'f' }], next);
+      expect(fourth).toEqual({ statuses: ['succeeded'], claimed: [] });
+      for (const task of [a, b, c, d, second.claimed[0]]) expect((await queue.runs(task!.id)).map((r) => r.outcome)).toEqual(['succeeded']);
+      expect((await queue.runs(e!.id)).map((r) => r.outcome)).toEqual(['cancelled']);
+    });
+
     it('with nothing due it claims nothing and still stores the outcomes', async () => {
       const queue = await store.open();
       const task = await queue.enqueue('job', {});

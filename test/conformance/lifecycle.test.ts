@@ -103,6 +103,38 @@ forEachStore((store) => {
       expect(await queue.list({ type: 'x' })).toHaveLength(1);
       expect(await queue.events(first.id)).toHaveLength(3);
     });
+
+    it('enqueues a batch in the order given, answering each keyed task already live (before or earlier in the batch) instead', async () => {
+      const queue = await store.open();
+      const before = await queue.enqueue('k', { n: 0 }, { uniqueKey: 'held' });
+      const batch = await queue.enqueueMany([
+        { type: 'a', payload: 1 },
+        { type: 'k', payload: 2, uniqueKey: 'held' },
+        { type: 'k', payload: 3, uniqueKey: 'new', delayMs: 60_000 },
+        { type: 'a', payload: 4, priority: 7 },
+        { type: 'k', payload: 5, uniqueKey: 'new' },
+        { type: 'a', payload: 6 },
+      ]);
+      expect(batch.map((t) => [t.created, t.payload])).toEqual([
+        [true, 1],
+        [false, { n: 0 }],
+        [true, 3],
+        [true, 4],
+        [false, 3],
+        [true, 6],
+      ]);
+      expect(batch[1]!.id).toBe(before.id);
+      expect(batch[4]!.id).toBe(batch[2]!.id);
+      const made = [batch[0]!, batch[2]!, batch[3]!, batch[5]!];
+      expect(made.map((t) => t.id)).toEqual([...made.map((t) => t.id)].sort((x, y) => x - y));
+      expect(made.every((t) => t.id > before.id)).toBe(true);
+      expect(batch[2]!.runAt - batch[2]!.createdAt).toBe(60_000);
+      for (const task of made) {
+        const { created: _created, ...stored } = task;
+        expect(await queue.get(task.id)).toEqual(stored);
+      }
+      expect(await queue.list({ type: 'k' })).toHaveLength(2);
+    });
   });
 
   describe('claim', () => {

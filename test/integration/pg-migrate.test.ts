@@ -86,4 +86,25 @@ describe('PostgreSQL migrations', () => {
     });
     expect(await query(url, 'SELECT theirs FROM public.tasks')).toEqual([{ theirs: 7 }]);
   });
+
+  it('version 2 on a version 1 database: finish counts keep their totals, keyed by writer (0 for those already there)', async () => {
+    const url = await makePgDatabase();
+    await withMigrationClient(url, async (client) => {
+      await client.query('BEGIN');
+      await client.query(PG_MIGRATIONS.find((m) => m.version === 1)!.sql);
+      await client.query("INSERT INTO tasklock.meta (key, value) VALUES ('schema_version', '1')");
+      await client.query("INSERT INTO tasklock.finish_counts (second, type, outcome, count) VALUES (100, 'job', 'succeeded', 5), (100, 'job', 'failed', 2)");
+      await client.query('COMMIT');
+      expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: PG_MIGRATIONS.filter((m) => m.version > 1).map((m) => m.version) });
+      expect((await client.query('SELECT second, type, outcome, writer, count FROM tasklock.finish_counts ORDER BY outcome')).rows).toEqual([
+        { second: 100, type: 'job', outcome: 'failed', writer: 0, count: 2 },
+        { second: 100, type: 'job', outcome: 'succeeded', writer: 0, count: 5 },
+      ]);
+      const key = await client.query<{ column: string }>(
+        `SELECT a.attname AS column FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+         WHERE i.indrelid = 'tasklock.finish_counts'::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
+      );
+      expect(key.rows.map((r) => r.column)).toEqual(['second', 'type', 'outcome', 'writer']);
+    });
+  });
 });

@@ -4,6 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
+import { PG_HOT_PATH_SQL, pgPool } from '@tasklock/core/postgres';
+import { type OneStatement, pgWrite, pgWriteOne } from '../../packages/core/src/storage/postgres/pg-write.js';
+import { WriteMetrics } from '../../packages/core/src/storage/write-metrics.js';
 import { pg } from '../utils/core-deps.js';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
 import { pgBinDir } from '../utils/pg-server.js';
@@ -50,6 +53,29 @@ describe('PostgreSQL store', () => {
     expect((await queue.stats()).counts.pending).toBe(2);
   });
 
+  it('a claim and a busy finish-and-claim (one statement each, no BEGIN) also go through at once after the server ends the idle connections', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    await queue.enqueueMany(Array.from({ length: 4 }, (_, i) => ({ type: 'a', payload: i })));
+    const [first] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    // A first finish prunes the finish counts in a transaction: the next takes the one-statement path.
+    const warmed = await queue.finishAndClaim([{ kind: 'complete', lease: { id: first!.id, leaseToken: first!.leaseToken }, workerId: 'w', result: 1 }], { workerId: 'w', leaseMs: 60_000, limit: 1 });
+    const database = new URL(url).pathname.slice(1);
+    const terminate = () => admin(url, async (client) => (await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rowCount);
+    expect(await terminate()).toBeGreaterThan(0);
+    const [third] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    expect(third).toBeDefined();
+    expect(await terminate()).toBeGreaterThan(0);
+    const held = [...warmed.claimed, third!];
+    const { statuses, claimed } = await queue.finishAndClaim(
+      held.map((task) => ({ kind: 'complete' as const, lease: { id: task.id, leaseToken: task.leaseToken }, workerId: 'w', result: 2 })),
+      { workerId: 'w', leaseMs: 60_000, limit: 1 },
+    );
+    expect(statuses).toEqual(['succeeded', 'succeeded']);
+    expect(claimed).toHaveLength(1);
+    expect((await queue.stats()).counts).toMatchObject({ succeeded: 3, running: 1 });
+  });
+
   it("judges run_at by the server's clock: a delay is measured from the server's now, a time given is kept", async () => {
     const url = await makePgDatabase();
     const queue = await open(url);
@@ -59,6 +85,100 @@ describe('PostgreSQL store', () => {
     expect(delayed.runAt - delayed.createdAt).toBe(60_000);
     expect(delayed.createdAt).toBeGreaterThanOrEqual(serverNow);
     expect(at.runAt).toBe(Date.parse('2030-01-01T00:00:00Z'));
+  });
+});
+
+describe('PostgreSQL finish counts', () => {
+  it("a finishing transaction does not wait for another's count of the same second, type and outcome: each connection counts in its own row", async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    await queue.enqueueMany([{ type: 'job', payload: 1 }]);
+    const [task] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    const second = 1_700_000_000;
+    const holder = new pg.Client({ connectionString: url });
+    const finisher = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await finisher.connect();
+    try {
+      // Another worker's finish, counted and not yet committed: it holds its count row's lock.
+      await holder.query('BEGIN');
+      await holder.query(PG_HOT_PATH_SQL.countFinishes, [second, 'job', 'succeeded', 3]);
+      // With one row per (second, type, outcome) this waits for the holder's COMMIT: 55P03 after 2 s.
+      await finisher.query('BEGIN');
+      await finisher.query("SET LOCAL lock_timeout = '2s'");
+      const done = await finisher.query(PG_HOT_PATH_SQL.completeMany, [[task!.id], [task!.leaseToken], ['null'], ['w'], second * 1000 + 500]);
+      expect(done.rows.map((row) => Number(row.id))).toEqual([task!.id]);
+      await finisher.query('COMMIT');
+      await holder.query('COMMIT');
+    } finally {
+      await holder.end();
+      await finisher.end();
+    }
+    const counts = await admin(url, async (client) =>
+      (await client.query("SELECT sum(count)::int AS total, count(*)::int AS rows FROM tasklock.finish_counts WHERE second = $1 AND type = 'job' AND outcome = 'succeeded'", [second])).rows[0],
+    );
+    expect(counts).toEqual({ total: 4, rows: 2 });
+    expect((await queue.get(task!.id)).status).toBe('succeeded');
+  });
+
+  it('a store handle prunes counts older than an hour with its first finish', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    const now = await admin(url, async (client) => Number((await client.query('SELECT floor(tasklock.now_ms() / 1000) AS s')).rows[0].s));
+    await admin(url, (client) =>
+      client.query("INSERT INTO tasklock.finish_counts (second, type, outcome, writer, count) VALUES ($1, 'old', 'succeeded', 0, 1), ($2, 'recent', 'succeeded', 0, 1)", [now - 7200, now - 600]),
+    );
+    await queue.enqueue('job', {});
+    const [task] = await queue.claim({ workerId: 'w', leaseMs: 60_000, limit: 1 });
+    await queue.complete({ id: task!.id, leaseToken: task!.leaseToken }, null, 'w');
+    const types = await admin(url, async (client) => (await client.query('SELECT type, sum(count)::int AS n FROM tasklock.finish_counts GROUP BY type ORDER BY type')).rows);
+    expect(types).toEqual([
+      { type: 'job', n: 1 },
+      { type: 'recent', n: 1 },
+    ]);
+  });
+});
+
+describe('pgWriteOne', () => {
+  it('runs a lone statement as its own transaction, and refuses a second one in the same body', async () => {
+    const url = await makePgDatabase();
+    const pool = pgPool(url, 1);
+    const metrics = new WriteMetrics();
+    try {
+      // Inside BEGIN … COMMIT, now() is the BEGIN's time, earlier than the statement's.
+      const inBlock = async (db: OneStatement) => (await db.query<{ block: boolean }>('SELECT now() < statement_timestamp() AS block')).rows[0]!.block;
+      expect(await pgWrite(pool, metrics, inBlock)).toBe(true);
+      expect(await pgWriteOne(pool, metrics, inBlock)).toBe(false);
+      await expect(
+        pgWriteOne(pool, metrics, async (db) => {
+          await db.query('SELECT 1');
+          await db.query('SELECT 2');
+        }),
+      ).rejects.toThrow('a second statement would be a transaction of its own');
+      expect(metrics.snapshot()).toMatchObject({ transactions: 2, failures: 1 });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('tries a statement again on another connection when its connection was cut while it ran (it rolled back)', async () => {
+    const url = await makePgDatabase();
+    const pool = pgPool(url, 2);
+    const metrics = new WriteMetrics();
+    try {
+      const marker = `cut-me-${process.pid}`;
+      const write = pgWriteOne(pool, metrics, async (db) => (await db.query<{ v: string }>(`SELECT pg_sleep(0.3), $1::text AS v`, [marker])).rows[0]!.v);
+      let cut = 0;
+      while (cut === 0) {
+        cut = await admin(url, async (client) =>
+          (await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(0.3)%' AND state = 'active'")).rowCount ?? 0,
+        );
+      }
+      expect(await write).toBe(marker);
+      expect(metrics.snapshot()).toMatchObject({ transactions: 1, busyRetries: 1, failures: 0 });
+    } finally {
+      await pool.end();
+    }
   });
 });
 

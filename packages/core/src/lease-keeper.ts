@@ -22,6 +22,8 @@ export interface RunningAttempt {
   abort: AttemptAbort;
   /** Why the attempt is no longer ours; set once, and no outcome is written after it. */
   lost: string | null;
+  /** Its outcome is with the finisher: the store's answer to that write settles it, not a heartbeat. */
+  finishing: boolean;
   settled: Promise<void>;
 }
 
@@ -35,13 +37,17 @@ export class LeaseKeeper {
   ) {}
 
   /** One heartbeat for every lease this worker holds; a beat still running makes this one a no-op. */
-  async beat(running: Iterable<RunningAttempt>): Promise<void> {
+  async beat(running: ReadonlyMap<number, RunningAttempt>): Promise<void> {
     if (this.beating) return;
     this.beating = true;
     try {
+      // Judged: the attempts running before the heartbeat was sent. On a server store other
+      // writes of this worker commit while it is in flight: a claim committed after its snapshot
+      // is missing from its answer, and so is an end committed before it; neither lease is lost.
+      const asked = [...running.values()];
       const held = await this.queue.heartbeatWorker(this.settings.id, this.settings.leaseMs);
-      for (const attempt of running) {
-        if (attempt.lost !== null || held.get(attempt.task.id) === attempt.task.leaseToken) continue;
+      for (const attempt of asked) {
+        if (attempt.lost !== null || attempt.finishing || held.get(attempt.task.id) === attempt.task.leaseToken) continue;
         // Not ours in the store any more: cancelled by an operator, or reclaimed after our
         // lease expired (a stall, a frozen process). Abort the handler; write nothing for it.
         const status = await this.statusOf(attempt.task.id);

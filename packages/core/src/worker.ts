@@ -134,7 +134,7 @@ export class Worker {
     await this.reclaim(); // orphans of dead workers of this host, before taking new work
     // Logged once registered and reconciled: from here on the worker claims work.
     this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.describe().lock.strategy });
-    this.timers.push(setInterval(() => this.background(this.leases.beat(this.running.values())), heartbeatMs));
+    this.timers.push(setInterval(() => this.background(this.leases.beat(this.running)), heartbeatMs));
     this.timers.push(setInterval(() => this.background(this.reclaim()), reclaimEveryMs));
     const worker = this;
     try {
@@ -206,7 +206,7 @@ export class Worker {
   }
 
   private begin(task: ClaimedTask): void {
-    const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, settled: Promise.resolve() };
+    const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve() };
     this.running.set(task.id, attempt);
     attempt.settled = this.execute(attempt);
   }
@@ -249,6 +249,7 @@ export class Worker {
       // was freed when that was found out).
       return;
     }
+    attempt.finishing = true;
     this.finisher.add(outcome);
   }
 

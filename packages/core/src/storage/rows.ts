@@ -52,6 +52,34 @@ export interface NewTask {
   delayMs: number | null;
 }
 
+/** The row an enqueue just inserted for `task`, without reading it back: every column but the id and times is as given. */
+export function insertedRow(task: NewTask, id: number, runAt: number, createdAt: number): TaskRow {
+  return {
+    id,
+    type: task.type,
+    queue: task.queue,
+    status: 'pending',
+    priority: task.priority,
+    payload: task.payload,
+    result: null,
+    last_error: null,
+    progress: null,
+    attempts: 0,
+    max_attempts: task.maxAttempts,
+    released: 0,
+    backoff: task.backoff,
+    unique_key: task.uniqueKey,
+    timeout_ms: task.timeoutMs,
+    run_at: runAt,
+    created_at: createdAt,
+    updated_at: createdAt,
+    finished_at: null,
+    lease_token: null,
+    lease_expires_at: null,
+    locked_by: null,
+  };
+}
+
 /** How an attempt ended; `running` while it runs. `reclaimed`: taken back by the sweep (see reclaim.ts). */
 export const RUN_OUTCOMES = ['running', 'succeeded', 'failed', 'retry', 'reclaimed', 'cancelled', 'released'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];

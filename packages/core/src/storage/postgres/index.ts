@@ -5,3 +5,4 @@
 export { PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration } from './schema.js';
 export { migrate, MIGRATION_LOCK_KEY, type MigrationOutcome } from './migrate.js';
 export { pgPool, redacted } from './connect.js';
+export { PG_HOT_PATH_SQL } from './sql/hot-path.js';

@@ -4,7 +4,8 @@
  * FOR UPDATE SKIP LOCKED), not with a lock of tasklock's. A serialization failure or a deadlock
  * (40001, 40P01) is retried with jittered backoff; anything else rolls back and surfaces as a
  * PersistenceError carrying the SQLSTATE (`engineCode`) and the task id. Callers change their
- * in-memory state only after this resolves.
+ * in-memory state only after this resolves. A body of one statement may go without BEGIN and
+ * COMMIT (pgWriteOne): the server makes that statement a transaction of its own.
  */
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,12 +28,51 @@ export interface PgWriteOptions {
 /** SQLSTATE classes after which the same transaction may succeed when tried again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
-export async function pgWrite<T>(
+export function pgWrite<T>(
   pool: pg.Pool,
   metrics: WriteMetrics,
   fn: (client: pg.PoolClient) => Promise<T>,
   options: PgWriteOptions = {},
   retry: PgRetryPolicy = PG_RETRY,
+): Promise<T> {
+  return attempts(pool, metrics, options, retry, true, fn);
+}
+
+/** A client that runs one statement: a second is refused. */
+export type OneStatement = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * pgWrite for a body of exactly one statement, sent without BEGIN and COMMIT: PostgreSQL runs a
+ * statement outside a transaction block as a transaction of its own, whole or not at all, and
+ * the two round trips are saved. The body's client refuses a second statement (it would commit
+ * on its own). Retried as pgWrite is (40001, 40P01: the statement rolled back whole), and after
+ * a connection loss too, on another connection: mostly the connection had died idle in the pool
+ * and the statement never ran; if it had committed before the connection broke, trying again is
+ * what the caller would do on the error anyway (a fenced finish is then refused, a claim takes
+ * other tasks and the first claim's come back when their lease runs out), as after a COMMIT whose
+ * answer was lost.
+ */
+export function pgWriteOne<T>(pool: pg.Pool, metrics: WriteMetrics, fn: (client: OneStatement) => Promise<T>, options: PgWriteOptions = {}, retry: PgRetryPolicy = PG_RETRY): Promise<T> {
+  return attempts(pool, metrics, options, retry, false, (client) => fn(oneStatement(client)));
+}
+
+function oneStatement(client: pg.PoolClient): OneStatement {
+  let sent = false;
+  const query = (...args: unknown[]) => {
+    if (sent) throw new Error('pgWriteOne: a second statement would be a transaction of its own');
+    sent = true;
+    return (client.query as (...a: unknown[]) => unknown)(...args);
+  };
+  return { query: query as pg.PoolClient['query'] };
+}
+
+async function attempts<T>(
+  pool: pg.Pool,
+  metrics: WriteMetrics,
+  options: PgWriteOptions,
+  retry: PgRetryPolicy,
+  block: boolean,
+  fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     const waitStarted = performance.now();
@@ -47,22 +87,27 @@ export async function pgWrite<T>(
     metrics.lockWait.record(heldSince - waitStarted);
     let broken: unknown = undefined;
     try {
-      try {
-        await client.query('BEGIN');
-      } catch (error) {
-        // The connection died while idle in the pool (the server restarted or ended it) and the
-        // pool had not heard yet: nothing was sent, so another connection may try it all.
-        broken = error;
-        if (!isConnectionLoss(error) || attempt >= retry.attempts) throw error;
-        continue;
+      if (block) {
+        try {
+          await client.query('BEGIN');
+        } catch (error) {
+          // The connection died while idle in the pool (the server restarted or ended it) and the
+          // pool had not heard yet: nothing was sent, so another connection may try it all.
+          broken = error;
+          if (!isConnectionLoss(error) || attempt >= retry.attempts) throw error;
+          continue;
+        }
       }
       const result = await fn(client);
-      await client.query('COMMIT');
+      if (block) await client.query('COMMIT');
       metrics.transactions += 1;
       return result;
     } catch (error) {
-      if (broken === undefined) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
-      if (!RETRYABLE.has(sqlState(error) ?? '') || attempt >= retry.attempts) {
+      const lost = !block && isConnectionLoss(error);
+      if (lost) broken = error;
+      // Outside a block the failed statement has already rolled itself back.
+      if (block && broken === undefined) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+      if (!(RETRYABLE.has(sqlState(error) ?? '') || lost) || attempt >= retry.attempts) {
         metrics.failures += 1;
         throw toTasklockError(error, options, attempt);
       }

@@ -130,7 +130,21 @@ CREATE VIEW tasklock.task_event_log AS
   FROM tasklock.task_runs WHERE outcome IN ('succeeded', 'failed', 'retry', 'released');
 `;
 
-/** SQLite's migration 7: each worker's own silence bound, by which other hosts judge it dead. */
+/**
+ * Version 2: finish_counts is keyed by the writing connection too. Every finishing transaction
+ * upserted the row of its (second, type, outcome), so under load all workers' transactions queued
+ * on that one row lock, each until the one ahead committed. Now each connection counts in a row of
+ * its own (`writer` = pg_backend_pid(), which no two live connections share) and a reader sums
+ * over writers. Counts already there keep theirs under writer 0.
+ */
+const finishCountsByWriter = `
+ALTER TABLE tasklock.finish_counts ADD COLUMN writer integer NOT NULL DEFAULT 0;
+ALTER TABLE tasklock.finish_counts ALTER COLUMN writer DROP DEFAULT;
+ALTER TABLE tasklock.finish_counts DROP CONSTRAINT finish_counts_pkey;
+ALTER TABLE tasklock.finish_counts ADD PRIMARY KEY (second, type, outcome, writer);
+`;
+
+/** Version 3 (SQLite's migration 7): each worker's own silence bound, by which other hosts judge it dead. */
 const workerDeadAfter = `
 ALTER TABLE tasklock.workers ADD COLUMN dead_after_ms bigint CHECK (dead_after_ms > 0);
 `;
@@ -138,7 +152,8 @@ ALTER TABLE tasklock.workers ADD COLUMN dead_after_ms bigint CHECK (dead_after_m
 /** Ordered; a migration's number is the schema_version it leaves in tasklock.meta. Never edit a shipped one. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'init', sql: init },
-  { version: 2, name: 'worker-dead-after', sql: workerDeadAfter },
+  { version: 2, name: 'finish-counts-by-writer', sql: finishCountsByWriter },
+  { version: 3, name: 'worker-dead-after', sql: workerDeadAfter },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -5,7 +5,7 @@
  * row is the enqueue's only record: the event log derives its event from created_at (schema 6).
  */
 import type Database from 'better-sqlite3';
-import type { NewTask, TaskRow } from '../../rows.js';
+import { insertedRow, type NewTask, type TaskRow } from '../../rows.js';
 
 export const INSERT_TASK_SQL = `
   INSERT INTO tasks (type, queue, status, priority, payload, max_attempts, backoff, unique_key, timeout_ms,
@@ -27,30 +27,6 @@ export function prepareEnqueue(db: Database.Database) {
     }
     // The task binds its own fields by name, created_at and updated_at come after it: no copy per task.
     const id = Number(insert.run(task, now, now).lastInsertRowid);
-    const row: TaskRow = {
-      id,
-      type: task.type,
-      queue: task.queue,
-      status: 'pending',
-      priority: task.priority,
-      payload: task.payload,
-      result: null,
-      last_error: null,
-      progress: null,
-      attempts: 0,
-      max_attempts: task.maxAttempts,
-      released: 0,
-      backoff: task.backoff,
-      unique_key: task.uniqueKey,
-      timeout_ms: task.timeoutMs,
-      run_at: task.runAt,
-      created_at: now,
-      updated_at: now,
-      finished_at: null,
-      lease_token: null,
-      lease_expires_at: null,
-      locked_by: null,
-    };
-    return { row, created: true };
+    return { row: insertedRow(task, id, task.runAt, now), created: true };
   };
 }
