@@ -41,7 +41,7 @@ import { WriteMetrics } from '../write-metrics.js';
 import { pgPool, redacted } from './connect.js';
 import { migrate } from './migrate.js';
 import { CHANGE_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
-import { isTransientPg, pgWrite, sqlState } from './pg-write.js';
+import { isTransientPg, pgFailure, pgWrite, sqlState } from './pg-write.js';
 
 type Client = pg.ClientBase;
 
@@ -469,7 +469,7 @@ export class PostgresStore implements TaskStore {
 
   /** A consistent read of several statements: one REPEATABLE READ, read-only transaction. */
   private async read<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => Promise.reject(pgFailure(error, { label: 'read' })));
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const result = await fn(client);
@@ -477,7 +477,7 @@ export class PostgresStore implements TaskStore {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw pgFailure(error, { label: 'read' });
     } finally {
       client.release();
     }
