@@ -7,7 +7,8 @@
  *
  * TASKLOCK_TEST_PG=postgres://… points the tests at an existing server instead.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,11 @@ import { join } from 'node:path';
 export interface PgServer {
   /** A connection string for the server's `postgres` database, as the `postgres` superuser. */
   url: string;
+  /**
+   * `pg_ctl restart -m fast`: every connection is cut, and the server is back when this resolves.
+   * Asynchronous, so that the test's own workers meet the outage as it happens.
+   */
+  restart(): Promise<void>;
   stop(): void;
 }
 
@@ -37,9 +43,10 @@ export function startPgServer(): PgServer {
   const bin = pgBinDir();
   const isRoot = process.getuid?.() === 0;
   const asServerUser = isRoot ? ['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', '--'] : [];
+  const argv = (command: string, args: string[]) => [...asServerUser, join(bin, command), ...args];
   const run = (command: string, args: string[]) => {
-    const argv = [...asServerUser, join(bin, command), ...args];
-    execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    const [file, ...rest] = argv(command, args);
+    execFileSync(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   };
   const dir = mkdtempSync(join(tmpdir(), 'tasklock-pg-'));
   if (isRoot) chownSync(dir, uidOf('postgres'), gidOf('postgres'));
@@ -56,6 +63,11 @@ export function startPgServer(): PgServer {
   }
   return {
     url: `postgres://postgres@${encodeURIComponent(dir)}/postgres`,
+    async restart() {
+      // pg_ctl restart reuses the options the server was started with (postmaster.opts).
+      const [file, ...rest] = argv('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-m', 'fast', '-w', '-t', '30', 'restart']);
+      await promisify(execFile)(file!, rest, { timeout: 60_000 });
+    },
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -41,7 +41,7 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
    * a read that fails for good ends the loop, as it always has.
    */
   const rideOut = async (error: unknown, claiming: boolean) => {
-    let delayMs = outage.failed(error);
+    let delayMs = outage.failed('claim', error);
     if (delayMs === null) {
       if (!claiming) throw error;
       log('error', `claim failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
@@ -65,7 +65,7 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
       await rideOut(error, false);
       continue;
     }
-    outage.succeeded();
+    outage.succeeded('claim');
     if (!due) {
       target.claimed(slots, []);
       try {
@@ -100,7 +100,7 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
       await rideOut(error, true);
       continue;
     }
-    outage.succeeded();
+    outage.succeeded('claim');
     idleMs = 1;
     target.claimed(slots, tasks);
   }

@@ -43,7 +43,7 @@ export class LeaseKeeper {
     this.beating = true;
     try {
       const held = await this.queue.heartbeatWorker(this.settings.id, this.settings.leaseMs);
-      this.outage.succeeded();
+      this.outage.succeeded('heartbeat');
       for (const attempt of running) {
         if (attempt.lost !== null || attempt.finishing || held.get(attempt.task.id) === attempt.task.leaseToken) continue;
         // Not ours in the store any more: cancelled by an operator, or reclaimed after our
@@ -52,7 +52,7 @@ export class LeaseKeeper {
         this.onLost(attempt, status === 'cancelled' ? 'task was cancelled' : `lease lost (task is now ${status})`);
       }
     } catch (error) {
-      if (this.outage.failed(error) === null) this.settings.log('error', `heartbeat failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      if (this.outage.failed('heartbeat', error) === null) this.settings.log('error', `heartbeat failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
     } finally {
       this.beating = false;
     }
@@ -64,17 +64,22 @@ export class LeaseKeeper {
    * a transient write error would fail a task that never ran.
    */
   async recordHandlerGroup(lease: Lease, pgid: number, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      try {
-        await this.queue.recordHandlerGroup(lease, pgid);
-        this.outage.succeeded();
-        return;
-      } catch (error) {
-        const delayMs = this.outage.failed(error);
-        if (delayMs === null || signal.aborted) throw error;
-        await sleep(delayMs, undefined, { signal }).catch(() => undefined);
-        signal.throwIfAborted();
+    const part = `handler group of task ${lease.id}`;
+    try {
+      for (;;) {
+        try {
+          await this.queue.recordHandlerGroup(lease, pgid);
+          return;
+        } catch (error) {
+          const delayMs = this.outage.failed(part, error);
+          if (delayMs === null || signal.aborted) throw error;
+          await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+          signal.throwIfAborted();
+        }
       }
+    } finally {
+      // Recorded, refused or given up (the attempt was aborted): either way it no longer waits on the store.
+      this.outage.succeeded(part);
     }
   }
 

@@ -1,11 +1,15 @@
 /**
- * A worker's view of whether its store answers. Every part of the worker (claim loop, finisher,
- * heartbeats, sweeps, registration) reports each call that failed transiently (a connection cut,
- * a server restarting, a statement timeout, a full disk, a busy lock: `isTransientWriteError`) and
- * each call that succeeded. An outage is the stretch from the first such failure to the next
- * success: it is logged once when it starts and once when it ends — not once per failed call —
- * and every retry inside it waits a capped exponential backoff with jitter, so that a fleet of
- * workers does not hammer a server that is coming back, nor retry in lockstep. Engine-neutral:
+ * A worker's view of whether its store answers. Each part of the worker that calls the store
+ * (the claim loop, the finisher, heartbeats, sweeps, registration, a handler group's record)
+ * reports each call that failed transiently (a connection cut, a server restarting, a statement
+ * timeout, a full disk, a busy lock: `isTransientWriteError`) and each call that succeeded.
+ *
+ * An outage starts with the first such failure of any part and ends once every part that failed
+ * in it has succeeded again — so that a store that answers one part (a read) while another keeps
+ * failing (a write waiting on a locked row until statement_timeout) is one outage, not a flapping
+ * series. It is logged once when it starts and once when it ends, never per failed call, and
+ * every part retries after its own capped exponential backoff with jitter, so that a fleet of
+ * workers neither hammers a server that is coming back nor retries in lockstep. Engine-neutral:
  * the store judged what is transient.
  */
 import { backoffMs, type BackoffPolicy } from './backoff.js';
@@ -17,8 +21,10 @@ import type { WorkerLog } from './worker-options.js';
 export const OUTAGE_BACKOFF: BackoffPolicy = { baseDelayMs: 20, maxDelayMs: 2000 };
 
 export class StoreOutage {
+  /** Parts failing now → their consecutive failures (the backoff's attempt number). */
+  private readonly failing = new Map<string, number>();
   private since: number | null = null;
-  private failures = 0;
+  private attempts = 0;
   /** Outages seen so far (ended or not). */
   count = 0;
   /** Calls that failed transiently so far, in every outage: each was (or will be) tried again. */
@@ -34,28 +40,30 @@ export class StoreOutage {
   }
 
   /**
-   * A call to the store failed. Transient: counted in the outage (which starts here if none is
-   * on) and answered with how long to wait before trying again. Anything else is not an outage
-   * (bad input, a refusal, a read-only store): null, and the caller handles it as before.
+   * `part`'s call to the store failed. Transient: counted in the outage (which starts here if
+   * none is on) and answered with how long `part` should wait before trying again. Anything else
+   * is not an outage (bad input, a refusal, a read-only store): null, and the caller handles it.
    */
-  failed(error: unknown): number | null {
+  failed(part: string, error: unknown): number | null {
     if (!isTransientWriteError(error)) return null;
-    this.failures += 1;
+    const failures = (this.failing.get(part) ?? 0) + 1;
+    this.failing.set(part, failures);
+    this.attempts += 1;
     this.retries += 1;
     if (this.since === null) {
       this.since = Date.now();
       this.count += 1;
       this.log('error', `lost the store: ${errorSummary(error)}; retrying with backoff`, { code: engineCodeOf(error) });
     }
-    return backoffMs(this.policy, this.failures);
+    return backoffMs(this.policy, failures);
   }
 
-  /** A call to the store succeeded: an outage in progress is over. */
-  succeeded(): void {
-    if (this.since === null) return;
-    const seconds = ((Date.now() - this.since) / 1000).toFixed(1);
-    this.log('info', `store reachable again after ${seconds} s, ${this.failures} attempts`, { outageMs: Date.now() - this.since, attempts: this.failures });
+  /** `part`'s call succeeded — or `part` stopped trying (its attempt was aborted): it no longer keeps an outage on. */
+  succeeded(part: string): void {
+    if (!this.failing.delete(part) || this.failing.size > 0 || this.since === null) return;
+    const outageMs = Date.now() - this.since;
+    this.log('info', `store reachable again after ${(outageMs / 1000).toFixed(1)} s, ${this.attempts} attempts`, { outageMs, attempts: this.attempts });
     this.since = null;
-    this.failures = 0;
+    this.attempts = 0;
   }
 }

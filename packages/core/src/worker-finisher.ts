@@ -109,7 +109,7 @@ export class WorkerFinisher {
       .then(
         async ({ statuses, claimed }) => {
           this.failures = 0;
-          this.outage.succeeded();
+          this.outage.succeeded('finish');
           for (const [i, outcome] of batch.entries()) {
             const status = await this.settledAs(outcome, statuses[i]!);
             if (status === null) this.queued.push(outcome);
@@ -120,7 +120,7 @@ export class WorkerFinisher {
         (error: unknown) => {
           if (next !== null) this.hooks.claimed(next, []);
           this.failures += 1;
-          const outageDelayMs = this.outage.failed(error);
+          const outageDelayMs = this.outage.failed('finish', error);
           if (outageDelayMs !== null) for (const outcome of batch) this.uncertain.add(outcome);
           this.queued.unshift(...batch);
           this.hooks.persistFailed(error, batch.length, outageDelayMs !== null);
@@ -150,7 +150,7 @@ export class WorkerFinisher {
       this.uncertain.delete(outcome);
       return stored ?? status;
     } catch (error) {
-      if (this.outage.failed(error) !== null) return null;
+      if (this.outage.failed('finish', error) !== null) return null;
       // The task is gone (purged) or unreadable for good: nothing to count; the refusal is reported.
       this.uncertain.delete(outcome);
       return status;

@@ -177,10 +177,10 @@ export class Worker {
     while (!this.stopping) {
       try {
         await this.queue.registerWorker({ id: this.id, queue, types });
-        this.outage.succeeded();
+        this.outage.succeeded('register');
         return true;
       } catch (error) {
-        const delayMs = this.outage.failed(error);
+        const delayMs = this.outage.failed('register', error);
         if (delayMs === null) throw error;
         // stop() notifies the wake signal; other processes' writes do too, so wait out the rest.
         const until = Date.now() + delayMs;
@@ -329,9 +329,9 @@ export class Worker {
         this.wake.notify();
       }
       if (result.pruned > 0) this.log('info', `pruned ${result.pruned} ended worker row(s) past the retention`);
-      this.outage.succeeded();
+      this.outage.succeeded('sweep');
     } catch (error) {
-      if (this.outage.failed(error) === null) this.log('error', `reclaim sweep failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      if (this.outage.failed('sweep', error) === null) this.log('error', `reclaim sweep failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
     } finally {
       this.sweeping = false;
     }

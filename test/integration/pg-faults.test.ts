@@ -1,0 +1,267 @@
+// PostgreSQL faults under a real worker: a connection cut mid-transaction, a connection cut
+// during COMMIT (the commit took, the client never heard), a server restart mid-drain and a
+// statement timeout. Each must lose no task and double no completion (one succeeded run per
+// task, one execution per task), and the worker must log the outage once and recover.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Queue, Worker, type WorkerStats } from '@tasklock/core';
+import { pg } from '../utils/core-deps.js';
+import { dropPgDatabases, makePgDatabase, withDatabase } from '../utils/pg-database.js';
+import { startPgServer, type PgServer } from '../utils/pg-server.js';
+
+type Client = InstanceType<typeof pg.Client>;
+
+const opened: Queue[] = [];
+
+afterEach(async () => {
+  for (const queue of opened.splice(0)) queue.close();
+  await dropPgDatabases();
+});
+
+/** The URL with connection parameters added (application_name, statement_timeout…), as a user would give them. */
+function withParams(url: string, params: Record<string, string>): string {
+  const parsed = new URL(url);
+  for (const [name, value] of Object.entries(params)) parsed.searchParams.set(name, value);
+  return parsed.toString();
+}
+
+async function open(url: string): Promise<Queue> {
+  const queue = await Queue.open(url);
+  opened.push(queue);
+  return queue;
+}
+
+async function connect(url: string): Promise<Client> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined); // a terminated test connection must not crash the run
+  await client.connect();
+  return client;
+}
+
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/** A worker whose log is kept, and whose handler counts executions per task and may wait at a gate. */
+function logWorker(queue: Queue, id: string, handler: (taskId: number) => Promise<unknown>, options: { concurrency?: number } = {}) {
+  const logged: string[] = [];
+  const executions = new Map<number, number>();
+  const worker = new Worker(
+    queue,
+    async (_payload, ctx) => {
+      executions.set(ctx.id, (executions.get(ctx.id) ?? 0) + 1);
+      return handler(ctx.id);
+    },
+    { id, leaseMs: 30_000, log: (_level, message) => logged.push(message), ...options },
+  );
+  return { worker, logged, executions, done: worker.start() };
+}
+
+/** Lost nothing, doubled nothing: every task succeeded with exactly one run, and that run succeeded. */
+async function expectEachSucceededOnce(queue: Queue, ids: readonly number[]): Promise<void> {
+  for (const id of ids) {
+    expect((await queue.get(id)).status).toBe('succeeded');
+    expect((await queue.runs(id)).map((run) => run.outcome)).toEqual(['succeeded']);
+    expect((await queue.events(id)).filter((event) => event.transition === 'complete')).toHaveLength(1);
+  }
+}
+
+/** The outage logged once when it started (naming the failure) and once when it ended. */
+function expectOneOutage(logged: string[], stats: WorkerStats, failure: RegExp): void {
+  expect(logged.filter((line) => line.startsWith('lost the store'))).toEqual([expect.stringMatching(failure)]);
+  expect(logged.filter((line) => line.startsWith('store reachable again'))).toEqual([expect.stringMatching(/^store reachable again after \d+\.\d s, \d+ attempts$/)]);
+  expect(stats.storeOutages).toBe(1);
+  // Nor a line per failed call, nor a refusal.
+  expect(logged.filter((line) => !line.startsWith('lost the store') && /rejected|could not persist|claim failed|heartbeat failed|sweep failed/.test(line))).toEqual([]);
+}
+
+/** Holds a task's row lock from another connection (BEGIN; SELECT … FOR UPDATE) until released. */
+async function lockRow(url: string, taskId: number): Promise<{ client: Client; release: () => Promise<void> }> {
+  const client = await connect(url);
+  await client.query('BEGIN');
+  await client.query('SELECT id FROM tasklock.tasks WHERE id = $1 FOR UPDATE', [taskId]);
+  return {
+    client,
+    release: async () => {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
+
+/** The pids of `application`'s backends waiting on a lock: its write transaction is open and blocked mid-way. */
+async function blockedBackends(client: Client, application: string): Promise<number[]> {
+  return vi.waitFor(async () => {
+    const { rows } = await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [application]);
+    expect(rows.length).toBeGreaterThan(0);
+    return rows.map((row) => row.pid);
+  });
+}
+
+describe('PostgreSQL faults under a worker', () => {
+  it('a connection cut mid-transaction (pg_terminate_backend while its completion waits on a row lock): retried, stored once; the outage logged once', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(withParams(url, { application_name: 'cut-victim' }));
+    const task = await queue.enqueue('job', {});
+    const running = gate();
+    const finish = gate();
+    const { worker, logged, executions, done } = logWorker(queue, 'cut', async () => {
+      running.open();
+      await finish.opened;
+      return 'done';
+    });
+    await running.opened;
+    const holder = await lockRow(url, task.id);
+    finish.open();
+    const pids = await blockedBackends(holder.client, 'cut-victim');
+    await holder.client.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+    await vi.waitFor(() => expect(logged.some((line) => line.startsWith('lost the store'))).toBe(true));
+    // The transaction died with its connection: nothing of it was kept, the task is still ours.
+    expect((await queue.get(task.id)).status).toBe('running');
+    await holder.release();
+    await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'));
+    const stats = await worker.stop();
+    expect(await done).toMatchObject({ succeeded: 1, rejected: 0, aborted: 0 });
+    expect(executions.get(task.id)).toBe(1);
+    await expectEachSucceededOnce(queue, [task.id]);
+    expectOneOutage(logged, stats, /^lost the store: .*57P01.*terminating connection due to administrator command; retrying with backoff$/);
+  });
+
+  it('a statement timeout (statement_timeout in the connection string; the completion waits on a locked row past it): retried until the lock goes, stored once', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(withParams(url, { statement_timeout: '200' }));
+    const task = await queue.enqueue('job', {});
+    const running = gate();
+    const finish = gate();
+    const { worker, logged, executions, done } = logWorker(queue, 'timeout', async () => {
+      running.open();
+      await finish.opened;
+      return 'done';
+    });
+    await running.opened;
+    const holder = await lockRow(url, task.id);
+    finish.open();
+    // Several timeouts in a row, while the worker's reads keep succeeding: still one outage.
+    await vi.waitFor(() => expect(worker.stats().storeRetries).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
+    expect((await queue.get(task.id)).status).toBe('running');
+    await holder.release();
+    await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'));
+    const stats = await worker.stop();
+    expect(await done).toMatchObject({ succeeded: 1, rejected: 0 });
+    expect(executions.get(task.id)).toBe(1);
+    await expectEachSucceededOnce(queue, [task.id]);
+    expectOneOutage(logged, stats, /^lost the store: .*57014.*statement timeout; retrying with backoff$/);
+  });
+});
+
+describe('PostgreSQL faults that need a server of their own', () => {
+  // Restarted and reconfigured here: never the run's shared server.
+  let server: PgServer;
+  let databases = 0;
+
+  beforeAll(() => {
+    server = startPgServer();
+  });
+
+  afterAll(() => server?.stop());
+
+  async function database(): Promise<string> {
+    const name = `faults_${(databases += 1)}`;
+    const admin = await connect(server.url);
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    return withDatabase(server.url, name);
+  }
+
+  it('a connection cut during COMMIT (the commit took, the client never heard): the retry is refused by the fence, found stored, counted once', async () => {
+    const url = await database();
+    const victim = withParams(url, { application_name: 'commit-victim', options: '-c synchronous_commit=on' });
+    const queue = await open(victim);
+    const task = await queue.enqueue('job', {});
+    const running = gate();
+    const finish = gate();
+    const { worker, logged, executions, done } = logWorker(queue, 'commit-cut', async () => {
+      running.open();
+      await finish.opened;
+      return 'done';
+    });
+    await running.opened;
+    const admin = await connect(url);
+    try {
+      // From here a commit of the victim's (synchronous_commit=on; the server's default is off)
+      // waits for a synchronous standby that does not exist: durable locally, unacknowledged.
+      await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'tasklock_nobody'");
+      await admin.query('SELECT pg_reload_conf()');
+      await untilCommitsWait(url, admin);
+      finish.open();
+      const pids = await vi.waitFor(async () => {
+        const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'commit-victim' AND wait_event = 'SyncRep'");
+        expect(rows.length).toBe(1);
+        return rows.map((row) => row.pid);
+      });
+      await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+      await admin.query("ALTER SYSTEM RESET synchronous_standby_names");
+      await admin.query('SELECT pg_reload_conf()');
+      await vi.waitFor(() => expect(logged.some((line) => line.startsWith('lost the store'))).toBe(true));
+      // The completion did commit: its backend's end made it visible. The worker only saw the cut.
+      await vi.waitFor(async () => expect((await admin.query('SELECT status FROM tasklock.tasks WHERE id = $1', [task.id])).rows[0].status).toBe('succeeded'));
+    } finally {
+      await admin.end();
+    }
+    await vi.waitFor(() => expect(worker.stats().succeeded).toBe(1));
+    const stats = await worker.stop();
+    // Its retry met the fence (the task was no longer running under its lease); the run showed
+    // the earlier commit was its own, so it is a success, counted once, and not a rejection.
+    expect(await done).toMatchObject({ succeeded: 1, rejected: 0, aborted: 0 });
+    expect(executions.get(task.id)).toBe(1);
+    await expectEachSucceededOnce(queue, [task.id]);
+    // The server ends a backend waiting for its standby without a word: the socket just closes.
+    expectOneOutage(logged, stats, /^lost the store: .*(57P01|Connection terminated unexpectedly); retrying with backoff$/);
+  });
+
+  it('a server restart mid-drain (pg_ctl restart -m fast): every task succeeds once; the outage logged once', async () => {
+    const url = await database();
+    const queue = await open(url);
+    const tasks = await queue.enqueueMany(Array.from({ length: 400 }, (_, i) => ({ type: 'job', payload: { i } })));
+    const { worker, logged, executions, done } = logWorker(queue, 'restart', () => new Promise((resolve) => setTimeout(() => resolve('ok'), 30)), { concurrency: 8 });
+    await vi.waitFor(() => expect(worker.stats().succeeded).toBeGreaterThanOrEqual(40), { timeout: 20_000 });
+    await server.restart();
+    await vi.waitFor(() => expect(worker.stats().succeeded).toBe(tasks.length), { timeout: 30_000 });
+    const stats = await worker.stop();
+    expect(await done).toMatchObject({ succeeded: tasks.length, rejected: 0, aborted: 0, failed: 0 });
+    expect([...executions.values()].every((count) => count === 1)).toBe(true);
+    expect(executions.size).toBe(tasks.length);
+    await expectEachSucceededOnce(queue, tasks.map((task) => task.id));
+    expectOneOutage(logged, stats, /^lost the store: .*; retrying with backoff$/);
+  });
+});
+
+/**
+ * Waits until a synchronous_commit=on commit waits for the absent standby: the reloaded setting
+ * has reached the server (a probe commits before that, and hangs after; it is then cut).
+ */
+async function untilCommitsWait(url: string, admin: Client): Promise<void> {
+  await vi.waitFor(async () => {
+    const probe = await connect(withParams(url, { application_name: 'sync-probe', options: '-c synchronous_commit=on' }));
+    try {
+      // A write (a temporary table's catalog rows): a transaction that changed nothing does not wait.
+      const committed = probe.query('CREATE TEMP TABLE sync_probe ()').then(() => 'committed', () => 'cut');
+      const waiting = vi.waitFor(
+        async () => {
+          const { rowCount } = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'sync-probe' AND wait_event = 'SyncRep'");
+          expect(rowCount).toBe(1);
+          return 'waiting';
+        },
+        { timeout: 2000, interval: 10 },
+      );
+      expect(await Promise.race([committed, waiting])).toBe('waiting');
+    } finally {
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sync-probe'");
+      await probe.end().catch(() => undefined);
+    }
+  });
+}
