@@ -4,6 +4,8 @@
 // task, one execution per task), and the worker must log the outage once and recover.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Queue, Worker, type WorkerStats } from '@tasklock/core';
+import { MIGRATION_LOCK_KEY } from '@tasklock/core/postgres';
+import { killAllWorkers, startWorker } from '../utils/cli.js';
 import { pg } from '../utils/core-deps.js';
 import { dropPgDatabases, makePgDatabase, withDatabase } from '../utils/pg-database.js';
 import { startPgServer, type PgServer } from '../utils/pg-server.js';
@@ -13,6 +15,7 @@ type Client = InstanceType<typeof pg.Client>;
 const opened: Queue[] = [];
 
 afterEach(async () => {
+  await killAllWorkers();
   for (const queue of opened.splice(0)) queue.close();
   await dropPgDatabases();
 });
@@ -93,10 +96,12 @@ async function lockRow(url: string, taskId: number): Promise<{ client: Client; r
 /** The pids of `application`'s backends waiting on a lock: its write transaction is open and blocked mid-way. */
 async function blockedBackends(client: Client, application: string): Promise<number[]> {
   return vi.waitFor(async () => {
+    // Inside a transaction (the lock holder's), the statistics views are a snapshot taken at their first read.
+    await client.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [application]);
     expect(rows.length).toBeGreaterThan(0);
     return rows.map((row) => row.pid);
-  });
+  }, { timeout: 15_000, interval: 20 });
 }
 
 describe('PostgreSQL faults under a worker', () => {
@@ -152,6 +157,31 @@ describe('PostgreSQL faults under a worker', () => {
     expect(executions.get(task.id)).toBe(1);
     await expectEachSucceededOnce(queue, [task.id]);
     expectOneOutage(logged, stats, /^lost the store: .*57014.*statement timeout; retrying with backoff$/);
+  });
+});
+
+describe('PostgreSQL faults while `tasklock worker` starts', () => {
+  it('a connection cut while the worker opens the store (migrating, under the migration lock): it waits with backoff, logs the outage once, then drains', async () => {
+    const url = await makePgDatabase();
+    const queue = await open(url);
+    const task = await queue.enqueue('job', {});
+    // The migration lock held elsewhere: the starting worker's open waits on it, mid-transaction.
+    const holder = await connect(url);
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    const worker = startWorker(withParams(url, { application_name: 'starting' }), ['--until-empty', '--exec', 'cat > /dev/null', '--worker-id', 'starting']);
+    const pids = await blockedBackends(holder, 'starting');
+    await holder.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+    await vi.waitFor(() => expect(worker.log()).toMatch(/lost the store: .*57P01/), { timeout: 10_000 });
+    // Waiting on the lock again, not exited.
+    await blockedBackends(holder, 'starting');
+    await holder.query('ROLLBACK');
+    await holder.end();
+    const exited = await worker.exited;
+    expect(exited.code, exited.stderr).toBe(0);
+    expect(exited.stderr.match(/lost the store/g)).toHaveLength(1);
+    expect(exited.stderr).toMatch(/store reachable again after \d+\.\d s, \d+ attempts/);
+    await expectEachSucceededOnce(queue, [task.id]);
   });
 });
 

@@ -79,7 +79,8 @@ export class PostgresStore implements TaskStore {
       }
     } catch (error) {
       await pool.end().catch(() => undefined);
-      throw error;
+      // A connection cut while migrating (a restart, pg_terminate_backend) is as transient as one refused.
+      throw pgFailure(error, { label: 'open' });
     }
   }
 
