@@ -31,8 +31,11 @@ export async function preparePostgres(options: { db: string | null; pgPrivate: b
   } else {
     url = options.db!;
     // The checker counts every task in the database as the run's: it must start empty.
-    const [found] = await onConnection(url, (query) => query("SELECT CASE WHEN to_regclass('tasklock.tasks') IS NULL THEN 0 ELSE (SELECT count(*) FROM tasklock.tasks) END AS n"));
-    if ((found as { n: number }).n > 0) throw new BadInputError(`${redacted(url)} already holds tasklock tasks: give the stress run an empty database`);
+    const tasks = await onConnection(url, async (query) => {
+      const [table] = (await query("SELECT to_regclass('tasklock.tasks') IS NOT NULL AS present")) as { present: boolean }[];
+      return table!.present ? ((await query('SELECT count(*) AS n FROM tasklock.tasks')) as { n: number }[])[0]!.n : 0;
+    });
+    if (tasks > 0) throw new BadInputError(`${redacted(url)} already holds tasklock tasks: give the stress run an empty database`);
   }
   return {
     url,
