@@ -104,59 +104,58 @@ async function blockedBackends(client: Client, application: string): Promise<num
   }, { timeout: 15_000, interval: 20 });
 }
 
+/** One task, claimed by a worker whose handler waits until `finish()`: its completion then goes to the store. */
+async function heldAttempt(url: string, workerId: string) {
+  const queue = await open(url);
+  const task = await queue.enqueue('job', {});
+  const running = gate();
+  const finish = gate();
+  const run = logWorker(queue, workerId, async () => {
+    running.open();
+    await finish.opened;
+    return 'done';
+  });
+  await running.opened;
+  return { queue, task, ...run, finish: finish.open };
+}
+
+/** The held attempt's completion stored once, counted once (not rejected), its handler run once, one outage logged. */
+async function expectCompletedOnce(held: Awaited<ReturnType<typeof heldAttempt>>, failure: RegExp): Promise<void> {
+  const { queue, task, worker, logged, executions, done } = held;
+  await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'));
+  await vi.waitFor(() => expect(worker.stats().succeeded).toBe(1));
+  const stats = await worker.stop();
+  expect(await done).toMatchObject({ succeeded: 1, rejected: 0, aborted: 0 });
+  expect(executions.get(task.id)).toBe(1);
+  await expectEachSucceededOnce(queue, [task.id]);
+  expectOneOutage(logged, stats, failure);
+}
+
 describe('PostgreSQL faults under a worker', () => {
   it('a connection cut mid-transaction (pg_terminate_backend while its completion waits on a row lock): retried, stored once; the outage logged once', async () => {
     const url = await makePgDatabase();
-    const queue = await open(withParams(url, { application_name: 'cut-victim' }));
-    const task = await queue.enqueue('job', {});
-    const running = gate();
-    const finish = gate();
-    const { worker, logged, executions, done } = logWorker(queue, 'cut', async () => {
-      running.open();
-      await finish.opened;
-      return 'done';
-    });
-    await running.opened;
-    const holder = await lockRow(url, task.id);
-    finish.open();
+    const held = await heldAttempt(withParams(url, { application_name: 'cut-victim' }), 'cut');
+    const holder = await lockRow(url, held.task.id);
+    held.finish();
     const pids = await blockedBackends(holder.client, 'cut-victim');
     await holder.client.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
-    await vi.waitFor(() => expect(logged.some((line) => line.startsWith('lost the store'))).toBe(true));
+    await vi.waitFor(() => expect(held.logged.some((line) => line.startsWith('lost the store'))).toBe(true));
     // The transaction died with its connection: nothing of it was kept, the task is still ours.
-    expect((await queue.get(task.id)).status).toBe('running');
+    expect((await held.queue.get(held.task.id)).status).toBe('running');
     await holder.release();
-    await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'));
-    const stats = await worker.stop();
-    expect(await done).toMatchObject({ succeeded: 1, rejected: 0, aborted: 0 });
-    expect(executions.get(task.id)).toBe(1);
-    await expectEachSucceededOnce(queue, [task.id]);
-    expectOneOutage(logged, stats, /^lost the store: .*57P01.*terminating connection due to administrator command; retrying with backoff$/);
+    await expectCompletedOnce(held, /^lost the store: .*57P01.*terminating connection due to administrator command; retrying with backoff$/);
   });
 
   it('a statement timeout (statement_timeout in the connection string; the completion waits on a locked row past it): retried until the lock goes, stored once', async () => {
     const url = await makePgDatabase();
-    const queue = await open(withParams(url, { statement_timeout: '200' }));
-    const task = await queue.enqueue('job', {});
-    const running = gate();
-    const finish = gate();
-    const { worker, logged, executions, done } = logWorker(queue, 'timeout', async () => {
-      running.open();
-      await finish.opened;
-      return 'done';
-    });
-    await running.opened;
-    const holder = await lockRow(url, task.id);
-    finish.open();
+    const held = await heldAttempt(withParams(url, { statement_timeout: '200' }), 'timeout');
+    const holder = await lockRow(url, held.task.id);
+    held.finish();
     // Several timeouts in a row, while the worker's reads keep succeeding: still one outage.
-    await vi.waitFor(() => expect(worker.stats().storeRetries).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
-    expect((await queue.get(task.id)).status).toBe('running');
+    await vi.waitFor(() => expect(held.worker.stats().storeRetries).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
+    expect((await held.queue.get(held.task.id)).status).toBe('running');
     await holder.release();
-    await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'));
-    const stats = await worker.stop();
-    expect(await done).toMatchObject({ succeeded: 1, rejected: 0 });
-    expect(executions.get(task.id)).toBe(1);
-    await expectEachSucceededOnce(queue, [task.id]);
-    expectOneOutage(logged, stats, /^lost the store: .*57014.*statement timeout; retrying with backoff$/);
+    await expectCompletedOnce(held, /^lost the store: .*57014.*statement timeout; retrying with backoff$/);
   });
 });
 
@@ -209,17 +208,7 @@ describe('PostgreSQL faults that need a server of their own', () => {
 
   it('a connection cut during COMMIT (the commit took, the client never heard): the retry is refused by the fence, found stored, counted once', async () => {
     const url = await database();
-    const victim = withParams(url, { application_name: 'commit-victim', options: '-c synchronous_commit=on' });
-    const queue = await open(victim);
-    const task = await queue.enqueue('job', {});
-    const running = gate();
-    const finish = gate();
-    const { worker, logged, executions, done } = logWorker(queue, 'commit-cut', async () => {
-      running.open();
-      await finish.opened;
-      return 'done';
-    });
-    await running.opened;
+    const held = await heldAttempt(withParams(url, { application_name: 'commit-victim', options: '-c synchronous_commit=on' }), 'commit-cut');
     const admin = await connect(url);
     try {
       // From here a commit of the victim's (synchronous_commit=on; the server's default is off)
@@ -227,7 +216,7 @@ describe('PostgreSQL faults that need a server of their own', () => {
       await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'tasklock_nobody'");
       await admin.query('SELECT pg_reload_conf()');
       await untilCommitsWait(url, admin);
-      finish.open();
+      held.finish();
       const pids = await vi.waitFor(async () => {
         const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'commit-victim' AND wait_event = 'SyncRep'");
         expect(rows.length).toBe(1);
@@ -236,21 +225,16 @@ describe('PostgreSQL faults that need a server of their own', () => {
       await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
       await admin.query("ALTER SYSTEM RESET synchronous_standby_names");
       await admin.query('SELECT pg_reload_conf()');
-      await vi.waitFor(() => expect(logged.some((line) => line.startsWith('lost the store'))).toBe(true));
+      await vi.waitFor(() => expect(held.logged.some((line) => line.startsWith('lost the store'))).toBe(true));
       // The completion did commit: its backend's end made it visible. The worker only saw the cut.
-      await vi.waitFor(async () => expect((await admin.query('SELECT status FROM tasklock.tasks WHERE id = $1', [task.id])).rows[0].status).toBe('succeeded'));
+      await vi.waitFor(async () => expect((await admin.query('SELECT status FROM tasklock.tasks WHERE id = $1', [held.task.id])).rows[0].status).toBe('succeeded'));
     } finally {
       await admin.end();
     }
-    await vi.waitFor(() => expect(worker.stats().succeeded).toBe(1));
-    const stats = await worker.stop();
     // Its retry met the fence (the task was no longer running under its lease); the run showed
     // the earlier commit was its own, so it is a success, counted once, and not a rejection.
-    expect(await done).toMatchObject({ succeeded: 1, rejected: 0, aborted: 0 });
-    expect(executions.get(task.id)).toBe(1);
-    await expectEachSucceededOnce(queue, [task.id]);
     // The server ends a backend waiting for its standby without a word: the socket just closes.
-    expectOneOutage(logged, stats, /^lost the store: .*(57P01|Connection terminated unexpectedly); retrying with backoff$/);
+    await expectCompletedOnce(held, /^lost the store: .*(57P01|Connection terminated unexpectedly); retrying with backoff$/);
   });
 
   it('a server restart mid-drain (pg_ctl restart -m fast): every task succeeds once; the outage logged once', async () => {

@@ -1,34 +1,13 @@
 // The short stress run on PostgreSQL (CI): real `tasklock worker` processes, SIGKILL chaos (pid
 // alone and whole process group), the PostgreSQL faults and every invariant, read back from the
 // database by the same checker as on SQLite.
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
-
-const STRESS = new URL('../../packages/stress/dist/main.js', import.meta.url).pathname;
-
-interface Report {
-  passed: boolean;
-  kills: number;
-  groupKills: number;
-  unexpectedExits: { id: string; lastError: string }[];
-  faults: { fault: string; skipped?: string; detail: string }[];
-  check: { invariants: { name: string; status: string; detail: string }[]; facts: { tasks: number; reclaimed: number; shellReruns: number } };
-}
+import { stress, stressRefusal, type StressReport } from '../utils/stress-run.js';
 
 afterEach(() => dropPgDatabases());
 
-async function stress(args: string[]): Promise<Report> {
-  const run = await execa(process.execPath, [STRESS, ...args, '--json'], { reject: false, timeout: 240_000 });
-  if (run.exitCode !== 0 && run.stdout === '') throw new Error(`tasklock-stress failed (${run.exitCode}): ${run.stderr}`);
-  const report = JSON.parse(run.stdout) as Report;
-  const table = report.check.invariants.map((i) => `${i.status} ${i.name}: ${i.detail}`).join('\n');
-  console.log(`tasklock-stress ${args.join(' ')}\n${table}\nfaults: ${JSON.stringify(report.faults)}`);
-  expect(run.exitCode, table).toBe(report.passed ? 0 : 1);
-  return report;
-}
-
-function expectEveryInvariant(report: Report): void {
+function expectEveryInvariant(report: StressReport): void {
   expect(report.check.invariants.filter((i) => i.status === 'FAIL')).toEqual([]);
   // 7 (the lock audit) has no tasklock lock to watch on PostgreSQL: row locks exclude the writers.
   expect(report.check.invariants.filter((i) => i.status === 'N/A').map((i) => i.name)).toEqual(['7 the lock never had two holders']);
@@ -54,11 +33,11 @@ describe('short stress run on PostgreSQL (CI)', () => {
 
   it('an outside server named by --db postgres://…: connections cut and statement timeouts; pg-restart and SQLite faults refused (exit 2), and a database that holds tasks', async () => {
     const url = await makePgDatabase();
-    const refused = await execa(process.execPath, [STRESS, '--db', url, '--writers', '1', '--tasks', '1', '--faults', 'pg-restart'], { reject: false });
-    expect(refused.exitCode).toBe(2);
+    const refused = await stressRefusal(['--db', url, '--writers', '1', '--tasks', '1', '--faults', 'pg-restart']);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^tasklock-stress: fault pg-restart needs --pg-private/m);
-    const sqliteOnly = await execa(process.execPath, [STRESS, '--db', url, '--writers', '1', '--tasks', '1', '--faults', 'busy'], { reject: false });
-    expect(sqliteOnly.exitCode).toBe(2);
+    const sqliteOnly = await stressRefusal(['--db', url, '--writers', '1', '--tasks', '1', '--faults', 'busy']);
+    expect(sqliteOnly.code).toBe(2);
     expect(sqliteOnly.stderr).toMatch(/^tasklock-stress: fault busy needs a SQLite database$/m);
 
     const report = await stress(['--db', url, '--writers', '3', '--tasks', '300', '--kill-every', '600', '--faults', 'pg-kill,pg-timeout', '--seed', '7', '--lease', '1500', '--shell-workers', '1']);
@@ -66,8 +45,8 @@ describe('short stress run on PostgreSQL (CI)', () => {
     expect(report.faults.filter((f) => f.skipped)).toEqual([]);
 
     // The checker counts every task in the database as the run's: a second run there is refused.
-    const again = await execa(process.execPath, [STRESS, '--db', url, '--writers', '1', '--tasks', '1'], { reject: false });
-    expect(again.exitCode).toBe(2);
+    const again = await stressRefusal(['--db', url, '--writers', '1', '--tasks', '1']);
+    expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds tasklock tasks: give the stress run an empty database/);
   }, 300_000);
 });
