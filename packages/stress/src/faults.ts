@@ -12,6 +12,13 @@ import { SHELL_QUEUE } from './shell-handler.js';
 export const FAULTS = ['busy', 'full', 'sigstop', 'migrate', 'orphans', ...PG_FAULTS] as const;
 export type Fault = (typeof FAULTS)[number];
 
+/**
+ * The faults that stall every writer while they last (a held write lock or table, a full disk,
+ * a server away): a dead worker's tasks cannot be reclaimed meanwhile, so the checker's reclaim
+ * bound stretches by their length (and the outage backoff a worker may still sleep after them).
+ */
+export const STALLING_FAULTS: readonly Fault[] = ['busy', 'full', 'pg-timeout', 'pg-restart'];
+
 /** The faults that need one engine: SQLite's write lock and file, or a PostgreSQL server. */
 export const FAULT_ENGINE: Partial<Record<Fault, 'sqlite' | 'postgres'>> = {
   busy: 'sqlite',
@@ -44,6 +51,8 @@ export interface FaultContext {
 export interface FaultRecord {
   fault: Fault;
   at: number;
+  /** When it was lifted (set by the harness). */
+  endedAt?: number;
   detail: string;
   skipped?: string;
   /** orphans: from the SIGKILL until no process of the killed worker's handler groups ran. */

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, TasklockError } from '@tasklock/core';
 import { checkRun, type CheckResult } from './checker.js';
-import { inject, type Fault, type FaultRecord } from './faults.js';
+import { inject, STALLING_FAULTS, type Fault, type FaultRecord } from './faults.js';
 import { CLI, Fleet, type UnexpectedExit } from './fleet.js';
 import { preparePostgres, type PostgresRun } from './postgres-run.js';
 import { Random } from './random.js';
@@ -153,7 +153,8 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
         if (faultsUntil !== 0 && Date.now() > faultsUntil) break;
         restarting = fault === 'pg-restart';
         try {
-          faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem, queue: observer, kills, idsFile: faultIds, pg: postgres?.faults ?? null }));
+          const record = await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem, queue: observer, kills, idsFile: faultIds, pg: postgres?.faults ?? null });
+          faults.push({ ...record, endedAt: Date.now() });
         } finally {
           restarting = false;
         }
@@ -191,6 +192,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     const check = await checkRun({
       db, idsFiles, effectsFile: effects, auditFile: audit, lockStrategy, audited: postgres === null, kills,
       recoveryBoundMs: recoveryBoundMs(options.leaseMs, lockStrategy),
+      stalls: faults.filter((f) => STALLING_FAULTS.includes(f.fault) && !f.skipped).map((f) => ({ from: f.at, to: f.endedAt ?? f.at })),
     });
     return await report({ options, db: postgres?.shownUrl ?? db, location: db, lockStrategy, elapsedMs, kills: kills.size, groupKills, faults, walPeakBytes, fleet, check });
   } finally {
