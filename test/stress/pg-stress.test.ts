@@ -29,6 +29,10 @@ describe('short stress run on PostgreSQL (CI)', () => {
     expect(report.groupKills).toBeLessThan(report.kills);
     expect(report.faults.map((f) => f.fault)).toEqual(['pg-kill', 'pg-timeout', 'pg-restart', 'sigstop', 'migrate', 'orphans']);
     expect(report.faults.filter((f) => f.skipped)).toEqual([]);
+    // The restart and the timeouts reached the workers as outages, each logged when it began,
+    // and every one that ended said so at most once.
+    expect(report.storeOutages.logged.began).toBeGreaterThan(0);
+    expect(report.storeOutages.logged.ended).toBeLessThanOrEqual(report.storeOutages.logged.began);
   }, 300_000);
 
   it('an outside server named by --db postgres://…: connections cut and statement timeouts; pg-restart and SQLite faults refused (exit 2), and a database that holds tasks', async () => {

@@ -9,6 +9,7 @@ export interface StressReport {
   lock_: { fromWorkers: number };
   kills: number;
   groupKills: number;
+  storeOutages: { logged: { began: number; ended: number; workers: number } };
   unexpectedExits: { id: string; lastError: string }[];
   faults: { fault: string; skipped?: string; goneMs?: number; detail: string }[];
   check: { invariants: { name: string; status: string; detail: string }[]; facts: { tasks: number; reclaimed: number; shellExecutions: number; shellReruns: number } };

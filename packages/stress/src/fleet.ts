@@ -108,6 +108,23 @@ export class Fleet {
     await Promise.all(this.all.map((w) => w.child));
   }
 
+  /**
+   * Outage lines in every worker's log so far (killed ones too, as far as their last 20 kB go):
+   * how many outages began ("lost the store") and ended ("store reachable again"), and in how many workers.
+   */
+  outageLines(): { began: number; ended: number; workers: number } {
+    let began = 0;
+    let ended = 0;
+    let workers = 0;
+    for (const worker of this.all) {
+      const lost = worker.stderr.match(/lost the store: /g)?.length ?? 0;
+      began += lost;
+      ended += worker.stderr.match(/store reachable again after /g)?.length ?? 0;
+      if (lost > 0) workers += 1;
+    }
+    return { began, ended, workers };
+  }
+
   sampleRss(): void {
     for (const worker of this.live) {
       try {

@@ -58,7 +58,7 @@ export interface StressReport {
   walPeakBytes: number;
   workerPeakRssBytes: number;
   /** Outages the workers that stopped cleanly rode out (the store unreachable, logged once each), and the calls retried in them. */
-  storeOutages: { outages: number; retries: number; fromWorkers: number };
+  storeOutages: { outages: number; retries: number; fromWorkers: number; logged: { began: number; ended: number; workers: number } };
   /** Workers that exited without being killed or stopped by the harness (each was replaced). */
   unexpectedExits: UnexpectedExit[];
   check: CheckResult;
@@ -288,6 +288,7 @@ async function report(input: {
       outages: stopped.reduce((sum, s) => sum + (s.stats.storeOutages ?? 0), 0),
       retries: stopped.reduce((sum, s) => sum + (s.stats.storeRetries ?? 0), 0),
       fromWorkers: stopped.length,
+      logged: fleet.outageLines(),
     },
     unexpectedExits: fleet.unexpectedExits,
     check,

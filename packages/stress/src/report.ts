@@ -26,7 +26,7 @@ export function formatReport(report: StressReport): string {
     row('kills', `${report.kills} SIGKILLs (${report.groupKills} of the whole process group), ${report.check.facts.reclaimed} leases reclaimed, worst reclaim ${report.check.facts.worstRecoveryMs} ms after a kill`),
     row('executions', `${report.check.facts.executions} (${report.check.facts.extraExecutions} on lost leases); ${report.check.facts.shellExecutions} shell commands, ${report.check.facts.shellReruns} re-run after a lost attempt`),
     ...orphanLines(report),
-    row('store outages', `${report.storeOutages.outages} ridden out (${report.storeOutages.retries} calls retried), by the ${report.storeOutages.fromWorkers} workers that stopped cleanly`),
+    row('store outages', outageLine(report)),
     ...(isPostgres(report.db) ? [] : [row('WAL peak', mb(report.walPeakBytes))]),
     row('worker RSS peak', mb(report.workerPeakRssBytes)),
     row('worker exits', unexpectedExitLine(report)),
@@ -56,6 +56,11 @@ function unexpectedExitLine(report: StressReport): string {
   const last = exits.at(-1)!;
   const how = last.signal ? `signal ${last.signal}` : `code ${last.exitCode}`;
   return `${exits.length} on their own, each replaced; last ${last.id} (${how}): ${last.lastError}`;
+}
+
+function outageLine(report: StressReport): string {
+  const { outages, retries, fromWorkers, logged } = report.storeOutages;
+  return `${logged.began} logged as begun and ${logged.ended} as over, by ${logged.workers} workers (a killed one may not live to see the end); the ${fromWorkers} that stopped cleanly rode out ${outages} (${retries} calls retried)`;
 }
 
 function row(name: string, value: string): string {
