@@ -1,5 +1,5 @@
 // Before the tests and the bench: both start a private PostgreSQL server from Debian's postgresql
-// package (scripts/pg-cluster.mjs). If its binaries are missing, root installs the package
+// package (packages/stress/src/pg-server.ts). If its binaries are missing, root installs the package
 // (apt-get, as on CI's fresh machines); anyone else is told what to do. TASKLOCK_TEST_PG=postgres://…
 // (an existing server) or PG_BIN (another install) skip the check.
 import { spawnSync } from 'node:child_process';

@@ -1,8 +1,8 @@
-// The bench's PostgreSQL: one private server (scripts/pg-cluster.mjs, as the tests use) with
+// The bench's PostgreSQL: one private server (the stress package's pg-server, as the tests use) with
 // durable settings, shared by every system measured on it, and a fresh database per run. The
 // `pg` driver is the store's own copy (resolved from @tasklock/core, as sqlite.mjs does for
 // better-sqlite3); pg-boss and graphile-worker resolve the same pg 8.16.3.
-import { startPgServer } from '../pg-cluster.mjs';
+import { startPgServer } from '../../packages/stress/dist/pg-server.js';
 import { requireFromCore } from './sqlite.mjs';
 
 /** @type {typeof import('pg')} */

@@ -150,14 +150,17 @@ describe('a failed write changes nothing, anywhere', () => {
     const logged: string[] = [];
     const worker = new Worker(queue, () => 'done', { id: 'patient', log: (_level, message) => logged.push(message) });
     const done = worker.start();
-    await vi.waitFor(() => expect(logged.filter((m) => m.startsWith('register worker failed')).length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
-    expect(logged.find((m) => m.startsWith('register worker failed'))).toMatch(/SQLITE_FULL/);
+    await vi.waitFor(() => expect(worker.stats().storeRetries).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    // One line for the outage, not one per failed try.
+    expect(logged.filter((m) => m.startsWith('lost the store'))).toEqual([expect.stringMatching(/SQLITE_FULL.*retrying with backoff$/)]);
     expect((await queue.workers()).map((w) => w.id)).not.toContain('patient');
     expect((await queue.get(task.id)).status).toBe('pending');
     lift();
     await vi.waitFor(async () => expect((await queue.get(task.id)).status).toBe('succeeded'), { timeout: 10_000 });
     await worker.stop();
-    expect(await done).toMatchObject({ succeeded: 1 });
+    expect(await done).toMatchObject({ succeeded: 1, storeOutages: 1 });
+    expect(logged.filter((m) => m.startsWith('lost the store'))).toHaveLength(1);
+    expect(logged.filter((m) => m.startsWith('store reachable again'))).toEqual([expect.stringMatching(/^store reachable again after \d+\.\d s, \d+ attempts$/)]);
   });
 
   it('a worker stopped before it could register returns at once, having written nothing', async () => {
@@ -168,7 +171,7 @@ describe('a failed write changes nothing, anywhere', () => {
     const logged: string[] = [];
     const worker = new Worker(queue, () => (ran += 1), { id: 'never', log: (_level, message) => logged.push(message) });
     const done = worker.start();
-    await vi.waitFor(() => expect(logged.some((m) => m.startsWith('register worker failed'))).toBe(true));
+    await vi.waitFor(() => expect(logged.some((m) => m.startsWith('lost the store'))).toBe(true));
     await worker.stop();
     expect(await done).toMatchObject({ claimed: 0 });
     expect(ran).toBe(0);

@@ -18,7 +18,7 @@ describe('the tests\' PostgreSQL server', () => {
       expect(Number(rows[0]!.version)).toBeGreaterThanOrEqual(130000);
       if (!process.env.TASKLOCK_TEST_PG) {
         expect(rows[0]!.listen).toBe('');
-        expect(rows[0]!.fsync).toBe('off'); // the tests' settings reached the server (scripts/pg-cluster.mjs)
+        expect(rows[0]!.fsync).toBe('off'); // the tests' settings reached the server (packages/stress/src/pg-server.ts)
         expect(decodeURIComponent(url.hostname)).toMatch(/^\//);
       }
     } finally {

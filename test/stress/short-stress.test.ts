@@ -1,26 +1,5 @@
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-
-const STRESS = new URL('../../packages/stress/dist/main.js', import.meta.url).pathname;
-
-interface Report {
-  passed: boolean;
-  lock_: { fromWorkers: number };
-  kills: number;
-  unexpectedExits: { id: string; lastError: string }[];
-  faults: { fault: string; skipped?: string; goneMs?: number }[];
-  check: { invariants: { name: string; status: string; detail: string }[]; facts: { tasks: number; reclaimed: number; shellExecutions: number; shellReruns: number } };
-}
-
-async function stress(args: string[]): Promise<Report> {
-  const run = await execa(process.execPath, [STRESS, ...args, '--json'], { reject: false, timeout: 240_000 });
-  if (run.exitCode !== 0 && run.stdout === '') throw new Error(`tasklock-stress failed (${run.exitCode}): ${run.stderr}`);
-  const report = JSON.parse(run.stdout) as Report;
-  const table = report.check.invariants.map((i) => `${i.status} ${i.name}: ${i.detail}`).join('\n');
-  console.log(`tasklock-stress ${args.join(' ')}\n${table}\nfaults: ${JSON.stringify(report.faults)}`);
-  expect(run.exitCode, table).toBe(report.passed ? 0 : 1);
-  return report;
-}
+import { stress } from '../utils/stress-run.js';
 
 describe('short stress run (CI): real workers, SIGKILL chaos, every fault kind', () => {
   it('keeps every invariant with kills, busy, full, sigstop, migrate and orphans faults', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AttemptAbort } from '../../packages/core/src/attempt-abort.js';
 import { LeaseKeeper, type RunningAttempt } from '../../packages/core/src/lease-keeper.js';
 import type { Queue } from '../../packages/core/src/queue.js';
+import { StoreOutage } from '../../packages/core/src/store-outage.js';
 import type { ClaimedTask } from '../../packages/core/src/task.js';
 
 /**
@@ -32,7 +33,7 @@ describe('LeaseKeeper.beat', () => {
   it('judges only the attempts running when the heartbeat was sent: one claimed meanwhile is not lost', async () => {
     const running = new Map([[1, attempt(1)]]);
     const lost: number[] = [];
-    const keeper = new LeaseKeeper(queueAnswering([1], () => running.set(2, attempt(2)), { 2: 'running' }), settings, (a) => lost.push(a.task.id));
+    const keeper = new LeaseKeeper(queueAnswering([1], () => running.set(2, attempt(2)), { 2: 'running' }), settings, new StoreOutage(() => undefined), (a) => lost.push(a.task.id));
     await keeper.beat(running);
     expect(lost).toEqual([]);
     expect(running.get(2)!.lost).toBeNull();
@@ -46,7 +47,7 @@ describe('LeaseKeeper.beat', () => {
     ]);
     running.get(2)!.finishing = true;
     const lost: [number, string][] = [];
-    const keeper = new LeaseKeeper(queueAnswering([1], () => undefined, { 2: 'succeeded', 3: 'cancelled' }), settings, (a, reason) => lost.push([a.task.id, reason]));
+    const keeper = new LeaseKeeper(queueAnswering([1], () => undefined, { 2: 'succeeded', 3: 'cancelled' }), settings, new StoreOutage(() => undefined), (a, reason) => lost.push([a.task.id, reason]));
     await keeper.beat(running);
     expect(lost).toEqual([[3, 'task was cancelled']]);
   });

@@ -1,15 +1,5 @@
-/**
- * The tests' private PostgreSQL server: scripts/pg-cluster.mjs (shared with the bench) with
- * durability off (fsync=off: a test server's data is thrown away).
- *
- * TASKLOCK_TEST_PG=postgres://… points the tests at an existing server instead.
- */
-import { startPgServer as startCluster, type PgServer } from '../../scripts/pg-cluster.mjs';
-
-export { pgBinDir } from '../../scripts/pg-cluster.mjs';
-
-const TEST_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 200 };
-
-export function startPgServer(): PgServer {
-  return startCluster({ settings: TEST_SETTINGS });
-}
+// The private PostgreSQL server the tests start lives with the stress harness, which starts one
+// too (tasklock-stress --pg-private), and the bench uses it from the build; imported here from
+// its source, so the tests need no build for it. The tests run it with durability off (its
+// default settings).
+export { pgBinDir, startPgServer, THROWAWAY_SETTINGS, type PgServer } from '../../packages/stress/src/pg-server.js';

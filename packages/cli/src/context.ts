@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { BadInputError, Queue, StoreNotFoundError, type LockStrategyOption, type QueueOptions } from '@tasklock/core';
+import { BadInputError, Queue, StoreNotFoundError, StoreOutage, type LockStrategyOption, type QueueOptions, type WorkerLog } from '@tasklock/core';
 import { fileMode } from './options.js';
 
 /** The program-wide options, resolved (defaults applied) for one command. */
@@ -49,6 +49,12 @@ export interface OpenQueueOptions {
   /** init, enqueue and worker may create the database; inspecting commands refuse a missing file. */
   create?: boolean;
   resetLockStrategy?: boolean;
+  /**
+   * worker: a store that cannot be reached yet (a server restarting, a connection cut while
+   * opening) is waited for with backoff, logged once as an outage of the store, rather than an
+   * exit — until `giveUp()` says to stop waiting (a signal came).
+   */
+  waitForStore?: { log: WorkerLog; giveUp: () => boolean };
 }
 
 /** The global options as Queue.open takes them: each store's own under its name. */
@@ -64,6 +70,22 @@ export function queueOptions(globals: GlobalOptions, options: OpenQueueOptions =
   };
 }
 
+async function openQueue(globals: GlobalOptions, options: OpenQueueOptions): Promise<Queue> {
+  const wait = options.waitForStore;
+  const outage = wait === undefined ? null : new StoreOutage(wait.log);
+  for (;;) {
+    try {
+      const queue = await Queue.open(globals.db, queueOptions(globals, options));
+      outage?.succeeded('open');
+      return queue;
+    } catch (error) {
+      const delayMs = outage?.failed('open', error) ?? null;
+      if (delayMs === null || wait!.giveUp()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 /** Opens the queue, runs `fn`, and closes the queue whatever happens. */
 export async function withQueue<T>(
   globals: GlobalOptions,
@@ -72,7 +94,7 @@ export async function withQueue<T>(
 ): Promise<T> {
   let queue: Queue;
   try {
-    queue = await Queue.open(globals.db, queueOptions(globals, options));
+    queue = await openQueue(globals, options);
   } catch (error) {
     // Inspecting commands do not create: that would make an empty database at a mistyped path
     // and report "nothing there".

@@ -23,6 +23,11 @@ export class ShutdownSignals {
     process.on('SIGINT', this.onSignal);
   }
 
+  /** A signal came: whatever the worker still waits for at start, it should give up. */
+  get stopping(): boolean {
+    return this.received > 0;
+  }
+
   async run(worker: Worker): Promise<WorkerStats> {
     this.worker = worker;
     const done = worker.start();

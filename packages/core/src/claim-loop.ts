@@ -6,6 +6,7 @@
  */
 import { engineCodeOf, errorSummary } from './error-text.js';
 import type { Queue } from './queue.js';
+import type { StoreOutage } from './store-outage.js';
 import type { ChangeSignal } from './storage/store.js';
 import type { ClaimedTask } from './task.js';
 import type { WorkerSettings } from './worker-options.js';
@@ -30,10 +31,25 @@ export interface ClaimTarget {
   drained(scheduled: number): void;
 }
 
-export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: ChangeSignal, target: ClaimTarget): Promise<void> {
+export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: ChangeSignal, outage: StoreOutage, target: ClaimTarget): Promise<void> {
   const { batch, leaseMs, maxPollMs, log } = settings;
   let idleMs = 1;
   let listening = false;
+  /**
+   * A read or the claim failed. Transient (the store is away): part of the outage, which logs
+   * itself, and a backoff. Otherwise a failed claim is logged and tried again after a poll;
+   * a read that fails for good ends the loop, as it always has.
+   */
+  const rideOut = async (error: unknown, claiming: boolean) => {
+    let delayMs = outage.failed('claim', error);
+    if (delayMs === null) {
+      if (!claiming) throw error;
+      log('error', `claim failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      delayMs = maxPollMs;
+    }
+    // stop() notifies the signal: a worker told to stop during an outage does not sit out the backoff.
+    await wake.waitForChange(delayMs);
+  };
   while (!target.stopping && !target.full) {
     const slots = target.reserve(batch);
     if (slots === 0) {
@@ -41,21 +57,34 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
       continue;
     }
     // A read (no lock) before paying for a write transaction.
-    if (!(await queue.hasDue(settings.queue, settings.types))) {
+    let due: boolean;
+    try {
+      due = await queue.hasDue(settings.queue, settings.types);
+    } catch (error) {
       target.claimed(slots, []);
-      if (settings.untilEmpty && target.running === 0 && target.unsettled === 0 && (await drained(queue, settings, target))) return;
-      if (!listening) {
-        // Idle from here: notice other processes' commits, then look once more, so that one
-        // committed since the read above is not missed.
-        await wake.listen();
-        listening = true;
-        continue;
+      await rideOut(error, false);
+      continue;
+    }
+    outage.succeeded('claim');
+    if (!due) {
+      target.claimed(slots, []);
+      try {
+        if (settings.untilEmpty && target.running === 0 && target.unsettled === 0 && (await drained(queue, settings, target))) return;
+        if (!listening) {
+          // Idle from here: notice other processes' commits, then look once more, so that one
+          // committed since the read above is not missed.
+          await wake.listen();
+          listening = true;
+          continue;
+        }
+        // A wake-up comes with the WAL write, a moment before the commit is visible (with
+        // synchronous=FULL, an fsync later): after one, look again soon and then less and less
+        // often; without one, back off towards maxPollMs.
+        const woken = await wake.waitForChange(await idleWaitMs(queue, settings, idleMs));
+        idleMs = woken ? 1 : Math.min(idleMs * 2, maxPollMs);
+      } catch (error) {
+        await rideOut(error, false);
       }
-      // A wake-up comes with the WAL write, a moment before the commit is visible (with
-      // synchronous=FULL, an fsync later): after one, look again soon and then less and less
-      // often; without one, back off towards maxPollMs.
-      const woken = await wake.waitForChange(await idleWaitMs(queue, settings, idleMs));
-      idleMs = woken ? 1 : Math.min(idleMs * 2, maxPollMs);
       continue;
     }
     if (listening) {
@@ -68,10 +97,10 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
       tasks = await queue.claim({ workerId: settings.id, queue: settings.queue, types: settings.types, limit: slots, leaseMs });
     } catch (error) {
       target.claimed(slots, []);
-      log('error', `claim failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
-      await wake.waitForChange(maxPollMs);
+      await rideOut(error, true);
       continue;
     }
+    outage.succeeded('claim');
     idleMs = 1;
     target.claimed(slots, tasks);
   }

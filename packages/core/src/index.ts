@@ -16,6 +16,7 @@ export { TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, assertTransition, canTra
 export { STATUS_VIEWS, isStatusView, statusViewOf, type StatusView } from './status-view.js';
 export * from './errors.js';
 export { backoffMs, type BackoffPolicy } from './backoff.js';
+export { StoreOutage, OUTAGE_BACKOFF } from './store-outage.js';
 export { MAX_ERROR_BYTES, TaskFailure, errorSummary, errorText, firstLine, type ErrorTextOptions } from './error-text.js';
 export { parseLocation, type StoreOptions } from './storage/open-store.js';
 export type {

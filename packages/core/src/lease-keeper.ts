@@ -6,15 +6,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptAbort } from './attempt-abort.js';
-import { backoffMs } from './backoff.js';
 import { engineCodeOf, errorSummary } from './error-text.js';
-import { isTransientWriteError, TaskNotFoundError } from './errors.js';
+import { TaskNotFoundError } from './errors.js';
 import type { Lease, Queue } from './queue.js';
+import type { StoreOutage } from './store-outage.js';
 import type { ClaimedTask } from './task.js';
 import type { WorkerSettings } from './worker-options.js';
-
-/** A handler group's record that met a full disk or a busy lock is tried again: ~10 ms, doubling, up to 1 s. */
-const RECORD_BACKOFF = { baseDelayMs: 10, maxDelayMs: 1000 };
 
 /** An attempt this worker runs under its lease. */
 export interface RunningAttempt {
@@ -22,7 +19,10 @@ export interface RunningAttempt {
   abort: AttemptAbort;
   /** Why the attempt is no longer ours; set once, and no outcome is written after it. */
   lost: string | null;
-  /** Its outcome is with the finisher: the store's answer to that write settles it, not a heartbeat. */
+  /**
+   * The handler returned and its outcome is with the finisher, which settles it — also when the
+   * lease is gone, or when an earlier try of that write did commit (a connection cut during COMMIT).
+   */
   finishing: boolean;
   settled: Promise<void>;
 }
@@ -33,6 +33,7 @@ export class LeaseKeeper {
   constructor(
     private readonly queue: Queue,
     private readonly settings: Pick<WorkerSettings, 'id' | 'leaseMs' | 'log'>,
+    private readonly outage: StoreOutage,
     private readonly onLost: (attempt: RunningAttempt, reason: string) => void,
   ) {}
 
@@ -46,6 +47,7 @@ export class LeaseKeeper {
       // is missing from its answer, and so is an end committed before it; neither lease is lost.
       const asked = [...running.values()];
       const held = await this.queue.heartbeatWorker(this.settings.id, this.settings.leaseMs);
+      this.outage.succeeded('heartbeat');
       for (const attempt of asked) {
         if (attempt.lost !== null || attempt.finishing || held.get(attempt.task.id) === attempt.task.leaseToken) continue;
         // Not ours in the store any more: cancelled by an operator, or reclaimed after our
@@ -54,32 +56,34 @@ export class LeaseKeeper {
         this.onLost(attempt, status === 'cancelled' ? 'task was cancelled' : `lease lost (task is now ${status})`);
       }
     } catch (error) {
-      this.settings.log('error', `heartbeat failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      if (this.outage.failed('heartbeat', error) === null) this.settings.log('error', `heartbeat failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
     } finally {
       this.beating = false;
     }
   }
 
   /**
-   * Records an attempt's handler group, riding out a full disk or a busy lock for as long as the
-   * attempt is ours: the handler must not start its work unrecorded, and failing the attempt over
+   * Records an attempt's handler group, riding out an outage of the store (a full disk, a busy
+   * lock, a server restarting) for as long as the attempt is ours: the handler must not start its work unrecorded, and failing the attempt over
    * a transient write error would fail a task that never ran.
    */
   async recordHandlerGroup(lease: Lease, pgid: number, signal: AbortSignal): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.queue.recordHandlerGroup(lease, pgid);
-        return;
-      } catch (error) {
-        if (!isTransientWriteError(error) || signal.aborted) throw error;
-        const delayMs = backoffMs(RECORD_BACKOFF, attempt);
-        this.settings.log('warn', `task ${lease.id}: could not record its handler's process group, retrying in ${Math.round(delayMs)} ms: ${errorSummary(error)}`, {
-          taskId: lease.id,
-          code: engineCodeOf(error),
-        });
-        await sleep(delayMs, undefined, { signal }).catch(() => undefined);
-        signal.throwIfAborted();
+    const part = `handler group of task ${lease.id}`;
+    try {
+      for (;;) {
+        try {
+          await this.queue.recordHandlerGroup(lease, pgid);
+          return;
+        } catch (error) {
+          const delayMs = this.outage.failed(part, error);
+          if (delayMs === null || signal.aborted) throw error;
+          await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+          signal.throwIfAborted();
+        }
       }
+    } finally {
+      // Recorded, refused or given up (the attempt was aborted): either way it no longer waits on the store.
+      this.outage.succeeded(part);
     }
   }
 

@@ -1,6 +1,5 @@
 import { engineCodeOf, errorSummary, errorText, firstLine } from './error-text.js';
-import { isTransientWriteError, TasklockError } from './errors.js';
-import { backoffMs } from './backoff.js';
+import { TasklockError } from './errors.js';
 import { claimLoop } from './claim-loop.js';
 import { ClaimSlots } from './claim-slots.js';
 import { AttemptAbort } from './attempt-abort.js';
@@ -8,15 +7,13 @@ import { LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
 import type { Outcome, Queue } from './queue.js';
 import type { ClaimOptions } from './validate.js';
 import type { ChangeSignal } from './storage/store.js';
+import { StoreOutage } from './store-outage.js';
 import type { TaskStatus } from './task-state.js';
 import { JsonText, type ClaimedTask } from './task.js';
 import { resolveWorkerOptions, type WorkerLog, type WorkerOptions, type WorkerSettings } from './worker-options.js';
 import { WorkerFinisher } from './worker-finisher.js';
 
 export { defaultWorkerId, type WorkerLog, type WorkerLogLevel, type WorkerOptions } from './worker-options.js';
-
-/** A worker that cannot register yet (disk full, lock busy) tries again: 20 ms, doubling, up to 2 s. */
-const REGISTER_BACKOFF = { baseDelayMs: 20, maxDelayMs: 2000, jitter: false };
 
 export interface TaskContext {
   task: ClaimedTask;
@@ -51,6 +48,10 @@ export interface WorkerStats {
   reclaimed: number;
   /** Transactions that failed to persist outcomes (each retried). */
   persistFailures: number;
+  /** Times the store became unreachable (each logged once when it started and once when it ended). */
+  storeOutages: number;
+  /** Calls to the store that failed during those outages, each retried after a backoff. */
+  storeRetries: number;
   /** untilEmpty: tasks of this queue/types left scheduled (not due within the wait) when it stopped. */
   scheduled: number;
 }
@@ -70,9 +71,10 @@ export class Worker {
   private readonly finisher: WorkerFinisher;
   private readonly leases: LeaseKeeper;
   private readonly wake: ChangeSignal;
+  private readonly outage: StoreOutage;
   private readonly counters: WorkerStats = {
     claimed: 0, succeeded: 0, failed: 0, retried: 0, released: 0, rejected: 0, aborted: 0, reclaimed: 0, persistFailures: 0,
-    scheduled: 0,
+    storeOutages: 0, storeRetries: 0, scheduled: 0,
   };
   private stopping = false;
   private readonly slots: ClaimSlots;
@@ -91,21 +93,22 @@ export class Worker {
     this.id = this.settings.id;
     this.log = this.settings.log;
     this.wake = queue.changeSignal();
+    this.outage = new StoreOutage(this.log);
     this.slots = new ClaimSlots(this.settings, () => ({ running: this.running.size, claimed: this.counters.claimed }));
-    this.leases = new LeaseKeeper(queue, this.settings, (attempt, reason) => this.markLost(attempt, reason));
+    this.leases = new LeaseKeeper(queue, this.settings, this.outage, (attempt, reason) => this.markLost(attempt, reason));
     this.finisher = new WorkerFinisher(queue, {
       settled: (outcome, status) => this.settled(outcome, status),
-      persistFailed: (error, count) => {
+      persistFailed: (error, count, outage) => {
         this.counters.persistFailures += 1;
-        this.log('error', `could not persist ${count} outcome(s), retrying: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+        if (!outage) this.log('error', `could not persist ${count} outcome(s), retrying: ${errorSummary(error)}`, { code: engineCodeOf(error) });
       },
       nextClaim: (batch) => this.nextClaim(batch),
       claimed: (next, tasks) => this.claimed(next.limit ?? 0, tasks),
-    });
+    }, this.outage);
   }
 
   stats(): WorkerStats {
-    return { ...this.counters };
+    return { ...this.counters, storeOutages: this.outage.count, storeRetries: this.outage.retries };
   }
 
   get inFlight(): number {
@@ -138,7 +141,7 @@ export class Worker {
     this.timers.push(setInterval(() => this.background(this.reclaim()), reclaimEveryMs));
     const worker = this;
     try {
-      await claimLoop(this.queue, this.settings, this.wake, {
+      await claimLoop(this.queue, this.settings, this.wake, this.outage, {
         get stopping() {
           return worker.stopping;
         },
@@ -164,21 +167,21 @@ export class Worker {
   }
 
   /**
-   * Registers this worker, waiting out a disk that is full or failing, or a lock that stays busy:
-   * a worker started during such a moment (a supervisor's replacement, say) must not exit over
-   * it. Anything else (read-only, schema, bad input) is final and thrown. False if stop() came
-   * first.
+   * Registers this worker, waiting out a store that is away (a disk full or failing, a lock that
+   * stays busy, a server restarting): a worker started during such a moment (a supervisor's
+   * replacement, say) must not exit over it. Anything else (read-only, schema, bad input) is final
+   * and thrown. False if stop() came first.
    */
   private async register(): Promise<boolean> {
     const { queue, types, deadAfterMs } = this.settings;
-    for (let failures = 0; !this.stopping; failures += 1) {
+    while (!this.stopping) {
       try {
         await this.queue.registerWorker({ id: this.id, queue, types, deadAfterMs });
+        this.outage.succeeded('register');
         return true;
       } catch (error) {
-        if (!isTransientWriteError(error)) throw error;
-        const delayMs = backoffMs(REGISTER_BACKOFF, failures + 1);
-        this.log('error', `register worker failed, retrying in ${delayMs} ms: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+        const delayMs = this.outage.failed('register', error);
+        if (delayMs === null) throw error;
         // stop() notifies the wake signal; other processes' writes do too, so wait out the rest.
         const until = Date.now() + delayMs;
         while (!this.stopping && Date.now() < until) await this.wake.waitForChange(until - Date.now());
@@ -326,8 +329,9 @@ export class Worker {
         this.wake.notify();
       }
       if (result.pruned > 0) this.log('info', `pruned ${result.pruned} ended worker row(s) past the retention`);
+      this.outage.succeeded('sweep');
     } catch (error) {
-      this.log('error', `reclaim sweep failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      if (this.outage.failed('sweep', error) === null) this.log('error', `reclaim sweep failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
     } finally {
       this.sweeping = false;
     }
@@ -379,7 +383,7 @@ export class Worker {
     } catch (error) {
       this.log('error', `could not mark worker stopped: ${errorSummary(error)}`, { code: engineCodeOf(error) });
     }
-    this.log('info', `worker ${this.id} stopped`, { ...this.counters });
+    this.log('info', `worker ${this.id} stopped`, { ...this.stats() });
   }
 }
 

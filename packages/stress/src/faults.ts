@@ -4,12 +4,29 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, type Fleet, type WorkerProcess } from './fleet.js';
 import type { Queue } from '@tasklock/core';
+import { injectPg, isPgFault, PG_FAULTS, type PgFaultContext } from './pg-faults.js';
 import { liveGroupMembers } from './process-groups.js';
 import type { Random } from './random.js';
 import { SHELL_QUEUE } from './shell-handler.js';
 
-export const FAULTS = ['busy', 'full', 'sigstop', 'migrate', 'orphans'] as const;
+export const FAULTS = ['busy', 'full', 'sigstop', 'migrate', 'orphans', ...PG_FAULTS] as const;
 export type Fault = (typeof FAULTS)[number];
+
+/**
+ * The faults that stall every writer while they last (a held write lock or table, a full disk,
+ * a server away): a dead worker's tasks cannot be reclaimed meanwhile, so the checker's reclaim
+ * bound stretches by their length (and the outage backoff a worker may still sleep after them).
+ */
+export const STALLING_FAULTS: readonly Fault[] = ['busy', 'full', 'pg-timeout', 'pg-restart'];
+
+/** The faults that need one engine: SQLite's write lock and file, or a PostgreSQL server. */
+export const FAULT_ENGINE: Partial<Record<Fault, 'sqlite' | 'postgres'>> = {
+  busy: 'sqlite',
+  full: 'sqlite',
+  'pg-kill': 'postgres',
+  'pg-timeout': 'postgres',
+  'pg-restart': 'postgres',
+};
 
 export interface FaultContext {
   db: string;
@@ -27,11 +44,15 @@ export interface FaultContext {
   kills: Map<string, number>;
   /** Where a fault that enqueues tasks records their ids (read by the checker like an enqueuer's). */
   idsFile: string;
+  /** A PostgreSQL run's server (null on SQLite). */
+  pg: Omit<PgFaultContext, 'random'> | null;
 }
 
 export interface FaultRecord {
   fault: Fault;
   at: number;
+  /** When it was lifted (set by the harness). */
+  endedAt?: number;
   detail: string;
   skipped?: string;
   /** orphans: from the SIGKILL until no process of the killed worker's handler groups ran. */
@@ -43,6 +64,10 @@ const BUSY_HOLDER = fileURLToPath(new URL('./busy-holder.js', import.meta.url));
 /** Injects one fault and returns once it has been lifted. */
 export async function inject(fault: Fault, context: FaultContext): Promise<FaultRecord> {
   const at = Date.now();
+  if (isPgFault(fault)) {
+    if (context.pg === null) throw new Error(`${fault} is a PostgreSQL fault`);
+    return { fault, at, ...(await injectPg(fault, { ...context.pg, random: context.random })) };
+  }
   switch (fault) {
     case 'busy': {
       // An outside connection, not under tasklock's lock, holds the SQLite write lock.

@@ -14,6 +14,8 @@ export interface FleetConfig {
   concurrency: number;
   leaseMs: number;
   graceMs: number;
+  /** The --db a worker is given (default: `db`): a PostgreSQL run names each worker's connections after it and sets their statement_timeout. */
+  workerDb?: (id: string) => string;
 }
 
 /** module: `--handler` in process, the default queue; shell: `--exec` commands, the shell queue. */
@@ -56,16 +58,17 @@ export class Fleet {
   }
 
   start(kind: WorkerKind = 'module'): WorkerProcess {
-    const { db, lock, env, concurrency, leaseMs, graceMs } = this.config;
+    const { db, lock, env, concurrency, leaseMs, graceMs, workerDb } = this.config;
     this.generation += 1;
     const id = `stress-${this.generation}${kind === 'shell' ? '-sh' : ''}`;
     const handler = kind === 'shell' ? ['--exec', SHELL_COMMAND, '--queue', SHELL_QUEUE] : ['--handler', HANDLER];
     const child = execa(
       process.execPath,
-      [CLI, 'worker', '--db', db, '--lock', lock, ...handler, '--concurrency', String(concurrency),
+      [CLI, 'worker', '--db', workerDb?.(id) ?? db, '--lock', lock, ...handler, '--concurrency', String(concurrency),
         '--lease', String(leaseMs), '--heartbeat', String(Math.floor(leaseMs / 4)), '--grace', String(graceMs),
         '--worker-id', id, '--json'],
-      { env, reject: false, buffer: false, stdin: 'ignore', cleanup: true },
+      // detached: each worker leads a process group of its own, which chaos may SIGKILL whole.
+      { env, reject: false, buffer: false, stdin: 'ignore', cleanup: true, detached: true },
     );
     const worker: WorkerProcess = { id, kind, pid: child.pid!, startedAt: Date.now(), killedAt: null, child, stdout: '', stderr: '' };
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (worker.stdout += chunk));
@@ -80,10 +83,22 @@ export class Fleet {
     return worker;
   }
 
-  /** Signals the worker's pid alone (as the OOM killer does), never its process group. */
-  kill(worker: WorkerProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  /**
+   * Signals the worker's pid alone (as the OOM killer does), or with `group` its whole process
+   * group (as a terminal's ^C or a container stop does): the worker and any handler process that
+   * stayed in its group.
+   */
+  kill(worker: WorkerProcess, signal: NodeJS.Signals = 'SIGKILL', group = false): void {
     worker.killedAt = Date.now();
-    worker.child.kill(signal);
+    if (!group) {
+      worker.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(-worker.pid, signal);
+    } catch {
+      // the group is gone already (the worker exited on its own a moment ago)
+    }
   }
 
   /** SIGTERM for every live worker (graceful: finish or hand back), then wait for all. */
@@ -91,6 +106,23 @@ export class Fleet {
     this.stopping = true;
     for (const worker of this.live) worker.child.kill('SIGTERM');
     await Promise.all(this.all.map((w) => w.child));
+  }
+
+  /**
+   * Outage lines in every worker's log so far (killed ones too, as far as their last 20 kB go):
+   * how many outages began ("lost the store") and ended ("store reachable again"), and in how many workers.
+   */
+  outageLines(): { began: number; ended: number; workers: number } {
+    let began = 0;
+    let ended = 0;
+    let workers = 0;
+    for (const worker of this.all) {
+      const lost = worker.stderr.match(/lost the store: /g)?.length ?? 0;
+      began += lost;
+      ended += worker.stderr.match(/store reachable again after /g)?.length ?? 0;
+      if (lost > 0) workers += 1;
+    }
+    return { began, ended, workers };
   }
 
   sampleRss(): void {

@@ -3,15 +3,21 @@ import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue } from '@tasklock/core';
+import { Queue, TasklockError } from '@tasklock/core';
 import { checkRun, type CheckResult } from './checker.js';
-import { inject, type Fault, type FaultRecord } from './faults.js';
+import { inject, STALLING_FAULTS, type Fault, type FaultRecord } from './faults.js';
 import { CLI, Fleet, type UnexpectedExit } from './fleet.js';
+import { preparePostgres, type PostgresRun } from './postgres-run.js';
 import { Random } from './random.js';
 import { readTimings } from './timings.js';
 
 export interface StressOptions {
+  /** A SQLite file, or a postgres:// URL of an empty database (null: a fresh SQLite file, or with pgPrivate a server of its own). */
   db: string | null;
+  /** Start a PostgreSQL server of its own for the run (needed by the pg-restart fault). */
+  pgPrivate: boolean;
+  /** PostgreSQL: the workers' statement_timeout (their connection string's), which pg-timeout outlasts. */
+  statementTimeoutMs: number;
   writers: number;
   /** Workers running the shell queue's tasks with --exec (besides the `writers`). */
   shellWorkers: number;
@@ -43,12 +49,16 @@ export interface StressReport {
   tasks: number;
   elapsedMs: number;
   kills: number;
+  /** Of the kills, those of the worker's whole process group (the others: its pid alone). */
+  groupKills: number;
   faults: FaultRecord[];
   throughput: { claimedPerS: number; completedPerS: number };
   latencyMs: { enqueueToStartP50: number; enqueueToStartP99: number };
   lock_: { waitP50: number; waitP99: number; waitMax: number; holdP50: number; holdP99: number; busyRetries: number; fromWorkers: number };
   walPeakBytes: number;
   workerPeakRssBytes: number;
+  /** Outages the workers that stopped cleanly rode out (the store unreachable, logged once each), and the calls retried in them. */
+  storeOutages: { outages: number; retries: number; fromWorkers: number; logged: { began: number; ended: number; workers: number } };
   /** Workers that exited without being killed or stopped by the harness (each was replaced). */
   unexpectedExits: UnexpectedExit[];
   check: CheckResult;
@@ -64,7 +74,8 @@ const ENQUEUER = fileURLToPath(new URL('./enqueuer.js', import.meta.url));
  */
 export async function runStress(options: StressOptions): Promise<StressReport> {
   const random = new Random(options.seed);
-  const { dir, logs, db, smallFilesystem } = prepareDirectory(options);
+  const postgres = await preparePostgres(options);
+  const { dir, logs, db, smallFilesystem } = prepareDirectory(options, postgres);
   // The side-effect log, the lock audit and the id lists live apart from the database, so the
   // `full` fault fills only the database's filesystem, never the checker's evidence.
   const effects = join(logs, 'effects.log');
@@ -74,8 +85,14 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   if (init.exitCode !== 0) throw new Error(`tasklock init failed: ${init.stderr.trim()}`);
   const lockStrategy = (JSON.parse(init.stdout) as { lock: { strategy: string } }).lock.strategy;
 
-  const fleet = new Fleet({ db, lock: options.lock, env, concurrency: options.concurrency, leaseMs: options.leaseMs, graceMs: 2000 });
+  const fleet = new Fleet({
+    db, lock: options.lock, env, concurrency: options.concurrency, leaseMs: options.leaseMs, graceMs: 2000,
+    ...(postgres ? { workerDb: postgres.workerUrl } : {}),
+  });
   const kills = new Map<string, number>();
+  let groupKills = 0;
+  /** While the server restarts, no worker is started: one cannot open a store it cannot reach (it would exit 1). */
+  let restarting = false;
   const faults: FaultRecord[] = [];
   const started = Date.now();
   for (let i = 0; i < options.writers; i += 1) fleet.start();
@@ -108,6 +125,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     void observer
       .stats()
       .then(({ counts }) => options.onProgress?.({ elapsedMs: Date.now() - started, counts, kills: kills.size, live: fleet.live.length }))
+      .catch(() => undefined) // the store away (a fault): this sample is skipped, the next one tries again
       .finally(() => (sampling = false));
   }, 250);
 
@@ -118,8 +136,10 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       await new Promise((r) => setTimeout(r, options.killEveryMs! * (0.5 + random.next())));
       if (!chaosOn) break;
       const victim = random.pick(fleet.live);
-      if (!victim) continue;
-      fleet.kill(victim);
+      if (!victim || restarting) continue;
+      const group = random.next() < 0.5;
+      fleet.kill(victim, 'SIGKILL', group);
+      if (group) groupKills += 1;
       kills.set(victim.id, victim.killedAt!);
       fleet.start(victim.kind);
     }
@@ -131,7 +151,13 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       for (const fault of options.faults) {
         await new Promise((r) => setTimeout(r, faultsUntil === 0 ? random.int(200, 800) : random.int(2000, 8000)));
         if (faultsUntil !== 0 && Date.now() > faultsUntil) break;
-        faults.push(await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem, queue: observer, kills, idsFile: faultIds }));
+        restarting = fault === 'pg-restart';
+        try {
+          const record = await inject(fault, { db, dir, lock: options.lock, env, fleet, random, leaseMs: options.leaseMs, smallFilesystem, queue: observer, kills, idsFile: faultIds, pg: postgres?.faults ?? null });
+          faults.push({ ...record, endedAt: Date.now() });
+        } finally {
+          restarting = false;
+        }
       }
     } while (options.faults.length > 0 && Date.now() < faultsUntil);
   })();
@@ -163,11 +189,16 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
 
   const elapsedMs = Date.now() - started;
   try {
-    const check = checkRun({ db, idsFiles, effectsFile: effects, auditFile: audit, lockStrategy, kills, recoveryBoundMs: recoveryBoundMs(options.leaseMs, lockStrategy) });
-    return report({ options, db, lockStrategy, elapsedMs, kills: kills.size, faults, walPeakBytes, fleet, check });
+    const check = await checkRun({
+      db, idsFiles, effectsFile: effects, auditFile: audit, lockStrategy, audited: postgres === null, kills,
+      recoveryBoundMs: recoveryBoundMs(options.leaseMs, lockStrategy),
+      stalls: faults.filter((f) => STALLING_FAULTS.includes(f.fault) && !f.skipped).map((f) => ({ from: f.at, to: f.endedAt ?? f.at })),
+    });
+    return await report({ options, db: postgres?.shownUrl ?? db, location: db, lockStrategy, elapsedMs, kills: kills.size, groupKills, faults, walPeakBytes, fleet, check });
   } finally {
     // The tmpfs of a `full` run goes with its contents; the report has what it showed.
     if (smallFilesystem) execaSyncQuiet('umount', [dir]);
+    postgres?.close();
   }
 }
 
@@ -184,13 +215,21 @@ function recoveryBoundMs(leaseMs: number, lockStrategy: string): number {
 const LOCKFILE_STALE_MS = 10_000;
 
 async function drained(queue: Queue): Promise<boolean> {
-  const { counts } = await queue.stats();
+  let counts: Record<string, number>;
+  try {
+    ({ counts } = await queue.stats());
+  } catch (error) {
+    // The store away for a moment (a restart, a cut connection): not drained yet, look again.
+    if (error instanceof TasklockError && error.code === 'persistence') return false;
+    throw error;
+  }
   // Scheduled ones too: a retry waiting out its backoff is work still to be done.
   return counts.pending === 0 && counts.scheduled === 0 && counts.running === 0;
 }
 
-function prepareDirectory(options: StressOptions): { dir: string; logs: string; db: string; smallFilesystem: boolean } {
+function prepareDirectory(options: StressOptions, postgres: PostgresRun | null): { dir: string; logs: string; db: string; smallFilesystem: boolean } {
   const logs = mkdtempSync(join(tmpdir(), 'tasklock-stress-'));
+  if (postgres !== null) return { dir: logs, logs, db: postgres.url, smallFilesystem: false };
   if (options.db !== null) {
     const db = resolve(options.db);
     mkdirSync(dirname(db), { recursive: true });
@@ -211,15 +250,16 @@ function execaSyncQuiet(file: string, args: string[]): boolean {
   }
 }
 
-function report(input: {
-  options: StressOptions; db: string; lockStrategy: string; elapsedMs: number; kills: number; faults: FaultRecord[];
+async function report(input: {
+  options: StressOptions; db: string; location: string; lockStrategy: string; elapsedMs: number; kills: number; groupKills: number; faults: FaultRecord[];
   walPeakBytes: number; fleet: Fleet; check: CheckResult;
-}): StressReport {
+}): Promise<StressReport> {
   const { check, fleet } = input;
   const summaries = fleet.summaries().filter((s) => s.writes);
   const pick = (f: (w: NonNullable<(typeof summaries)[number]['writes']>) => number) => summaries.map((s) => f(s.writes!));
   const max = (xs: number[]) => (xs.length === 0 ? 0 : Math.max(...xs));
-  const facts = readTimings(input.db);
+  const facts = await readTimings(input.location);
+  const stopped = input.fleet.summaries();
   return {
     seed: input.options.seed,
     db: input.db,
@@ -229,6 +269,7 @@ function report(input: {
     tasks: input.options.tasks,
     elapsedMs: input.elapsedMs,
     kills: input.kills,
+    groupKills: input.groupKills,
     faults: input.faults,
     throughput: { claimedPerS: facts.claims / (facts.spanMs / 1000 || 1), completedPerS: facts.completes / (facts.spanMs / 1000 || 1) },
     latencyMs: { enqueueToStartP50: facts.startP50, enqueueToStartP99: facts.startP99 },
@@ -243,6 +284,12 @@ function report(input: {
     },
     walPeakBytes: input.walPeakBytes,
     workerPeakRssBytes: fleet.peakRssBytes,
+    storeOutages: {
+      outages: stopped.reduce((sum, s) => sum + (s.stats.storeOutages ?? 0), 0),
+      retries: stopped.reduce((sum, s) => sum + (s.stats.storeRetries ?? 0), 0),
+      fromWorkers: stopped.length,
+      logged: fleet.outageLines(),
+    },
     unexpectedExits: fleet.unexpectedExits,
     check,
     passed: check.invariants.every((i) => i.status !== 'FAIL'),

@@ -1,4 +1,5 @@
 import type { StressReport } from './harness.js';
+import { isPostgres } from './run-database.js';
 
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
 const ms = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms`;
@@ -22,10 +23,11 @@ export function formatReport(report: StressReport): string {
     row('lock wait', `p50 ${ms(report.lock_.waitP50)}, p99 ${ms(report.lock_.waitP99)}, max ${ms(report.lock_.waitMax)} (worst worker of ${report.lock_.fromWorkers} that exited cleanly)`),
     row('lock hold', `p50 ${ms(report.lock_.holdP50)}, p99 ${ms(report.lock_.holdP99)}`),
     row('BUSY retries', String(report.lock_.busyRetries)),
-    row('kills', `${report.kills} SIGKILLs, ${report.check.facts.reclaimed} leases reclaimed, worst reclaim ${report.check.facts.worstRecoveryMs} ms after a kill`),
+    row('kills', `${report.kills} SIGKILLs (${report.groupKills} of the whole process group), ${report.check.facts.reclaimed} leases reclaimed, worst reclaim ${report.check.facts.worstRecoveryMs} ms after a kill`),
     row('executions', `${report.check.facts.executions} (${report.check.facts.extraExecutions} on lost leases); ${report.check.facts.shellExecutions} shell commands, ${report.check.facts.shellReruns} re-run after a lost attempt`),
     ...orphanLines(report),
-    row('WAL peak', mb(report.walPeakBytes)),
+    row('store outages', outageLine(report)),
+    ...(isPostgres(report.db) ? [] : [row('WAL peak', mb(report.walPeakBytes))]),
     row('worker RSS peak', mb(report.workerPeakRssBytes)),
     row('worker exits', unexpectedExitLine(report)),
     '',
@@ -42,9 +44,9 @@ function faultLines(report: StressReport): string[] {
     const all = report.faults.filter((f) => f.fault === kind);
     const ran = all.filter((f) => !f.skipped);
     const skipped = all.filter((f) => f.skipped);
-    if (ran.length === 0) return `  ${kind.padEnd(8)} SKIPPED: ${skipped[0]!.skipped}`;
+    if (ran.length === 0) return `  ${kind.padEnd(10)} SKIPPED: ${skipped[0]!.skipped}`;
     const alsoSkipped = skipped.length === 0 ? '' : ` (${skipped.length} skipped: ${skipped.at(-1)!.skipped})`;
-    return `  ${kind.padEnd(8)} ×${ran.length}, last: ${ran.at(-1)!.detail}${alsoSkipped}`;
+    return `  ${kind.padEnd(10)} ×${ran.length}, last: ${ran.at(-1)!.detail}${alsoSkipped}`;
   });
 }
 
@@ -54,6 +56,11 @@ function unexpectedExitLine(report: StressReport): string {
   const last = exits.at(-1)!;
   const how = last.signal ? `signal ${last.signal}` : `code ${last.exitCode}`;
   return `${exits.length} on their own, each replaced; last ${last.id} (${how}): ${last.lastError}`;
+}
+
+function outageLine(report: StressReport): string {
+  const { outages, retries, fromWorkers, logged } = report.storeOutages;
+  return `${logged.began} logged as begun and ${logged.ended} as over, by ${logged.workers} workers (a killed one may not live to see the end); the ${fromWorkers} that stopped cleanly rode out ${outages} (${retries} calls retried)`;
 }
 
 function row(name: string, value: string): string {

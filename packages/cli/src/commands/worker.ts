@@ -83,7 +83,7 @@ export function registerWorker(program: Command): void {
             // This process's lock wait/hold and BUSY figures, for operators and the stress harness.
             return { stats, writes: queue.writeMetrics() };
           },
-          { create: true },
+          { create: true, waitForStore: { log: log.log, giveUp: () => signals.stopping } },
         );
       } finally {
         signals.dispose();

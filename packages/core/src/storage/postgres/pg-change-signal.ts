@@ -4,13 +4,20 @@
  * first listen(); unlisten() sends UNLISTEN, so that a busy worker is not woken by every other
  * worker's commits (as on SQLite, where that cost half the throughput). A hint, never a promise:
  * a notification that arrives before LISTEN has taken effect is missed, and the waiter's own
- * timer looks again.
+ * timer looks again. A listening connection that is lost (the server restarted, or ended it)
+ * wakes the waiter once — what was notified meanwhile is lost — and LISTEN is issued again on a
+ * new connection, with capped backoff until the server answers, after which the waiter is woken
+ * again to look once more.
  */
 import pg from 'pg';
+import { backoffMs, type BackoffPolicy } from '../../backoff.js';
 import { ChangeLatch } from '../change-latch.js';
 import type { ChangeSignal } from '../store.js';
 
 export const CHANGE_CHANNEL = 'tasklock_changes';
+
+/** Re-LISTEN after a lost connection: 50 ms, doubling, up to 2 s, jittered. */
+const RELISTEN_BACKOFF: BackoffPolicy = { baseDelayMs: 50, maxDelayMs: 2000 };
 
 export class PgChangeSignal implements ChangeSignal {
   private client: pg.Client | null = null;
@@ -19,6 +26,9 @@ export class PgChangeSignal implements ChangeSignal {
   private closed = false;
   /** The LISTEN/UNLISTEN statements, in order, on the one connection. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Failed LISTENs since the connection was lost (the backoff's attempt number). */
+  private relistenFailures = 0;
+  private relistenTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly connectionString: string) {}
 
@@ -26,7 +36,7 @@ export class PgChangeSignal implements ChangeSignal {
   listen(): Promise<void> {
     if (this.listening || this.closed) return this.chain.then(() => undefined);
     this.listening = true;
-    this.enqueue(async (client) => client.query(`LISTEN ${CHANGE_CHANNEL}`));
+    this.enqueueListen();
     return this.chain.then(() => undefined);
   }
 
@@ -48,14 +58,15 @@ export class PgChangeSignal implements ChangeSignal {
   close(): void {
     this.closed = true;
     this.listening = false;
+    if (this.relistenTimer !== null) clearTimeout(this.relistenTimer);
     const client = this.client;
     this.client = null;
     this.chain = this.chain.then(() => client?.end()).catch(() => undefined);
     this.notify();
   }
 
-  /** Runs `step` on the signal's connection after the steps before it; a failure leaves the signal deaf (the timer still wakes). */
-  private enqueue(step: (client: pg.Client) => Promise<unknown>): void {
+  /** Runs `step` on the signal's connection after the steps before it; a failure drops the connection (the timer still wakes). */
+  private enqueue(step: (client: pg.Client) => Promise<unknown>, failed: () => void = () => undefined): void {
     this.chain = this.chain
       .then(async () => {
         if (this.closed) return;
@@ -64,7 +75,42 @@ export class PgChangeSignal implements ChangeSignal {
       .catch(() => {
         this.client?.end().catch(() => undefined);
         this.client = null;
+        failed();
       });
+  }
+
+  /** LISTEN; if the server does not answer, again later while still listening. */
+  private enqueueListen(): void {
+    this.enqueue(
+      async (client) => {
+        await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+        if (this.relistenFailures > 0) {
+          // Listening again after a loss: whatever was notified meanwhile was missed.
+          this.relistenFailures = 0;
+          if (this.listening) this.latch.heard();
+        }
+      },
+      () => {
+        if (this.relistenFailures > 0) this.scheduleRelisten();
+      },
+    );
+  }
+
+  /** The connection went away while it listened: wake the waiter once, then listen again on a new one. */
+  private lost(): void {
+    if (!this.listening || this.closed) return;
+    this.latch.heard();
+    this.scheduleRelisten();
+  }
+
+  private scheduleRelisten(): void {
+    if (this.relistenTimer !== null || !this.listening || this.closed) return;
+    this.relistenFailures += 1;
+    this.relistenTimer = setTimeout(() => {
+      this.relistenTimer = null;
+      if (this.listening && !this.closed) this.enqueueListen();
+    }, backoffMs(RELISTEN_BACKOFF, this.relistenFailures));
+    this.relistenTimer.unref();
   }
 
   private async connection(): Promise<pg.Client> {
@@ -73,9 +119,13 @@ export class PgChangeSignal implements ChangeSignal {
     client.on('notification', () => {
       if (this.listening) this.latch.heard();
     });
-    client.on('error', () => {
-      if (this.client === client) this.client = null;
-    });
+    const gone = () => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.lost();
+    };
+    client.on('error', gone);
+    client.on('end', gone);
     await client.connect();
     this.client = client;
     return client;

@@ -81,7 +81,7 @@ async function attempts<T>(
       client = await pool.connect();
     } catch (error) {
       metrics.failures += 1;
-      throw toTasklockError(error, options, attempt);
+      throw pgFailure(error, options, attempt);
     }
     const heldSince = performance.now();
     metrics.lockWait.record(heldSince - waitStarted);
@@ -109,7 +109,7 @@ async function attempts<T>(
       if (block && broken === undefined) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
       if (!(RETRYABLE.has(sqlState(error) ?? '') || lost) || attempt >= retry.attempts) {
         metrics.failures += 1;
-        throw toTasklockError(error, options, attempt);
+        throw pgFailure(error, options, attempt);
       }
     } finally {
       metrics.lockHold.record(performance.now() - heldSince);
@@ -126,19 +126,33 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** The connection is gone: the server ended it (57P01…, 08…) or the socket broke. */
+/**
+ * The connection is gone: the server ended it (57P01…, 08…), the socket broke, or node-postgres
+ * found it dead (its messages carry no code: "Connection terminated unexpectedly", "Client has
+ * encountered a connection error and is not queryable").
+ */
 function isConnectionLoss(error: unknown): boolean {
   const code = sqlState(error) ?? '';
-  return /^(08|57P0)/.test(code) || ['ECONNRESET', 'EPIPE'].includes(code) || (error instanceof Error && /Connection terminated/.test(error.message));
+  return /^(08|57P0)/.test(code) || ['ECONNRESET', 'EPIPE'].includes(code) || (error instanceof Error && /Connection terminated|not queryable/.test(error.message));
 }
 
-/** Connection loss, a server shutting down, resources short: trying later may succeed. */
+/**
+ * Trying later may succeed: a connection lost, a server shutting down or starting, resources
+ * short, or a statement cancelled by statement_timeout (57014) or lock_timeout (55P03) — the
+ * transaction rolled back whole, and what blocked it (a long lock holder) passes.
+ */
 export function isTransientPg(error: unknown): boolean {
   const code = sqlState(error) ?? '';
-  return RETRYABLE.has(code) || /^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT'].includes(code);
+  return (
+    RETRYABLE.has(code) ||
+    isConnectionLoss(error) ||
+    /^(08|53|57P)/.test(code) ||
+    ['57014', '55P03', 'ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT'].includes(code)
+  );
 }
 
-function toTasklockError(error: unknown, options: PgWriteOptions, attempt: number): TasklockError {
+/** A driver or server error as tasklock's: a PersistenceError naming the SQLSTATE, transient when trying later may succeed. */
+export function pgFailure(error: unknown, options: PgWriteOptions, attempt = 1): TasklockError {
   if (error instanceof TasklockError) return error;
   const what = options.label ?? 'write';
   const task = options.taskId === undefined ? '' : `task ${options.taskId}: `;

@@ -43,7 +43,7 @@ import { DEFAULT_LONG_TRANSACTION_MS, diagnosePostgres } from './diagnose.js';
 import { migrate } from './migrate.js';
 import { PgMonitor } from './monitor.js';
 import { PgChangeSignal } from './pg-change-signal.js';
-import { isTransientPg, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
+import { isTransientPg, pgFailure, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
 import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
 import { claimTasks } from './sql/claim.js';
 import { insertTasks } from './sql/enqueue.js';
@@ -92,7 +92,8 @@ export class PostgresStore implements TaskStore {
       }
     } catch (error) {
       await pool.end().catch(() => undefined);
-      throw error;
+      // A connection cut while migrating (a restart, pg_terminate_backend) is as transient as one refused.
+      throw pgFailure(error, { label: 'open' });
     }
   }
 
@@ -399,7 +400,7 @@ export class PostgresStore implements TaskStore {
 
   /** A consistent read of several statements: one REPEATABLE READ, read-only transaction. */
   private async read<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((error: unknown) => Promise.reject(pgFailure(error, { label: 'read' })));
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const result = await fn(client);
@@ -407,7 +408,7 @@ export class PostgresStore implements TaskStore {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw pgFailure(error, { label: 'read' });
     } finally {
       client.release();
     }
