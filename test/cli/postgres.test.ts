@@ -32,6 +32,12 @@ describe('tasklock on PostgreSQL', () => {
     expect(result.stdout).toMatch(/^ok\s+server\s+PostgreSQL \d+/m);
   });
 
+  it('worker against an unreachable server: one line naming it, exit 1 (it waits only with --wait-for-store)', async () => {
+    const result = await cli(['--db', 'postgres://tasklock@127.0.0.1:1/nowhere', 'worker', '--exec', 'true']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^tasklock: cannot reach PostgreSQL at postgres:\/\/tasklock@127\.0\.0\.1:1\/nowhere: .*ECONNREFUSED.*\n$/);
+  });
+
   it('an unreachable server: one line naming it, exit 1, nothing else said', async () => {
     const result = await cli(['--db', 'postgres://tasklock@127.0.0.1:1/nowhere', 'list']);
     expect(result.code).toBe(1);

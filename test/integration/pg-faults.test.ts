@@ -160,7 +160,7 @@ describe('PostgreSQL faults under a worker', () => {
 });
 
 describe('PostgreSQL faults while `tasklock worker` starts', () => {
-  it('a connection cut while the worker opens the store (migrating, under the migration lock): it waits with backoff, logs the outage once, then drains', async () => {
+  it('--wait-for-store: a connection cut while the worker opens the store (migrating, under the migration lock): it waits with backoff, logs the outage once, then drains', async () => {
     const url = await makePgDatabase();
     const queue = await open(url);
     const task = await queue.enqueue('job', {});
@@ -168,7 +168,7 @@ describe('PostgreSQL faults while `tasklock worker` starts', () => {
     const holder = await connect(url);
     await holder.query('BEGIN');
     await holder.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
-    const worker = startWorker(withParams(url, { application_name: 'starting' }), ['--until-empty', '--exec', 'cat > /dev/null', '--worker-id', 'starting']);
+    const worker = startWorker(withParams(url, { application_name: 'starting' }), ['--until-empty', '--wait-for-store', '--exec', 'cat > /dev/null', '--worker-id', 'starting']);
     const pids = await blockedBackends(holder, 'starting');
     await holder.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
     await vi.waitFor(() => expect(worker.log()).toMatch(/lost the store: .*57P01/), { timeout: 10_000 });

@@ -24,6 +24,7 @@ interface WorkerFlags {
   untilEmptyWait?: number;
   workerId?: string;
   grace?: number;
+  waitForStore?: boolean;
   timeout?: number;
   workerRetention?: number;
   logFormat: LogFormat;
@@ -47,6 +48,7 @@ export function registerWorker(program: Command): void {
     .option('--until-empty-wait <duration>', 'with --until-empty: wait for scheduled tasks (retries in backoff, delayed tasks) due within this (default 30s; 0: do not wait)', duration)
     .option('--worker-id <id>', 'worker id (default host:pid:random)')
     .option('--grace <ms>', 'on stop, how long running tasks may finish before they are handed back (default 10s)', duration)
+    .option('--wait-for-store', 'if the store cannot be reached at start (a server still starting), wait for it with backoff, logged once, instead of exiting 1')
     .option('--timeout <ms>', 'default per-task timeout for tasks that have none', duration)
     .option('--worker-retention <duration>', 'the reclaim sweep deletes rows of workers stopped or crashed longer ago than this (default 7d)', duration)
     .addOption(
@@ -83,7 +85,7 @@ export function registerWorker(program: Command): void {
             // This process's lock wait/hold and BUSY figures, for operators and the stress harness.
             return { stats, writes: queue.writeMetrics() };
           },
-          { create: true, waitForStore: { log: log.log, giveUp: () => signals.stopping } },
+          { create: true, ...(flags.waitForStore ? { waitForStore: { log: log.log, giveUp: () => signals.stopping } } : {}) },
         );
       } finally {
         signals.dispose();
