@@ -160,6 +160,22 @@ forEachStore((store) => {
     });
   });
 
+  describe('Worker: a task it holds without knowing', () => {
+    it('is not kept alive by its heartbeats: the lease runs out, the sweep hands it on, and it runs', async () => {
+      const queue = await store.open();
+      const other = await store.reopen(queue);
+      const task = await queue.enqueue('job', {});
+      // A claim that committed under this worker's id while its answer was lost (a connection cut after COMMIT).
+      const [lost] = await other.claim({ workerId: 'w-unaware', leaseMs: 300 });
+      expect(lost!.id).toBe(task.id);
+      const worker = new Worker(queue, () => 'ran', { id: 'w-unaware', leaseMs: 300, heartbeatMs: 50, reclaimEveryMs: 50, untilEmpty: true, untilEmptyWaitMs: 0 });
+      const stats = await worker.start();
+      expect(stats.succeeded).toBe(1);
+      expect(await queue.get(task.id)).toMatchObject({ status: 'succeeded', attempts: 2, result: 'ran' });
+      expect((await queue.runs(task.id)).map((r) => r.outcome)).toEqual(['reclaimed', 'succeeded']);
+    });
+  });
+
   describe('Worker untilEmpty', () => {
     it('stops once nothing is due or running, leaving a task for 2030 scheduled and saying so', async () => {
       const queue = await store.open();

@@ -108,8 +108,8 @@ export class Queue {
   }
 
   /** One statement for all of a worker's leases; returns the leases it still holds (id → token). */
-  async heartbeatWorker(workerId: string, leaseMs: number): Promise<Map<number, string>> {
-    return this.store.heartbeatWorker(workerId, integerAtLeast('heartbeat: leaseMs', leaseMs, MIN_LEASE_MS));
+  async heartbeatWorker(workerId: string, leaseMs: number, taskIds: readonly number[]): Promise<Map<number, string>> {
+    return this.store.heartbeatWorker(workerId, integerAtLeast('heartbeat: leaseMs', leaseMs, MIN_LEASE_MS), taskIds);
   }
 
   async complete(lease: Lease, result: unknown, workerId = 'api'): Promise<void> {
