@@ -1,0 +1,113 @@
+/**
+ * What a worker tells its listeners, and the small emitter that tells them. Every task event is
+ * emitted only after the store answered for it (a claim committed, an outcome accepted by the
+ * fence, a lease found gone): an outcome the fence refused is never reported as done.
+ *
+ * Not Node's EventEmitter, on purpose: its `error` event throws when nobody listens, and a
+ * listener that throws escapes from emit() into whoever emitted. Here a worker without an
+ * `error` listener runs on, and a listener that throws (or rejects) is caught, logged and
+ * reported as `error` — it never breaks the claim loop, a commit or the other listeners.
+ */
+import type { TaskMap, LooseTasks, TaskTypeOf } from './task-map.js';
+
+/** The task an event is about: the claimed task's identity, its attempt and its payload. */
+export type EventTask<Tasks extends TaskMap = LooseTasks> = {
+  [Type in TaskTypeOf<Tasks>]: { id: number; type: Type; queue: string; attempt: number; payload: Tasks[Type]['payload'] };
+}[TaskTypeOf<Tasks>];
+
+/** A completed attempt: its stored result (typed by its task type) and how long its handler ran. */
+export type CompletedEvent<Tasks extends TaskMap = LooseTasks> = {
+  [Type in TaskTypeOf<Tasks>]: {
+    task: EventTask<Pick<Tasks, Type>>;
+    attempt: number;
+    result: Tasks[Type]['result'];
+    /** From the handler's start to its return (not the commit). */
+    durationMs: number;
+  };
+}[TaskTypeOf<Tasks>];
+
+export interface TaskEvent<Tasks extends TaskMap = LooseTasks> {
+  task: EventTask<Tasks>;
+  attempt: number;
+}
+
+export interface WorkerEventMap<Tasks extends TaskMap = LooseTasks> {
+  /** The claim committed: this worker holds the task's lease and its handler starts. */
+  claimed: TaskEvent<Tasks>;
+  completed: CompletedEvent<Tasks>;
+  /** The attempt failed and the task is `failed` for good (no attempts left). `error`: the stored text. */
+  failed: TaskEvent<Tasks> & { error: string };
+  /**
+   * The attempt failed and the task is `pending` again. `runAt`: when it comes due (the task's
+   * backoff counted from the commit's answer; the stored run_at may be up to that write's
+   * duration earlier).
+   */
+  retrying: TaskEvent<Tasks> & { error: string; retryInMs: number; runAt: number };
+  /** Handed back to `pending` unrun by this worker (a shutdown past its grace period). */
+  released: TaskEvent<Tasks>;
+  /** The task was cancelled, reclaimed or its outcome refused: this attempt is not ours any more. */
+  'lease-lost': TaskEvent<Tasks> & { reason: string };
+  /** A handler's progress, after the store recorded it. */
+  progress: TaskEvent<Tasks> & { progress: unknown };
+  /** Nothing of this worker's queue/types is due and nothing of its own is running: once per idle spell. */
+  drained: { queue: string; types: readonly string[] | null };
+  /** A failure of the worker itself: a write that failed for good, a listener that threw. */
+  error: Error;
+}
+
+export type WorkerEventName = keyof WorkerEventMap;
+export type WorkerListener<Tasks extends TaskMap, Name extends WorkerEventName> = (event: WorkerEventMap<Tasks>[Name]) => unknown;
+
+type AnyListener = (event: unknown) => unknown;
+
+export class WorkerEvents<Tasks extends TaskMap> {
+  private readonly listeners = new Map<WorkerEventName, AnyListener[]>();
+
+  /** `fault`: told of a listener that threw (the worker logs it and emits `error`, except for `error`'s own listeners). */
+  constructor(private readonly fault: (name: WorkerEventName, error: unknown) => void) {}
+
+  on<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): void {
+    // Copy on write: a listener added or removed during an emit takes effect from the next one.
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), listener as AnyListener]);
+  }
+
+  off<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): void {
+    const kept = (this.listeners.get(name) ?? []).filter((known) => known !== listener);
+    if (kept.length > 0) this.listeners.set(name, kept);
+    else this.listeners.delete(name);
+  }
+
+  once<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): void {
+    const wrapped: WorkerListener<Tasks, Name> = (event) => {
+      this.off(name, wrapped);
+      return listener(event);
+    };
+    this.on(name, wrapped);
+  }
+
+  count(name: WorkerEventName): number {
+    return this.listeners.get(name)?.length ?? 0;
+  }
+
+  /** Whether anyone listens: the worker builds an event only then (the hot path pays nothing otherwise). */
+  wants(name: WorkerEventName): boolean {
+    return this.listeners.has(name);
+  }
+
+  emit<Name extends WorkerEventName>(name: Name, event: WorkerEventMap<Tasks>[Name]): void {
+    const listeners = this.listeners.get(name);
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
+      try {
+        const answer = listener(event);
+        if (isThenable(answer)) answer.then(undefined, (error: unknown) => this.fault(name, error));
+      } catch (error) {
+        this.fault(name, error);
+      }
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
