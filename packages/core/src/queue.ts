@@ -60,7 +60,7 @@ const MiB = 1024 * 1024;
  * `Tasks` (task-map.ts) types enqueue's payload by task type and a worker's handler map; reads
  * (get, list) stay loose: what a stored task holds is not known to the compiler.
  */
-export class Queue<Tasks extends TaskMap = LooseTasks> {
+export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
   private readonly maxPayloadBytes: number;
   /** Largest result (and progress) stored, in bytes of JSON; a worker checks its handlers' results against it. */
   readonly maxResultBytes: number;
@@ -76,7 +76,7 @@ export class Queue<Tasks extends TaskMap = LooseTasks> {
   }
 
   /** Opens the store at `location` (a file path or a `sqlite:` URL), creating and migrating it if needed. */
-  static async open<Tasks extends TaskMap = LooseTasks>(location: string, options: QueueOptions = {}): Promise<Queue<Tasks>> {
+  static async open<Tasks extends TaskMap<Tasks> = LooseTasks>(location: string, options: QueueOptions = {}): Promise<Queue<Tasks>> {
     const store = await openStore(location, options);
     return new Queue<Tasks>(store, options, true);
   }

@@ -11,14 +11,18 @@ export interface TaskShape {
   result: unknown;
 }
 
-export type TaskMap = Record<string, TaskShape>;
+/**
+ * What `Tasks` must be: every property a TaskShape. Written over `Tasks` itself (not as an index
+ * signature) so that an interface, which has none, qualifies.
+ */
+export type TaskMap<Tasks> = { [Type in keyof Tasks]: TaskShape };
 
 /** The default: any type name, any payload and result — untyped use, as before. */
 export type LooseTasks = Record<string, { payload: unknown; result: unknown }>;
 
-export type TaskTypeOf<Tasks extends TaskMap> = keyof Tasks & string;
+export type TaskTypeOf<Tasks> = keyof Tasks & string;
 
 /** An enqueueMany item whose payload matches its type. */
-export type TypedEnqueueItem<Tasks extends TaskMap> = {
+export type TypedEnqueueItem<Tasks extends TaskMap<Tasks>> = {
   [Type in TaskTypeOf<Tasks>]: Omit<EnqueueItem, 'type' | 'payload'> & { type: Type; payload: Tasks[Type]['payload'] };
 }[TaskTypeOf<Tasks>];

@@ -11,12 +11,12 @@
 import type { TaskMap, LooseTasks, TaskTypeOf } from './task-map.js';
 
 /** The task an event is about: the claimed task's identity, its attempt and its payload. */
-export type EventTask<Tasks extends TaskMap = LooseTasks> = {
+export type EventTask<Tasks extends TaskMap<Tasks> = LooseTasks> = {
   [Type in TaskTypeOf<Tasks>]: { id: number; type: Type; queue: string; attempt: number; payload: Tasks[Type]['payload'] };
 }[TaskTypeOf<Tasks>];
 
 /** A completed attempt: its stored result (typed by its task type) and how long its handler ran. */
-export type CompletedEvent<Tasks extends TaskMap = LooseTasks> = {
+export type CompletedEvent<Tasks extends TaskMap<Tasks> = LooseTasks> = {
   [Type in TaskTypeOf<Tasks>]: {
     task: EventTask<Pick<Tasks, Type>>;
     attempt: number;
@@ -26,12 +26,12 @@ export type CompletedEvent<Tasks extends TaskMap = LooseTasks> = {
   };
 }[TaskTypeOf<Tasks>];
 
-export interface TaskEvent<Tasks extends TaskMap = LooseTasks> {
+export interface TaskEvent<Tasks extends TaskMap<Tasks> = LooseTasks> {
   task: EventTask<Tasks>;
   attempt: number;
 }
 
-export interface WorkerEventMap<Tasks extends TaskMap = LooseTasks> {
+export interface WorkerEventMap<Tasks extends TaskMap<Tasks> = LooseTasks> {
   /** The claim committed: this worker holds the task's lease and its handler starts. */
   claimed: TaskEvent<Tasks>;
   completed: CompletedEvent<Tasks>;
@@ -56,11 +56,11 @@ export interface WorkerEventMap<Tasks extends TaskMap = LooseTasks> {
 }
 
 export type WorkerEventName = keyof WorkerEventMap;
-export type WorkerListener<Tasks extends TaskMap, Name extends WorkerEventName> = (event: WorkerEventMap<Tasks>[Name]) => unknown;
+export type WorkerListener<Tasks extends TaskMap<Tasks>, Name extends WorkerEventName> = (event: WorkerEventMap<Tasks>[Name]) => unknown;
 
 type AnyListener = (event: unknown) => unknown;
 
-export class WorkerEvents<Tasks extends TaskMap> {
+export class WorkerEvents<Tasks extends TaskMap<Tasks>> {
   private readonly listeners = new Map<WorkerEventName, AnyListener[]>();
 
   /** `fault`: told of a listener that threw (the worker logs it and emits `error`, except for `error`'s own listeners). */

@@ -41,7 +41,7 @@ export type TaskHandler = (payload: unknown, context: TaskContext) => unknown;
  * One handler per task type, each checked against `Tasks`. A worker given a map claims only the
  * types it has handlers for (unless `types` names a subset of them).
  */
-export type TaskHandlers<Tasks extends TaskMap = LooseTasks> = {
+export type TaskHandlers<Tasks extends TaskMap<Tasks> = LooseTasks> = {
   [Type in TaskTypeOf<Tasks>]?: (payload: Tasks[Type]['payload'], context: TaskContext) => Tasks[Type]['result'] | PromiseLike<Tasks[Type]['result']>;
 };
 
@@ -74,7 +74,7 @@ export interface WorkerStats {
  * the leases (lease-keeper.ts), group commit of outcomes (worker-finisher.ts), the reclaim sweep
  * (reclaim.ts, run every reclaimEveryMs) and, here, handlers and shutdown.
  */
-export class Worker<Tasks extends TaskMap = LooseTasks> {
+export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
   readonly id: string;
   private readonly queue: Queue;
   private readonly handler: TaskHandler;
@@ -521,7 +521,7 @@ interface HandlerRun {
   durationMs: number;
 }
 
-function eventTask<Tasks extends TaskMap>(task: ClaimedTask): EventTask<Tasks> {
+function eventTask<Tasks extends TaskMap<Tasks>>(task: ClaimedTask): EventTask<Tasks> {
   return { id: task.id, type: task.type, queue: task.queue, attempt: task.attempts, payload: task.payload } as EventTask<Tasks>;
 }
 
