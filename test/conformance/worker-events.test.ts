@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PersistenceError, Worker, type Queue, type TaskContext, type WorkerEventMap, type WorkerEventName, type WorkerLogLevel } from '@tasklock/core';
 import { forEachStore } from './stores.js';
+import { recordingLog } from '../utils/recording-log.js';
 
 type Recorded = { [Name in WorkerEventName]: [Name, WorkerEventMap[Name]] }[WorkerEventName];
 
@@ -21,11 +22,6 @@ function record(worker: Worker, queue: Queue) {
   }
   const of = (id: number) => events.filter(([, event]) => 'task' in event && event.task.id === id).map(([name]) => name);
   return { events, storedAtEmit, of };
-}
-
-function recordingLog() {
-  const lines: string[] = [];
-  return { lines, log: (level: WorkerLogLevel, message: string) => lines.push(`${level} ${message}`) };
 }
 
 forEachStore((store) => {

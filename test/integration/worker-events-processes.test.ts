@@ -3,24 +3,13 @@
  * prints each event it is told as NDJSON while this process, another client of the same store,
  * enqueues work and cancels a running task. Each event must match what the store then holds.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
-import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
-import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
-import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+import { startFixture } from '../utils/fixture-process.js';
+import { cleanupProcessStores, PROCESS_STORES } from '../utils/process-stores.js';
 import { until } from '../utils/until.js';
 
-const stores = [
-  { name: 'sqlite', db: () => Promise.resolve(join(makeTempDir(), 'q.db')) },
-  { name: 'postgres', db: () => makePgDatabase() },
-];
-
-afterEach(async () => {
-  await killAllFixtures();
-  removeTempDirs();
-  await dropPgDatabases();
-});
+afterEach(cleanupProcessStores);
 
 interface PrintedEvent {
   event: string;
@@ -30,7 +19,7 @@ interface PrintedEvent {
 }
 
 describe('worker events across processes', () => {
-  for (const store of stores) {
+  for (const store of PROCESS_STORES) {
     it(`${store.name}: a worker process tells each outcome, the cancel from another process and the hand-back at stop`, async () => {
       const db = await store.db();
       const queue = await Queue.open(db);
