@@ -155,6 +155,12 @@ forEachStore((store) => {
       });
       worker.on('claimed', (event) => afterThrower.push(event.task.id));
       worker.on('completed', async () => Promise.reject(new Error('async listener bug')));
+      const onceSeen: number[] = [];
+      worker.once('claimed', (event) => onceSeen.push(event.task.id));
+      const removed = () => onceSeen.push(-1);
+      worker.once('completed', removed);
+      worker.off('completed', removed);
+      expect(worker.listenerCount('completed')).toBe(1);
       worker.on('error', (error) => {
         errors.push(error);
         throw new Error('even the error listener throws');
@@ -162,6 +168,7 @@ forEachStore((store) => {
       const stats = await worker.start();
       expect(stats).toMatchObject({ claimed: 5, succeeded: 5 });
       expect(afterThrower).toHaveLength(5);
+      expect(onceSeen).toEqual([afterThrower[0]]);
       await vi.waitFor(() => expect(errors).toHaveLength(10));
       expect(errors.filter((error) => error.message === 'listener bug')).toHaveLength(5);
       expect(errors.filter((error) => error.message === 'async listener bug')).toHaveLength(5);

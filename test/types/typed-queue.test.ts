@@ -73,6 +73,11 @@ function compileOnly(queue: Queue<MailTasks>, loose: Queue): void {
   expectTypeOf(queue.get).returns.toEqualTypeOf<Promise<Task>>();
   expectTypeOf(queue.enqueue).returns.toEqualTypeOf<Promise<EnqueuedTask>>();
 
+  // A typed queue or worker still goes where a plain one is expected.
+  const plain: Queue = queue;
+  const plainWorker: Worker = typed;
+  void [plain, plainWorker];
+
   // Untyped use is unchanged: any type name, any payload, any handler.
   void loose.enqueue('anything', { at: 'all' });
   void loose.enqueue('other', 42);

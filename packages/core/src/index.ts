@@ -11,7 +11,7 @@ export { DEFAULT_WORKER_RETENTION_MS, type ReclaimOptions, type ReclaimResult } 
 export type { WorkerView } from './worker-registry.js';
 export { Worker, defaultWorkerId, warningsToStderr, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskHandlers, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
 export type { WorkerEventMap, WorkerEventName, WorkerListener, EventTask, TaskEvent, CompletedEvent } from './worker-events.js';
-export type { TaskMap, TaskShape, LooseTasks, TaskTypeOf, TypedEnqueueItem } from './task-map.js';
+export type { TaskMap, TaskShape, LooseTasks, TaskTypeOf, TypedEnqueueItem, EnqueueArgs } from './task-map.js';
 export type { EnqueueOptions, EnqueueItem, ClaimOptions, TaskFilter, ListFilter } from './validate.js';
 export { DEFAULT_BACKOFF, backoffDelayMs, type Backoff, type Task, type ClaimedTask } from './task.js';
 export { TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, assertTransition, canTransition, isTaskStatus, isTerminal, transitionTableMarkdown, type TaskStatus, type TransitionName, type Transition } from './task-state.js';

@@ -21,7 +21,7 @@ import type {
 } from './storage/store.js';
 import type { TaskStatus } from './task-state.js';
 import { JsonText, toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
-import type { LooseTasks, TaskMap, TaskTypeOf, TypedEnqueueItem } from './task-map.js';
+import type { EnqueueArgs, LooseTasks, TaskMap, TypedEnqueueItem } from './task-map.js';
 import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateEnqueue, validateList, type ClaimOptions, type EnqueueOptions, type ListFilter } from './validate.js';
 
 export interface QueueOptions extends StoreOptions {
@@ -85,7 +85,7 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
     if (this.ownsStore) this.store.close();
   }
 
-  async enqueue<Type extends TaskTypeOf<Tasks>>(type: Type, payload: Tasks[Type]['payload'], options: EnqueueOptions = {}): Promise<EnqueuedTask> {
+  async enqueue(...[type, payload, options = {}]: EnqueueArgs<Tasks>): Promise<EnqueuedTask> {
     const [task] = await this.enqueueMany([{ ...options, type, payload } as TypedEnqueueItem<Tasks>]);
     return task!;
   }

@@ -4,7 +4,7 @@
  * Types only: nothing here exists at run time, and the store checks nothing of it (a payload is
  * JSON in the database whatever the compiler was told).
  */
-import type { EnqueueItem } from './validate.js';
+import type { EnqueueItem, EnqueueOptions } from './validate.js';
 
 export interface TaskShape {
   payload: unknown;
@@ -25,4 +25,13 @@ export type TaskTypeOf<Tasks> = keyof Tasks & string;
 /** An enqueueMany item whose payload matches its type. */
 export type TypedEnqueueItem<Tasks extends TaskMap<Tasks>> = {
   [Type in TaskTypeOf<Tasks>]: Omit<EnqueueItem, 'type' | 'payload'> & { type: Type; payload: Tasks[Type]['payload'] };
+}[TaskTypeOf<Tasks>];
+
+/**
+ * enqueue's arguments: a type name, then that type's payload. A union of argument lists rather
+ * than a generic method, so that a `Queue<MyTasks>` still passes where a plain `Queue` is expected
+ * (a generic method's type parameter would make the two queues' enqueue incomparable).
+ */
+export type EnqueueArgs<Tasks extends TaskMap<Tasks>> = {
+  [Type in TaskTypeOf<Tasks>]: [type: Type, payload: Tasks[Type]['payload'], options?: EnqueueOptions];
 }[TaskTypeOf<Tasks>];

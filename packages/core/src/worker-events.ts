@@ -58,7 +58,7 @@ export interface WorkerEventMap<Tasks extends TaskMap<Tasks> = LooseTasks> {
 export type WorkerEventName = keyof WorkerEventMap;
 export type WorkerListener<Tasks extends TaskMap<Tasks>, Name extends WorkerEventName> = (event: WorkerEventMap<Tasks>[Name]) => unknown;
 
-type AnyListener = (event: unknown) => unknown;
+type AnyListener = ((event: unknown) => unknown) & { original?: AnyListener };
 
 export class WorkerEvents<Tasks extends TaskMap<Tasks>> {
   private readonly listeners = new Map<WorkerEventName, AnyListener[]>();
@@ -72,17 +72,19 @@ export class WorkerEvents<Tasks extends TaskMap<Tasks>> {
   }
 
   off<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): void {
-    const kept = (this.listeners.get(name) ?? []).filter((known) => known !== listener);
+    // A once() listener is removed by the listener given, not only by its wrapper.
+    const kept = (this.listeners.get(name) ?? []).filter((known) => known !== listener && known.original !== listener);
     if (kept.length > 0) this.listeners.set(name, kept);
     else this.listeners.delete(name);
   }
 
   once<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): void {
-    const wrapped: WorkerListener<Tasks, Name> = (event) => {
-      this.off(name, wrapped);
-      return listener(event);
+    const wrapped: AnyListener = (event) => {
+      this.off(name, wrapped as WorkerListener<Tasks, Name>);
+      return listener(event as WorkerEventMap<Tasks>[Name]);
     };
-    this.on(name, wrapped);
+    wrapped.original = listener as AnyListener;
+    this.on(name, wrapped as WorkerListener<Tasks, Name>);
   }
 
   count(name: WorkerEventName): number {

@@ -104,7 +104,7 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
 
   constructor(queue: Queue<Tasks>, handler: TaskHandler | TaskHandlers<Tasks>, options: WorkerOptions = {}) {
     // Loose below this line: the worker runs whatever the store hands it; Tasks only types the API.
-    this.queue = queue as unknown as Queue;
+    this.queue = queue;
     const handlers = typeof handler === 'function' ? null : (handler as Record<string, TaskHandler | undefined>);
     this.settings = resolveWorkerOptions(handlers === null || options.types ? options : { ...options, types: Object.keys(handlers) });
     if (handlers !== null) {
