@@ -1,5 +1,5 @@
 /**
- * What a worker tells its listeners, and the small emitter that tells them. Every task event is
+ * What a worker tells its listeners, and the small emitter that tells them (each event built only when someone listens). Every task event is
  * emitted only after the store answered for it (a claim committed, an outcome accepted by the
  * fence, a lease found gone): an outcome the fence refused is never reported as done.
  *
@@ -8,6 +8,7 @@
  * `error` listener runs on, and a listener that throws (or rejects) is caught, logged and
  * reported as `error` — it never breaks the claim loop, a commit or the other listeners.
  */
+import { backoffDelayMs, type ClaimedTask } from './task.js';
 import type { TaskMap, LooseTasks, TaskTypeOf } from './task-map.js';
 
 /** The task an event is about: the claimed task's identity, its attempt and its payload. */
@@ -96,6 +97,41 @@ export class WorkerEvents<Tasks extends TaskMap<Tasks>> {
     return this.listeners.has(name);
   }
 
+  // The worker's events, each built only when someone listens (the hot path pays nothing otherwise).
+
+  claimed(task: ClaimedTask): void {
+    if (this.wants('claimed')) this.emit('claimed', { task: eventTask<Tasks>(task), attempt: task.attempts });
+  }
+
+  completed(task: ClaimedTask, result: unknown, durationMs: number): void {
+    if (this.wants('completed')) this.emit('completed', { task: eventTask<Tasks>(task), attempt: task.attempts, result, durationMs } as CompletedEvent<Tasks>);
+  }
+
+  /** A failed attempt: `final` when the task is `failed` for good, else it is `pending` again. */
+  failedAttempt(task: ClaimedTask, error: string, final: boolean): void {
+    if (!this.wants(final ? 'failed' : 'retrying')) return;
+    const base = { task: eventTask<Tasks>(task), attempt: task.attempts, error };
+    if (final) {
+      this.emit('failed', base);
+      return;
+    }
+    // The store set run_at = its now + this delay (finish.ts of either store): the same backoff, counted from here.
+    const retryInMs = backoffDelayMs(task.backoff, task.attempts);
+    this.emit('retrying', { ...base, retryInMs, runAt: Date.now() + retryInMs });
+  }
+
+  released(task: ClaimedTask): void {
+    if (this.wants('released')) this.emit('released', { task: eventTask<Tasks>(task), attempt: task.attempts });
+  }
+
+  leaseLost(task: ClaimedTask, reason: string): void {
+    if (this.wants('lease-lost')) this.emit('lease-lost', { task: eventTask<Tasks>(task), attempt: task.attempts, reason });
+  }
+
+  progress(task: ClaimedTask, progress: unknown): void {
+    if (this.wants('progress')) this.emit('progress', { task: eventTask<Tasks>(task), attempt: task.attempts, progress });
+  }
+
   emit<Name extends WorkerEventName>(name: Name, event: WorkerEventMap<Tasks>[Name]): void {
     const listeners = this.listeners.get(name);
     if (listeners === undefined) return;
@@ -112,4 +148,8 @@ export class WorkerEvents<Tasks extends TaskMap<Tasks>> {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function eventTask<Tasks extends TaskMap<Tasks>>(task: ClaimedTask): EventTask<Tasks> {
+  return { id: task.id, type: task.type, queue: task.queue, attempt: task.attempts, payload: task.payload } as EventTask<Tasks>;
 }

@@ -9,10 +9,10 @@ import type { ClaimOptions } from './validate.js';
 import type { ChangeSignal } from './storage/store.js';
 import { StoreOutage } from './store-outage.js';
 import type { TaskStatus } from './task-state.js';
-import { backoffDelayMs, JsonText, type ClaimedTask } from './task.js';
+import { JsonText, type ClaimedTask } from './task.js';
 import type { LooseTasks, TaskMap, TaskTypeOf } from './task-map.js';
 import { BadInputError } from './errors.js';
-import { WorkerEvents, type EventTask, type WorkerEventMap, type WorkerEventName, type WorkerListener } from './worker-events.js';
+import { WorkerEvents, type WorkerEventName, type WorkerListener } from './worker-events.js';
 import { resolveWorkerOptions, type WorkerLog, type WorkerOptions, type WorkerSettings } from './worker-options.js';
 import { WorkerFinisher } from './worker-finisher.js';
 
@@ -262,7 +262,7 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
     const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve() };
     this.running.set(task.id, attempt);
     this.busySinceDrained = true;
-    if (this.events.wants('claimed')) this.events.emit('claimed', { task: eventTask<Tasks>(task), attempt: task.attempts });
+    this.events.claimed(task);
     attempt.settled = this.execute(attempt);
   }
 
@@ -278,7 +278,7 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
    * today; any other way a handler reports progress calls this once its write answered).
    */
   private emitProgress(task: ClaimedTask, progress: unknown): void {
-    if (this.events.wants('progress')) this.events.emit('progress', { task: eventTask<Tasks>(task), attempt: task.attempts, progress });
+    this.events.progress(task, progress);
   }
 
   /** A failure of the worker itself: logged, and told to `error` listeners (none needed). */
@@ -348,44 +348,24 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
       // Refused by the fence: the attempt's end is not stored, and this is how the worker learns it lost the task.
       if (ended !== undefined && ended.attempt.lost === null) {
         ended.attempt.lost = status.message;
-        this.emitLost(ended.attempt.task, status.message);
+        this.events.leaseLost(ended.attempt.task, status.message);
       }
       return;
     }
     if (outcome.kind === 'complete') {
       this.counters.succeeded += 1;
-      if (ended !== undefined && this.events.wants('completed')) {
-        const { task } = ended.attempt;
-        const event = { task: eventTask<Tasks>(task), attempt: task.attempts, result: ended.ran?.result, durationMs: ended.ran?.durationMs ?? 0 };
-        this.events.emit('completed', event as WorkerEventMap<Tasks>['completed']);
-      }
+      if (ended !== undefined) this.events.completed(ended.attempt.task, ended.ran?.result, ended.ran?.durationMs ?? 0);
     } else if (outcome.kind === 'release') {
       this.counters.released += 1;
-      if (ended !== undefined && this.events.wants('released')) this.events.emit('released', { task: eventTask<Tasks>(ended.attempt.task), attempt: ended.attempt.task.attempts });
+      if (ended !== undefined) this.events.released(ended.attempt.task);
     } else {
       const final = status === 'failed';
       if (final) this.counters.failed += 1;
       else this.counters.retried += 1;
       const task = ended?.attempt.task ?? (ours ? attempt.task : undefined);
       this.logFailure(outcome.lease.id, task, outcome.error, final);
-      if (task !== undefined) this.emitFailure(task, outcome.error, final);
+      if (task !== undefined) this.events.failedAttempt(task, outcome.error, final);
     }
-  }
-
-  private emitFailure(task: ClaimedTask, error: string, final: boolean): void {
-    if (!this.events.wants(final ? 'failed' : 'retrying')) return;
-    const base = { task: eventTask<Tasks>(task), attempt: task.attempts, error };
-    if (final) {
-      this.events.emit('failed', base);
-      return;
-    }
-    // The store set run_at = its now + this delay (finish.ts of either store): the same backoff, counted from here.
-    const retryInMs = backoffDelayMs(task.backoff, task.attempts);
-    this.events.emit('retrying', { ...base, retryInMs, runAt: Date.now() + retryInMs });
-  }
-
-  private emitLost(task: ClaimedTask, reason: string): void {
-    if (this.events.wants('lease-lost')) this.events.emit('lease-lost', { task: eventTask<Tasks>(task), attempt: task.attempts, reason });
   }
 
   /**
@@ -415,7 +395,7 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
     if (attempt.lost !== null) return;
     attempt.lost = reason;
     this.counters.aborted += 1;
-    this.emitLost(attempt.task, reason);
+    this.events.leaseLost(attempt.task, reason);
     this.log('warn', `task ${attempt.task.id}: ${reason}; aborting its handler`, { taskId: attempt.task.id });
     attempt.abort.abort(new Error(reason));
     // Free the slot now: a handler that ignores its signal must not shrink the worker forever.
@@ -519,10 +499,6 @@ function abortText(reason: unknown): string {
 interface HandlerRun {
   result: unknown;
   durationMs: number;
-}
-
-function eventTask<Tasks extends TaskMap<Tasks>>(task: ClaimedTask): EventTask<Tasks> {
-  return { id: task.id, type: task.type, queue: task.queue, attempt: task.attempts, payload: task.payload } as EventTask<Tasks>;
 }
 
 function asError(error: unknown): Error {
