@@ -2,13 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { Worker, type TaskContext, type WorkerLogLevel } from '@tasklock/core';
 import { replayStatus } from '../utils/lifecycle.js';
 import { forEachStore } from './stores.js';
+import { recordingLog } from '../utils/recording-log.js';
 
 const IN_2030 = Date.parse('2030-01-01T00:00:00Z');
-
-function recordingLog() {
-  const lines: string[] = [];
-  return { lines, log: (level: WorkerLogLevel, message: string) => lines.push(`${level} ${message}`) };
-}
 
 forEachStore((store) => {
   describe('Worker (in process)', () => {
