@@ -12,6 +12,8 @@ import type { TaskStatus } from './task-state.js';
 import { JsonText, type ClaimedTask } from './task.js';
 import { resolveWorkerOptions, type WorkerLog, type WorkerOptions, type WorkerSettings } from './worker-options.js';
 import { WorkerFinisher } from './worker-finisher.js';
+import { HandlerDurations } from './metrics/handler-durations.js';
+import type { BucketCounts } from './storage/store.js';
 
 export { defaultWorkerId, type WorkerLog, type WorkerLogLevel, type WorkerOptions } from './worker-options.js';
 
@@ -76,6 +78,7 @@ export class Worker {
     claimed: 0, succeeded: 0, failed: 0, retried: 0, released: 0, rejected: 0, aborted: 0, reclaimed: 0, persistFailures: 0,
     storeOutages: 0, storeRetries: 0, scheduled: 0,
   };
+  private readonly durations = new HandlerDurations();
   private stopping = false;
   private readonly slots: ClaimSlots;
   private timers: NodeJS.Timeout[] = [];
@@ -109,6 +112,11 @@ export class Worker {
 
   stats(): WorkerStats {
     return { ...this.counters, storeOutages: this.outage.count, storeRetries: this.outage.retries };
+  }
+
+  /** How long handlers ran, per task type, as cumulative counts at each bound (ms): metrics/worker-metrics.ts exports them. */
+  handlerDurations(boundsMs: readonly number[]): Map<string, BucketCounts> {
+    return this.durations.buckets(boundsMs);
   }
 
   get inFlight(): number {
@@ -229,6 +237,7 @@ export class Worker {
       registerProcessGroup: (pgid) => this.leases.recordHandlerGroup(lease, pgid, abort.signal),
     };
     let outcome: Outcome | null;
+    const started = performance.now();
     try {
       const result = await this.handler(task.payload, context);
       // Serialised once, here: a result the queue cannot store (too big, not JSON) would make the
@@ -246,6 +255,7 @@ export class Worker {
       outcome = { kind: 'fail', lease, workerId: this.id, error: abort.aborted ? abortText(abort.reason) : errorText(error) };
     } finally {
       if (timeout) clearTimeout(timeout);
+      this.durations.record(task.type, performance.now() - started);
     }
     if (attempt.lost !== null) {
       // Cancelled, reclaimed or handed back: the attempt is not ours to finish (and its slot

@@ -149,6 +149,13 @@ export interface CountRow {
   count: number;
 }
 
+/** How many times a transition happened to tasks of a type (the stored tasks' event log, counted). */
+export interface TransitionCountRow {
+  transition: TransitionName;
+  type: string;
+  count: number;
+}
+
 /** A draining worker's question: what of its queue/types is left, and when it comes due. */
 export interface Backlog {
   /** Pending with run_at ≤ now. */
