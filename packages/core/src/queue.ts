@@ -21,6 +21,8 @@ import type {
 } from './storage/store.js';
 import type { TaskStatus } from './task-state.js';
 import { JsonText, toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
+import { loadOpenTelemetry } from './tracing/opentelemetry.js';
+import { activeTraceContext } from './tracing/trace-context.js';
 import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateEnqueue, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
 
 export interface QueueOptions extends StoreOptions {
@@ -86,10 +88,15 @@ export class Queue {
     return task!;
   }
 
-  /** All or nothing: one transaction; any invalid item rejects the whole batch before writing. */
+  /**
+   * All or nothing: one transaction; any invalid item rejects the whole batch before writing.
+   * With @opentelemetry/api installed, the active span's context is stored with each task.
+   */
   async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedTask[]> {
+    const otel = await loadOpenTelemetry();
+    const traceContext = otel === null ? null : activeTraceContext(otel);
     const now = Date.now();
-    const rows = items.map((item, index) => validateEnqueue(item, now, this.maxPayloadBytes, index, items.length));
+    const rows = items.map((item, index) => validateEnqueue(item, now, this.maxPayloadBytes, index, items.length, traceContext));
     const created = await this.store.enqueue(rows, now);
     return created.map(({ row, created: isNew }) => Object.assign(toTask(row), { created: isNew }));
   }

@@ -13,6 +13,7 @@ import { JsonText, type ClaimedTask } from './task.js';
 import { resolveWorkerOptions, type WorkerLog, type WorkerOptions, type WorkerSettings } from './worker-options.js';
 import { WorkerFinisher } from './worker-finisher.js';
 import { HandlerDurations } from './metrics/handler-durations.js';
+import { loadRunTracer, type RunTracer } from './tracing/run-span.js';
 import type { BucketCounts } from './storage/store.js';
 
 export { defaultWorkerId, type WorkerLog, type WorkerLogLevel, type WorkerOptions } from './worker-options.js';
@@ -79,6 +80,8 @@ export class Worker {
     storeOutages: 0, storeRetries: 0, scheduled: 0,
   };
   private readonly durations = new HandlerDurations();
+  /** Set at start when @opentelemetry/api is installed: each handler run is then a span (tracing/run-span.ts). */
+  private runTracer: RunTracer | null = null;
   private stopping = false;
   private readonly slots: ClaimSlots;
   private timers: NodeJS.Timeout[] = [];
@@ -142,6 +145,7 @@ export class Worker {
       this.wake.close();
       return this.stats();
     }
+    this.runTracer = await loadRunTracer(this.id);
     await this.reclaim(); // orphans of dead workers of this host, before taking new work
     // Logged once registered and reconciled: from here on the worker claims work.
     this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.describe().lock.strategy });
@@ -238,8 +242,9 @@ export class Worker {
     };
     let outcome: Outcome | null;
     const started = performance.now();
+    const span = this.runTracer?.start(task) ?? null;
     try {
-      const result = await this.handler(task.payload, context);
+      const result = await (span === null ? this.handler(task.payload, context) : span.run(() => this.handler(task.payload, context)));
       // Serialised once, here: a result the queue cannot store (too big, not JSON) would make the
       // whole group commit throw, and be retried forever with every outcome batched beside it.
       const stored = abort.aborted ? null : storedResult(result, this.queue.maxResultBytes, task.id);
@@ -257,6 +262,7 @@ export class Worker {
       if (timeout) clearTimeout(timeout);
       this.durations.record(task.type, performance.now() - started);
     }
+    span?.end(attempt.lost !== null ? { kind: 'aborted', reason: attempt.lost } : outcome.kind === 'fail' ? outcome : { kind: 'complete' });
     if (attempt.lost !== null) {
       // Cancelled, reclaimed or handed back: the attempt is not ours to finish (and its slot
       // was freed when that was found out).
