@@ -107,4 +107,20 @@ describe('PostgreSQL migrations', () => {
       expect(key.rows.map((r) => r.column)).toEqual(['second', 'type', 'outcome', 'writer']);
     });
   });
+
+  it('version 4 on a version 3 database: tasks are kept, with no trace context (the tracing test covers what enqueue stores)', async () => {
+    const url = await makePgDatabase();
+    await withMigrationClient(url, async (client) => {
+      await client.query('BEGIN');
+      for (const migration of PG_MIGRATIONS.filter((m) => m.version <= 3)) await client.query(migration.sql);
+      await client.query("INSERT INTO tasklock.meta (key, value) VALUES ('schema_version', '3')");
+      await client.query(
+        `INSERT INTO tasklock.tasks (type, status, payload, max_attempts, backoff, run_at, created_at, updated_at)
+         VALUES ('mail', 'pending', '{}', 3, '{"baseMs":1000,"factor":2,"maxMs":3600000}', 0, 0, 0)`,
+      );
+      await client.query('COMMIT');
+      expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: [4] });
+      expect((await client.query('SELECT type, trace_context FROM tasklock.tasks')).rows).toEqual([{ type: 'mail', trace_context: null }]);
+    });
+  });
 });

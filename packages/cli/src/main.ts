@@ -19,6 +19,7 @@ import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
 import { registerList } from './commands/list.js';
+import { registerMetrics } from './commands/metrics.js';
 import { registerPurge } from './commands/purge.js';
 import { registerReclaim } from './commands/reclaim.js';
 import { registerRetry } from './commands/retry.js';
@@ -78,6 +79,7 @@ export function buildProgram(): Command {
     registerList,
     registerShow,
     registerStats,
+    registerMetrics,
     registerCancel,
     registerRetry,
     registerPurge,

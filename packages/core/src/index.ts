@@ -20,6 +20,7 @@ export * from './errors.js';
 export { backoffMs, type BackoffPolicy } from './backoff.js';
 export { StoreOutage, OUTAGE_BACKOFF } from './store-outage.js';
 export { MAX_ERROR_BYTES, TaskFailure, errorSummary, errorText, firstLine, type ErrorTextOptions } from './error-text.js';
+export { buildMetricsRegistry, type MetricsRegistryOptions } from './metrics/registry.js';
 export { parseLocation, type StoreOptions } from './storage/open-store.js';
 export type {
   TaskStore,
@@ -33,10 +34,11 @@ export type {
   MonitorSample,
   WriteMetricsSnapshot,
   LatencySummary,
+  BucketCounts,
   BackupOptions,
   BackupResult,
 } from './storage/store.js';
-export { RUN_OUTCOMES, type TaskRecord, type TaskEventRow, type TaskRunRow, type RunOutcome, type WorkerRow, type Backlog } from './storage/rows.js';
+export { RUN_OUTCOMES, type TaskRecord, type TaskEventRow, type TaskRunRow, type RunOutcome, type WorkerRow, type Backlog, type TransitionCountRow } from './storage/rows.js';
 export type { SqliteOptions } from './storage/sqlite/sqlite-store.js';
 export type { SynchronousMode } from './storage/sqlite/db/open.js';
 export { checkFileMode } from './storage/sqlite/file-mode.js';

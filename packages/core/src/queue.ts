@@ -23,6 +23,8 @@ import type { TaskStatus } from './task-state.js';
 import { JsonText, toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
 import type { EnqueueArgs, LooseTasks, TaskMap, TypedEnqueueItem } from './task-map.js';
 import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateEnqueue, validateList, type ClaimOptions, type EnqueueOptions, type ListFilter } from './validate.js';
+import { loadOpenTelemetry } from './tracing/opentelemetry.js';
+import { activeTraceContext } from './tracing/trace-context.js';
 
 export interface QueueOptions extends StoreOptions {
   /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
@@ -90,10 +92,15 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
     return task!;
   }
 
-  /** All or nothing: one transaction; any invalid item rejects the whole batch before writing. */
+  /**
+   * All or nothing: one transaction; any invalid item rejects the whole batch before writing.
+   * With @opentelemetry/api installed, the active span's context is stored with each task.
+   */
   async enqueueMany(items: readonly TypedEnqueueItem<Tasks>[]): Promise<EnqueuedTask[]> {
+    const otel = await loadOpenTelemetry();
+    const traceContext = otel === null ? null : activeTraceContext(otel);
     const now = Date.now();
-    const rows = items.map((item, index) => validateEnqueue(item, now, this.maxPayloadBytes, index, items.length));
+    const rows = items.map((item, index) => validateEnqueue(item, now, this.maxPayloadBytes, index, items.length, traceContext));
     const created = await this.store.enqueue(rows, now);
     return created.map(({ row, created: isNew }) => Object.assign(toTask(row), { created: isNew }));
   }

@@ -40,6 +40,8 @@ export interface Task {
   finishedAt: number | null;
   leaseExpiresAt: number | null;
   lockedBy: string | null;
+  /** The producer's trace context at enqueue (W3C traceparent, tracestate), null when none was active or tracing is absent. */
+  traceContext: { traceparent: string; tracestate?: string } | null;
 }
 
 /** A task this worker holds: `leaseToken` fences every later write about it. */
@@ -72,6 +74,7 @@ export function toTask(row: TaskRow): Task {
     finishedAt: row.finished_at,
     leaseExpiresAt: row.lease_expires_at,
     lockedBy: row.locked_by,
+    traceContext: row.trace_context == null ? null : (JSON.parse(row.trace_context) as Task['traceContext']),
   };
 }
 

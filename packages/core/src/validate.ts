@@ -76,7 +76,8 @@ export function isName(value: unknown): value is string {
 /** Most tasks keep the default backoff: its JSON is made once, not once per task of a bulk enqueue. */
 const DEFAULT_BACKOFF_JSON = JSON.stringify(DEFAULT_BACKOFF);
 
-export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes: number, index: number, total: number): NewTask {
+/** `traceContext`: the producer's (tracing/trace-context.ts), the same for every item of one call. */
+export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes: number, index: number, total: number, traceContext: string | null = null): NewTask {
   const where = total > 1 ? `task #${index + 1}: ` : '';
   const fail = (message: string): never => {
     throw new BadInputError(`${where}${message}`);
@@ -130,6 +131,7 @@ export function validateEnqueue(item: EnqueueItem, now: number, maxPayloadBytes:
     timeoutMs,
     runAt: Math.round(runAt),
     delayMs: item.runAt === undefined ? Math.round(item.delayMs ?? 0) : null,
+    traceContext,
   };
 }
 

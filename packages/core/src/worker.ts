@@ -15,6 +15,9 @@ import { BadInputError } from './errors.js';
 import { WorkerEvents, type WorkerEventName, type WorkerListener } from './worker-events.js';
 import { resolveWorkerOptions, type WorkerLog, type WorkerOptions, type WorkerSettings } from './worker-options.js';
 import { WorkerFinisher } from './worker-finisher.js';
+import { HandlerDurations } from './metrics/handler-durations.js';
+import { loadRunTracer, type RunTracer } from './tracing/run-span.js';
+import type { BucketCounts } from './storage/store.js';
 
 export { defaultWorkerId, warningsToStderr, type WorkerLog, type WorkerLogLevel, type WorkerOptions } from './worker-options.js';
 
@@ -92,6 +95,9 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
     claimed: 0, succeeded: 0, failed: 0, retried: 0, released: 0, rejected: 0, aborted: 0, reclaimed: 0, persistFailures: 0,
     storeOutages: 0, storeRetries: 0, scheduled: 0,
   };
+  private readonly durations = new HandlerDurations();
+  /** Set at start when @opentelemetry/api is installed: each handler run is then a span (tracing/run-span.ts). */
+  private runTracer: RunTracer | null = null;
   private stopping = false;
   private readonly slots: ClaimSlots;
   private timers: NodeJS.Timeout[] = [];
@@ -159,6 +165,11 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
     return { ...this.counters, storeOutages: this.outage.count, storeRetries: this.outage.retries };
   }
 
+  /** How long handlers ran, per task type, as cumulative counts at each bound (ms): metrics/worker-metrics.ts exports them. */
+  handlerDurations(boundsMs: readonly number[]): Map<string, BucketCounts> {
+    return this.durations.buckets(boundsMs);
+  }
+
   get inFlight(): number {
     return this.running.size;
   }
@@ -182,6 +193,7 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
       this.wake.close();
       return this.stats();
     }
+    this.runTracer = await loadRunTracer(this.id);
     await this.reclaim(); // orphans of dead workers of this host, before taking new work
     // Logged once registered and reconciled: from here on the worker claims work.
     this.log('info', `worker ${this.id} started`, { queue: queueName, types, lock: this.queue.describe().lock.strategy });
@@ -307,8 +319,9 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
     let outcome: Outcome | null;
     const startedAt = performance.now();
     let ran: HandlerRun | null = null;
+    const span = this.runTracer?.start(task) ?? null;
     try {
-      const result = await this.handler(task.payload, context);
+      const result = await (span === null ? this.handler(task.payload, context) : span.run(() => this.handler(task.payload, context)));
       ran = { result, durationMs: performance.now() - startedAt };
       // Serialised once, here: a result the queue cannot store (too big, not JSON) would make the
       // whole group commit throw, and be retried forever with every outcome batched beside it.
@@ -325,7 +338,9 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
       outcome = { kind: 'fail', lease, workerId: this.id, error: abort.aborted ? abortText(abort.reason) : errorText(error) };
     } finally {
       if (timeout) clearTimeout(timeout);
+      this.durations.record(task.type, performance.now() - startedAt);
     }
+    span?.end(attempt.lost !== null ? { kind: 'aborted', reason: attempt.lost } : outcome.kind === 'fail' ? outcome : { kind: 'complete' });
     if (attempt.lost !== null) {
       // Cancelled, reclaimed or handed back: the attempt is not ours to finish (and its slot
       // was freed when that was found out).

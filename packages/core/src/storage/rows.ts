@@ -31,6 +31,11 @@ export interface TaskRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   locked_by: string | null;
+  /**
+   * The producer's trace context at enqueue (JSON: W3C traceparent, tracestate), null when none.
+   * Optional: not carried by export/import (a link to a past producer's trace).
+   */
+  trace_context?: string | null;
 }
 
 /** A validated task to insert (validate.ts makes it; JSON already serialised). */
@@ -50,6 +55,8 @@ export interface NewTask {
    * client's clock never decides when a task is due.
    */
   delayMs: number | null;
+  /** The producer's trace context (JSON), stored as trace_context; null when no span was active or tracing is absent. */
+  traceContext: string | null;
 }
 
 /** The row an enqueue just inserted for `task`, without reading it back: every column but the id and times is as given. */
@@ -77,6 +84,7 @@ export function insertedRow(task: NewTask, id: number, runAt: number, createdAt:
     lease_token: null,
     lease_expires_at: null,
     locked_by: null,
+    trace_context: task.traceContext,
   };
 }
 
@@ -146,6 +154,13 @@ export interface CountRow {
   queue: string;
   type: string;
   status: StatusView;
+  count: number;
+}
+
+/** How many times a transition happened to tasks of a type (the stored tasks' event log, counted). */
+export interface TransitionCountRow {
+  transition: TransitionName;
+  type: string;
   count: number;
 }
 

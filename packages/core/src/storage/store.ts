@@ -30,6 +30,7 @@ import type {
   TaskRecord,
   TaskRow,
   TaskRunRow,
+  TransitionCountRow,
   WorkerRow,
 } from './rows.js';
 
@@ -109,6 +110,8 @@ export interface TaskStore {
   /** Whether ended worker rows older than `cutoff`, holding no task, exist (the sweep writes only when there is work). */
   anyPrunableWorkers(cutoff: number): Promise<boolean>;
   stats(now: number): Promise<StoreCounts>;
+  /** Each transition's count per task type over the stored tasks' event log (a full scan: for snapshots, not loops). */
+  transitionCounts(): Promise<TransitionCountRow[]>;
   /** Due, running and scheduled tasks of a queue/types, and when the next scheduled one comes due. */
   backlog(queue: string, types: readonly string[] | null, now: number): Promise<Backlog>;
   /** Whether a task of this queue/types is claimable now (stops at the first). */
@@ -132,6 +135,8 @@ export interface TaskStore {
   diagnose(options: DiagnoseOptions): Promise<DiagnosisCheck[]>;
   /** The writes made through this store handle so far (each Queue.open has its own). */
   writeMetrics(): WriteMetricsSnapshot;
+  /** Lock wait and hold of those writes as cumulative counts at each bound (ms), for a histogram export. */
+  writeLatencyBuckets(boundsMs: readonly number[]): { lockWaitMs: BucketCounts; lockHoldMs: BucketCounts };
   /** A consistent, checked copy of the whole store at `dest` while others keep writing. */
   backup(dest: string, options: BackupOptions): Promise<BackupResult>;
   /** No write starts after close(); those in flight finish first. */
@@ -282,6 +287,13 @@ export interface LatencySummary {
   p99: number;
   max: number;
   mean: number;
+}
+
+/** A latency histogram as Prometheus exports it: `cumulative[i]` values were ≤ the i-th bound; `count`, `sum` of all (ms). */
+export interface BucketCounts {
+  cumulative: number[];
+  count: number;
+  sum: number;
 }
 
 /** What one process has seen of its own writes; `stats` and the stress harness read it. */

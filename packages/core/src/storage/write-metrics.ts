@@ -1,4 +1,4 @@
-import type { LatencySummary, WriteMetricsSnapshot } from './store.js';
+import type { BucketCounts, LatencySummary, WriteMetricsSnapshot } from './store.js';
 
 /**
  * Fixed-size latency histogram: log-spaced buckets from 1 µs to ~17 min, so memory stays
@@ -33,6 +33,23 @@ export class Histogram {
     return this.max;
   }
 
+  /**
+   * Cumulative counts at each bound (ms, ascending): a value counts under a bound when its log
+   * bucket's upper edge is at or below it, so a bound that is an edge (10^(k/20) µs) is exact and
+   * any other is a lower estimate by at most one bucket (12%).
+   */
+  cumulative(boundsMs: readonly number[]): BucketCounts {
+    const cumulative: number[] = [];
+    let index = 0;
+    let seen = 0;
+    for (const bound of boundsMs) {
+      // An edge computed twice may differ in its last bits: compare with a relative tolerance.
+      while (index < this.buckets.length && upperBoundOf(index) <= bound * (1 + 1e-9)) seen += this.buckets[index++]!;
+      cumulative.push(seen);
+    }
+    return { cumulative, count: this.count, sum: this.sum };
+  }
+
   summary(): LatencySummary {
     return {
       count: this.count,
@@ -62,6 +79,10 @@ export class WriteMetrics {
   busyRetries = 0;
   lockTimeouts = 0;
   failures = 0;
+
+  buckets(boundsMs: readonly number[]): { lockWaitMs: BucketCounts; lockHoldMs: BucketCounts } {
+    return { lockWaitMs: this.lockWait.cumulative(boundsMs), lockHoldMs: this.lockHold.cumulative(boundsMs) };
+  }
 
   snapshot(): WriteMetricsSnapshot {
     return {

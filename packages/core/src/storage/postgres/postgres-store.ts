@@ -48,6 +48,7 @@ import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
 import { claimTasks } from './sql/claim.js';
 import { insertTasks } from './sql/enqueue.js';
 import { eventsOf } from './sql/events.js';
+import { transitionCounts } from './sql/transition-counts.js';
 import { finishTasks } from './sql/finish.js';
 import { allCompletions, completeAllAndClaim } from './sql/finish-and-claim.js';
 import { PRUNE_EVERY_MS, pruneFinishCounts } from './sql/finish-counts.js';
@@ -291,6 +292,10 @@ export class PostgresStore implements TaskStore {
     return allWorkers(this.pool);
   }
 
+  transitionCounts() {
+    return transitionCounts(this.pool);
+  }
+
   workersOnHost(host: string) {
     return workersOf(this.pool, host);
   }
@@ -359,6 +364,10 @@ export class PostgresStore implements TaskStore {
 
   writeMetrics() {
     return this.metrics.snapshot();
+  }
+
+  writeLatencyBuckets(boundsMs: readonly number[]) {
+    return this.metrics.buckets(boundsMs);
   }
 
   async backup(_dest: string, _options: BackupOptions): Promise<BackupResult> {

@@ -149,11 +149,17 @@ const workerDeadAfter = `
 ALTER TABLE tasklock.workers ADD COLUMN dead_after_ms bigint CHECK (dead_after_ms > 0);
 `;
 
+/** Version 4 (SQLite's migration 8): the producer's trace context (W3C traceparent/tracestate as JSON text), NULL when none. */
+const traceContext = `
+ALTER TABLE tasklock.tasks ADD COLUMN trace_context text;
+`;
+
 /** Ordered; a migration's number is the schema_version it leaves in tasklock.meta. Never edit a shipped one. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'finish-counts-by-writer', sql: finishCountsByWriter },
   { version: 3, name: 'worker-dead-after', sql: workerDeadAfter },
+  { version: 4, name: 'trace-context', sql: traceContext },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

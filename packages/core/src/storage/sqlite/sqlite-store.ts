@@ -40,6 +40,7 @@ import { prepareAdmin, type CandidateRow } from './sql/admin.js';
 import { prepareClaim } from './sql/claim.js';
 import { prepareEnqueue } from './sql/enqueue.js';
 import { prepareEvents } from './sql/events.js';
+import { prepareTransitionCounts } from './sql/transition-counts.js';
 import { prepareFinish } from './sql/finish.js';
 import { prepareFinishCounts } from './sql/finish-counts.js';
 import { prepareHeartbeat } from './sql/heartbeat.js';
@@ -89,6 +90,7 @@ export class SqliteStore implements TaskStore {
       admin: prepareAdmin(conn, runs, events),
       workers,
       read: prepareRead(conn),
+      transitionCounts: prepareTransitionCounts(conn),
       transfer: prepareTransfer(conn),
     };
   }
@@ -272,6 +274,10 @@ export class SqliteStore implements TaskStore {
     return { counts: read.counts(now), oldestDueRunAt: read.oldestPendingRunAt(now), overdueLeases: read.overdueLeases(now) };
   }
 
+  async transitionCounts() {
+    return this.sql.transitionCounts();
+  }
+
   async backlog(queue: string, types: readonly string[] | null, now: number) {
     return this.sql.read.backlog(queue, this.typesParam(types), now);
   }
@@ -315,6 +321,10 @@ export class SqliteStore implements TaskStore {
 
   writeMetrics() {
     return this.database.metrics.snapshot();
+  }
+
+  writeLatencyBuckets(boundsMs: readonly number[]) {
+    return this.database.metrics.buckets(boundsMs);
   }
 
   /** Synchronous underneath (VACUUM INTO): it holds this process's event loop while it copies. */

@@ -12,16 +12,16 @@ import { insertedRow, type NewTask, type TaskRow } from '../../rows.js';
 import { type Client, NOW, prepared } from './fragments.js';
 
 /**
- * One array per column, index for index ($1 type … $10 delay ms, NULL: $9 run_at as given).
+ * One array per column, index for index ($1 type … $10 delay ms, NULL: $9 run_at as given; $11 trace context).
  * Answers id, unique_key, run_at and created_at of each task inserted (the rest is as given).
  */
 export const INSERT_TASKS_SQL = `
   WITH n AS (SELECT ${NOW} AS ms)
-  INSERT INTO tasklock.tasks (type, queue, status, priority, payload, max_attempts, backoff, unique_key, timeout_ms, run_at, created_at, updated_at)
+  INSERT INTO tasklock.tasks (type, queue, status, priority, payload, max_attempts, backoff, unique_key, timeout_ms, run_at, trace_context, created_at, updated_at)
   SELECT t.type, t.queue, 'pending', t.priority, t.payload, t.max_attempts, t.backoff, t.unique_key, t.timeout_ms,
-         CASE WHEN t.delay_ms IS NULL THEN t.run_at ELSE n.ms + t.delay_ms END, n.ms, n.ms
-  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])
-       WITH ORDINALITY AS t (type, queue, priority, payload, max_attempts, backoff, unique_key, timeout_ms, run_at, delay_ms, ord), n
+         CASE WHEN t.delay_ms IS NULL THEN t.run_at ELSE n.ms + t.delay_ms END, t.trace_context, n.ms, n.ms
+  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[])
+       WITH ORDINALITY AS t (type, queue, priority, payload, max_attempts, backoff, unique_key, timeout_ms, run_at, delay_ms, trace_context, ord), n
   ORDER BY t.ord
   ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('pending', 'running') DO NOTHING
   RETURNING id, unique_key, run_at, created_at`;
@@ -50,6 +50,7 @@ export async function insertTasks(client: Client, tasks: readonly NewTask[]): Pr
       column((t) => t.timeoutMs),
       column((t) => t.runAt),
       column((t) => t.delayMs),
+      column((t) => t.traceContext),
     ]),
   );
   // Ids are drawn in insertion order, which is the order given: the keyless rows by id are the
