@@ -80,8 +80,10 @@ describe('isProcessAlive on real processes', () => {
   });
 
   it('a zombie nobody reaps is dead although it still answers kill(pid, 0)', () => {
-    // `sleep 0` becomes a child of the exec'd `sleep 30`, which never reaps it.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sleep 1` becomes a child of the exec'd `sleep 30`, which never reaps it. It must outlive
+    // the shell's exec: a child that ended first was reaped by the shell (on a loaded machine
+    // `sleep 0` did, and its /proc entry was gone before the test looked).
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(parent.pid!);
     return new Promise<void>((resolve, reject) => {
       parent.stdout!.once('data', (chunk: Buffer) => {
