@@ -3,6 +3,7 @@ import { TasklockError } from './errors.js';
 import { claimLoop } from './claim-loop.js';
 import { ClaimSlots } from './claim-slots.js';
 import { AttemptAbort } from './attempt-abort.js';
+import { AttemptReporter } from './attempt-reporter.js';
 import { LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
 import type { Outcome, Queue } from './queue.js';
 import type { ClaimOptions } from './validate.js';
@@ -21,8 +22,26 @@ export interface TaskContext {
   attempt: number;
   /** Aborts on cancel, lease loss, the task's timeout, or a shutdown past the grace period. */
   signal: AbortSignal;
-  /** Extends this task's lease now and records progress; rejects with LeaseLostError if gone. */
+  /**
+   * Extends this task's lease now and records progress (and the counts not yet written); rejects
+   * with LeaseLostError if gone.
+   */
   heartbeat(progress?: unknown): Promise<void>;
+  /**
+   * Records progress (any JSON value), throttled: at most one write per progressEveryMs, the
+   * latest value always written, at the latest with the attempt's outcome. Fenced by the lease: a
+   * value reported after the lease was lost is never stored. Throws BadInputError at once for a
+   * value that is not JSON or too big.
+   */
+  progress(value: unknown): void;
+  /**
+   * Adds `delta` (a whole number) to this task's durable counter `name` (a name like a type's),
+   * e.g. count('tokens', 812). Buffered and written with the next progress write or heartbeat
+   * interval, and at the latest in the same transaction as the attempt's outcome; refused with
+   * everything else of a lost lease. Counts of an attempt that crashes are kept up to its last
+   * write (README: Progress and counters).
+   */
+  count(name: string, delta: number): void;
   /**
    * Records the process group this attempt's handler started (once per attempt). Should this
    * worker die while the group runs, the reclaim sweep on this host kills the group and waits
@@ -209,7 +228,7 @@ export class Worker {
   }
 
   private begin(task: ClaimedTask): void {
-    const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve() };
+    const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve(), reporter: null };
     this.running.set(task.id, attempt);
     attempt.settled = this.execute(attempt);
   }
@@ -225,7 +244,9 @@ export class Worker {
       get signal() {
         return abort.signal;
       },
-      heartbeat: (progress) => this.queue.heartbeat(lease, { leaseMs: this.settings.leaseMs, progress }),
+      heartbeat: (progress) => this.reporterOf(attempt).writeNow(progress),
+      progress: (value) => this.reporterOf(attempt).progress(value),
+      count: (name, delta) => this.reporterOf(attempt).count(name, delta),
       registerProcessGroup: (pgid) => this.leases.recordHandlerGroup(lease, pgid, abort.signal),
     };
     let outcome: Outcome | null;
@@ -247,13 +268,37 @@ export class Worker {
     } finally {
       if (timeout) clearTimeout(timeout);
     }
+    if (attempt.reporter !== null && attempt.lost === null) {
+      const report = await attempt.reporter.final();
+      if (report !== undefined) outcome.report = report;
+    }
     if (attempt.lost !== null) {
       // Cancelled, reclaimed or handed back: the attempt is not ours to finish (and its slot
       // was freed when that was found out).
+      attempt.reporter?.close();
       return;
     }
     attempt.finishing = true;
     this.finisher.add(outcome);
+  }
+
+  /** The attempt's reporter, made on first use. */
+  private reporterOf(attempt: RunningAttempt): AttemptReporter {
+    const { task } = attempt;
+    const lease = { id: task.id, leaseToken: task.leaseToken };
+    const part = `progress of task ${task.id}`;
+    attempt.reporter ??= new AttemptReporter({
+      taskId: task.id,
+      progressEveryMs: this.settings.progressEveryMs,
+      countsEveryMs: this.settings.heartbeatMs,
+      maxProgressBytes: this.queue.maxResultBytes,
+      write: (progress, counts) => this.queue.heartbeat(lease, { leaseMs: this.settings.leaseMs, progress, counts }),
+      failed: (error) => {
+        if (this.outage.failed(part, error) === null) this.log('error', `task ${task.id}: could not write progress, retrying: ${errorSummary(error)}`, { taskId: task.id, code: engineCodeOf(error) });
+      },
+      succeeded: () => this.outage.succeeded(part),
+    });
+    return attempt.reporter;
   }
 
   private settled(outcome: Outcome, status: TaskStatus | TasklockError): void {
@@ -302,6 +347,7 @@ export class Worker {
   private markLost(attempt: RunningAttempt, reason: string): void {
     if (attempt.lost !== null) return;
     attempt.lost = reason;
+    attempt.reporter?.close();
     this.counters.aborted += 1;
     this.log('warn', `task ${attempt.task.id}: ${reason}; aborting its handler`, { taskId: attempt.task.id });
     attempt.abort.abort(new Error(reason));
@@ -344,7 +390,8 @@ export class Worker {
       if (attempt.lost !== null) continue;
       attempt.lost = 'worker shut down';
       attempt.abort.abort(new Error('worker shut down before the task finished'));
-      this.finisher.add({ kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id });
+      const report = attempt.reporter?.take();
+      this.finisher.add({ kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id, ...(report && { report }) });
       count += 1;
     }
     return count;
