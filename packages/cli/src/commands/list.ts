@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { statusViewOf, type StatusView } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
-import { clip, iso, paintStatus, printJson, printLine, printTable, taskJson, terminalWidth, useColour } from '../output.js';
+import { clip, countersText, iso, paintStatus, printJson, printLine, printTable, taskJson, terminalWidth, useColour } from '../output.js';
 import { nameList, positiveInteger, statusViewList, taskId } from '../options.js';
 
 interface ListFlags {
@@ -45,7 +45,7 @@ export function registerList(program: Command): void {
       }
       const colour = useColour(globals.json);
       printTable(
-        ['ID', 'STATUS', 'TYPE', 'QUEUE', 'PRI', 'ATTEMPTS', 'RUN AT', 'UPDATED', 'LAST ERROR'],
+        ['ID', 'STATUS', 'TYPE', 'QUEUE', 'PRI', 'ATTEMPTS', 'PROGRESS', 'COUNTERS', 'RUN AT', 'UPDATED', 'LAST ERROR'],
         page.tasks.map((task) => [
           task.id,
           statusViewOf(task, now),
@@ -53,6 +53,8 @@ export function registerList(program: Command): void {
           task.queue,
           task.priority,
           `${task.attempts - task.releasedAttempts}/${task.maxAttempts}`,
+          task.progress === null ? null : clip(JSON.stringify(task.progress), 30),
+          countersText(task.counters),
           iso(task.runAt),
           iso(task.updatedAt),
           // The first line (class and message), marked when more follow; `show` prints the whole error.

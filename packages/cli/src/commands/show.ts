@@ -1,7 +1,7 @@
 import { Argument, type Command } from 'commander';
 import { firstLine } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
-import { eventJson, printJson, printLine, printTable, runJson, taskJson } from '../output.js';
+import { countersText, eventJson, printJson, printLine, printTable, runJson, taskJson } from '../output.js';
 import { taskId } from '../options.js';
 
 export function registerShow(program: Command): void {
@@ -39,6 +39,7 @@ export function registerShow(program: Command): void {
         ['payload', JSON.stringify(task.payload)],
         ['result', task.result === null ? null : JSON.stringify(task.result)],
         ['progress', task.progress === null ? null : JSON.stringify(task.progress)],
+        ['counters', countersText(task.counters)],
         ['last error', task.lastError],
       ];
       for (const [name, value] of fields) {
