@@ -17,7 +17,7 @@ interface ListFlags {
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list tasks by id, a page at a time (--json: {"tasks": [...], "next": <cursor or null>})')
+    .description('list tasks by id, a page at a time; PROGRESS and COUNTERS columns when a task has either (--json: {"tasks": [...], "next": <cursor or null>})')
     .option(
       '--status <statuses>',
       'only these statuses, comma-separated: pending (due now), scheduled (pending, due later), running, succeeded, failed, cancelled',

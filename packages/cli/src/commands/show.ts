@@ -7,7 +7,7 @@ import { taskId } from '../options.js';
 export function registerShow(program: Command): void {
   program
     .command('show')
-    .description('one task with its attempts (runs) and its transition log (events)')
+    .description('one task with its progress and counters, its attempts (runs) and its transition log (events)')
     .addArgument(new Argument('<id>', 'task id').argParser(taskId))
     .action(async (id: number, _flags: object, command: Command) => {
       const globals = globalOptions(command);
