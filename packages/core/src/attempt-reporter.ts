@@ -35,12 +35,13 @@ export interface ReporterSettings {
 export class AttemptReporter {
   private progressValue: JsonText | undefined;
   private counts: Record<string, number> = {};
-  private hasCounts = false;
-  private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerDueAt = 0;
   private lastWriteAt = 0;
   private closed = false;
+  /** Writes run one after another on this chain; `queued` of them have not ended yet. */
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   constructor(private readonly settings: ReporterSettings) {}
 
@@ -54,20 +55,19 @@ export class AttemptReporter {
     checkCount(name, delta, this.settings.taskId);
     if (delta === 0) return;
     this.counts[name] = (this.counts[name] ?? 0) + delta;
-    this.hasCounts = true;
     this.schedule(this.settings.countsEveryMs);
   }
 
-  /** ctx.heartbeat: writes now (after the write in flight), with `progress` if given; rejects as the write does. */
-  async writeNow(progress?: unknown): Promise<void> {
+  /** ctx.heartbeat: writes now (after the writes ahead of it), with `progress` if given; rejects as the write does. */
+  writeNow(progress?: unknown): Promise<void> {
     if (progress !== undefined) this.progressValue = JsonText.of(progress, 'progress', this.settings.maxProgressBytes, this.settings.taskId);
-    await this.settle();
-    await this.send(true);
+    this.clearTimer();
+    return this.enqueue(true);
   }
 
-  /** The report still unwritten, to ride on the attempt's outcome; waits for the write in flight first. */
+  /** The report still unwritten, to ride on the attempt's outcome, once the writes ahead of it have ended. Ends the reporter. */
   async final(): Promise<AttemptReport | undefined> {
-    await this.settle();
+    while (this.queued > 0) await this.chain;
     return this.take();
   }
 
@@ -80,24 +80,27 @@ export class AttemptReporter {
       .map(([name, delta]) => ({ name, delta }));
     this.progressValue = undefined;
     this.counts = {};
-    this.hasCounts = false;
     return progress === null && counts.length === 0 ? undefined : { progress, counts };
   }
 
-  /** The attempt is no longer ours: nothing more is written for it. */
+  /** The attempt is no longer ours: nothing more is written for it in the background. */
   close(): void {
     if (!this.closed) this.settings.succeeded();
     this.closed = true;
+    this.clearTimer();
+  }
+
+  private get buffered(): boolean {
+    return this.progressValue !== undefined || Object.keys(this.counts).length > 0;
+  }
+
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
-  private async settle(): Promise<void> {
-    while (this.writing) await this.writing.catch(() => undefined);
-  }
-
   private schedule(everyMs: number): void {
-    if (this.closed || this.writing) return; // the write in flight schedules what is left when it ends
+    if (this.closed || this.queued > 0) return; // the write ahead schedules what is left when it ends
     const dueAt = Math.max(Date.now(), this.lastWriteAt + everyMs);
     if (this.timer) {
       if (this.timerDueAt <= dueAt) return;
@@ -106,42 +109,51 @@ export class AttemptReporter {
     this.timerDueAt = dueAt;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.send(false);
+      void this.enqueue(false);
     }, dueAt - Date.now());
   }
 
-  /** One write of what is buffered. A failure puts it back (unless a newer progress came) and, in the background, retries later. */
-  private send(rethrow: boolean): Promise<void> {
+  private enqueue(rethrow: boolean): Promise<void> {
+    this.queued += 1;
+    const run = this.chain.then(() => this.send(rethrow));
+    this.chain = run.then(
+      () => this.ended(),
+      () => this.ended(),
+    );
+    return run;
+  }
+
+  private ended(): void {
+    this.queued -= 1;
+    this.lastWriteAt = Date.now();
+    if (this.queued > 0) return;
+    if (this.progressValue !== undefined) this.schedule(this.settings.progressEveryMs);
+    else if (this.buffered) this.schedule(this.settings.countsEveryMs);
+  }
+
+  /**
+   * One write of what is buffered (a background one only if there is something and the attempt
+   * is still ours). A failure puts it back, behind any newer progress, to be tried again.
+   */
+  private async send(rethrow: boolean): Promise<void> {
+    if (!rethrow && (this.closed || !this.buffered)) return;
     const progress = this.progressValue;
     const counts = this.counts;
     this.progressValue = undefined;
     this.counts = {};
-    this.hasCounts = false;
-    const write = this.settings.write(progress, counts).then(
-      () => {
-        if (!rethrow) this.settings.succeeded();
-      },
-      (error: unknown) => {
-        if (error instanceof TasklockError && (error.code === 'lease-lost' || error.code === 'task-not-found')) {
-          // Refused by the fence: nothing landed, and nothing more will for this attempt.
-          this.close();
-        } else {
-          this.progressValue ??= progress;
-          for (const [name, delta] of Object.entries(counts)) this.counts[name] = (this.counts[name] ?? 0) + delta;
-          this.hasCounts ||= Object.keys(counts).length > 0;
-          if (!rethrow) this.settings.failed(error);
-        }
-        if (rethrow) throw error;
-      },
-    );
-    this.writing = write
-      .catch(() => undefined)
-      .finally(() => {
-        this.writing = null;
-        this.lastWriteAt = Date.now();
-        if (this.progressValue !== undefined) this.schedule(this.settings.progressEveryMs);
-        else if (this.hasCounts) this.schedule(this.settings.countsEveryMs);
-      });
-    return write;
+    try {
+      await this.settings.write(progress, counts);
+      if (!rethrow) this.settings.succeeded();
+    } catch (error) {
+      if (error instanceof TasklockError && (error.code === 'lease-lost' || error.code === 'task-not-found')) {
+        // Refused by the fence: nothing landed, and nothing more will for this attempt.
+        this.close();
+      } else {
+        this.progressValue ??= progress;
+        for (const [name, delta] of Object.entries(counts)) this.counts[name] = (this.counts[name] ?? 0) + delta;
+        if (!rethrow) this.settings.failed(error);
+      }
+      if (rethrow) throw error;
+    }
   }
 }
