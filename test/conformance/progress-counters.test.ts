@@ -46,9 +46,10 @@ forEachStore((store) => {
       const [held] = await queue.claim({ workerId: 'w', leaseMs: 60_000 });
       await queue.heartbeat(lease(held), { leaseMs: 60_000, counts: { tokens: 3, calls: 1 } });
       await queue.heartbeat(lease(held), { leaseMs: 60_000, counts: { tokens: 4, zero: 0 } });
-      const [status] = await queue.finishMany([{ kind: 'complete', lease: lease(held), workerId: 'w', result: 'ok', report: { progress: '{"done":true}', counts: [{ name: 'tokens', delta: 10 }] } }]);
+      const [status] = await queue.finishMany([{ kind: 'complete', lease: lease(held), workerId: 'w', result: 'ok', report: { progress: '{"done":true}', counts: [{ name: 'tokens', delta: 10 }, { name: 'tokens', delta: 1 }] } }]);
       expect(status).toBe('succeeded');
-      expect(await queue.get(task.id)).toMatchObject({ status: 'succeeded', progress: { done: true }, counters: { tokens: 17, calls: 1 } });
+      // A name given twice in one report is summed, not refused.
+      expect(await queue.get(task.id)).toMatchObject({ status: 'succeeded', progress: { done: true }, counters: { tokens: 18, calls: 1 } });
     });
 
     it('refuses a bad counter name or delta with a clear error, writing nothing', async () => {

@@ -15,21 +15,29 @@ export interface BatchReports {
 }
 
 export function acceptedReports(outcomes: readonly FinishInput[], statuses: readonly (TaskStatus | TasklockError)[]): BatchReports {
-  const reports: BatchReports = { progress: [], counts: [] };
+  const progress = new Map<number, string>();
+  const counts = new Map<string, [number, string, number]>();
   for (const [i, outcome] of outcomes.entries()) {
     if (outcome.report === undefined || typeof statuses[i] !== 'string') continue;
-    addReport(reports, outcome.lease.id, outcome.report);
+    gather(progress, counts, outcome.lease.id, outcome.report);
   }
-  return reports;
-}
-
-export function addReport(reports: BatchReports, id: number, report: AttemptReport): void {
-  if (report.progress !== null) reports.progress.push([id, report.progress]);
-  for (const { name, delta } of report.counts) reports.counts.push([id, name, delta]);
+  return { progress: [...progress], counts: [...counts.values()] };
 }
 
 export function reportsOf(id: number, report: AttemptReport): BatchReports {
-  const reports: BatchReports = { progress: [], counts: [] };
-  addReport(reports, id, report);
-  return reports;
+  const progress = new Map<number, string>();
+  const counts = new Map<string, [number, string, number]>();
+  gather(progress, counts, id, report);
+  return { progress: [...progress], counts: [...counts.values()] };
+}
+
+/** Each (task, name) once, summed: PostgreSQL's upsert refuses to touch a row twice in one statement. */
+function gather(progress: Map<number, string>, counts: Map<string, [number, string, number]>, id: number, report: AttemptReport): void {
+  if (report.progress !== null) progress.set(id, report.progress);
+  for (const { name, delta } of report.counts) {
+    const key = `${id}\0${name}`;
+    const row = counts.get(key);
+    if (row) row[2] += delta;
+    else counts.set(key, [id, name, delta]);
+  }
 }
