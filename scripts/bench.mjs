@@ -2,12 +2,12 @@
 // tasklock's benchmark suite (`pnpm bench`): lock cost, the throughput matrix, the SQL ceiling,
 // peers, bulk enqueue, the idle worker, memory, recovery from a dead worker, the handler
 // processes of a worker killed alone and the PostgreSQL store beside pg-boss and graphile-worker
-// (on a private PostgreSQL server the bench starts), each figure
+// (on a private PostgreSQL server the bench starts) and the cost of worker events, each figure
 // beside a baseline measured in the same run. Every SQLite database lives in its own temp dir and
 // is touched only by child processes (scripts/bench/children/); this process spawns them, samples
 // /proc and stat(), and reports. On PostgreSQL it also creates the databases and asks the peers'
 // whether they are drained.
-//   node scripts/bench.mjs [--quick] [--only lock,throughput,…,postgres] [--json FILE] [--write-readme]
+//   node scripts/bench.mjs [--quick] [--only lock,throughput,…,postgres,events] [--json FILE] [--write-readme]
 //                          [--memory-seconds S] [--max-load L] [--load-wait S]
 import { writeFileSync } from 'node:fs';
 import { load1, machineInfo, waitForQuietMachine } from './bench/machine.mjs';
@@ -25,10 +25,11 @@ import { runRecovery } from './bench/sections/recovery.mjs';
 import { runPeers } from './bench/sections/peers.mjs';
 import { runPostgres } from './bench/sections/postgres.mjs';
 import { runThroughput } from './bench/sections/throughput.mjs';
+import { runEvents } from './bench/sections/events.mjs';
 import { evaluateTargets } from './bench/targets.mjs';
 
 // In run order: the ceiling before the matrix that is reported against it; the rest in report order.
-const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery, orphans: runOrphans, postgres: runPostgres };
+const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery, orphans: runOrphans, postgres: runPostgres, events: runEvents };
 
 const options = parseOptions(process.argv.slice(2));
 installCleanup();

@@ -5,7 +5,8 @@ import { Child, makeTempDir, removeTempDir, runChild } from './proc.mjs';
 import { maxDeviationPct, sum } from './stats.mjs';
 
 /** `idLogs`: one file per worker, each handler appends its task id there (the peers' workload). */
-export async function tasklockFleet({ strategy, workers, batch, n, synchronous = 'NORMAL', concurrency = 64, idLogs = null }) {
+/** `listenAll`: each worker attaches a listener to every worker event (the events section's cost). */
+export async function tasklockFleet({ strategy, workers, batch, n, synchronous = 'NORMAL', concurrency = 64, idLogs = null, listenAll = false }) {
   const dir = makeTempDir(`fleet-${strategy}`);
   const db = join(dir, 'queue.db');
   const children = [];
@@ -13,7 +14,7 @@ export async function tasklockFleet({ strategy, workers, batch, n, synchronous =
     const { ids } = await runChild('db-tool.mjs', { mode: 'prepare', db, lock: strategy, synchronous, n, chunk: 10_000, returnIds: idLogs !== null });
     for (let i = 0; i < workers; i += 1) {
       children.push(
-        new Child('tasklock-worker.mjs', { db, lock: strategy, synchronous, concurrency, batch, untilEmpty: true, idLog: idLogs?.[i] }, {
+        new Child('tasklock-worker.mjs', { db, lock: strategy, synchronous, concurrency, batch, untilEmpty: true, idLog: idLogs?.[i], listenAll }, {
           name: `tasklock worker ${i + 1}`,
         }),
       );
@@ -42,6 +43,7 @@ export async function tasklockFleet({ strategy, workers, batch, n, synchronous =
       persistFailures: sum(results.map((r) => r.stats.persistFailures)),
       rejected: sum(results.map((r) => r.stats.rejected)),
       succeeded: sum(shares),
+      eventsHeard: sum(results.map((r) => r.eventsHeard ?? 0)),
       notSucceeded: n - counts.succeeded,
       enqueuedIds: ids,
     };

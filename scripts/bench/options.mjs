@@ -1,7 +1,7 @@
 // Command line and workload sizes. `--quick` is a smoke run (≲ 1 min); the default run is sized
 // for ≲ 10 min on a 2-core machine.
 
-export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery', 'orphans', 'postgres'];
+export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery', 'orphans', 'postgres', 'events'];
 
 const USAGE = `usage: node scripts/bench.mjs [--quick] [--only ${SECTIONS.join(',')}] [--json FILE]
                              [--write-readme] [--memory-seconds S] [--max-load L] [--load-wait S]`;
@@ -12,6 +12,8 @@ const FULL = {
   osHandovers: 10,
   lockfileHandovers: 3,
   throughputReps: 3,
+  // Events section: pairs (without, with listeners) of the 4 workers / os / batch 32 run.
+  eventsReps: 5,
   // Tasks per run, by lock strategy and batch: sized for a few seconds per run on 2 cores.
   throughputN: { os: { 1: 5000, 32: 20_000 }, none: { 1: 5000, 32: 20_000 }, lockfile: { 1: 1000, 32: 5000 } },
   ceilingN: { 1: 5000, 32: 20_000 },
@@ -37,6 +39,7 @@ const QUICK = {
   osHandovers: 3,
   lockfileHandovers: 1,
   throughputReps: 1,
+  eventsReps: 2,
   throughputN: { os: { 1: 1000, 32: 4000 }, none: { 1: 1000, 32: 4000 }, lockfile: { 1: 200, 32: 1000 } },
   ceilingN: { 1: 1000, 32: 4000 },
   ceilingReps: 1,

@@ -22,6 +22,7 @@ export function renderMarkdown(run) {
   if (results.recovery) parts.push(recoveryTable(results.recovery, byId));
   if (results.orphans) parts.push(orphansTable(results.orphans, results.recovery, byId));
   if (results.postgres) parts.push(postgresTable(results, byId));
+  if (results.events) parts.push(eventsTable(results.events, byId));
   parts.push(targetsTable(targets));
   parts.push(notes(run));
   return `${parts.join('\n\n')}\n`;
@@ -299,6 +300,20 @@ function postgresTable(results, t) {
     'Latency: single jobs enqueued by another process one at a time into 4 idle workers, enqueue() called → handler started. ' +
     'The driver choice (`pg` over `postgres`): `node scripts/bench/drivers.mjs`.'
   );
+}
+
+function eventsTable(ev, t) {
+  const rows = [
+    [
+      `${ev.workers} workers, ${ev.strategy}, batch ${ev.batch}, ${ev.synchronous}: a listener on every event (${fmt(ev.eventsPerTask, 2)} events per task)`,
+      `${fmt(ev.withPerS)} tasks/s (${ev.withAll.map((x) => fmt(x)).join(', ')})`,
+      `no listener: ${fmt(ev.withoutPerS)} tasks/s (${ev.withoutAll.map((x) => fmt(x)).join(', ')})`,
+      fmtRatio(ev.ratio),
+      'events cost ≤ 5 %',
+      mark(t['events-cost'].met),
+    ],
+  ];
+  return `### 11. Cost of worker events (${fmt(ev.n)} noop tasks, concurrency 64 per worker, median of ${ev.reps} pairs run alternately)\n\n${table(['measurement', 'with listeners', 'baseline (same run)', 'ratio', 'target', ''], rows)}`;
 }
 
 function targetsTable(targets) {

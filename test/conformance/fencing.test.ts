@@ -283,18 +283,21 @@ forEachStore((store) => {
       expect(await queue.runs(task.id)).toMatchObject([{ outcome: 'running', lease_token: held!.leaseToken }]);
     });
 
-    it('a worker\'s heartbeat extends every lease it holds and answers them; a cancelled task is not among them', async () => {
+    it("a worker's heartbeat extends the leases it names and still holds, and answers them; a cancelled task is not among them", async () => {
       const queue = await store.open();
-      await queue.enqueueMany(Array.from({ length: 4 }, (_, i) => ({ type: 'job', payload: i })));
-      const mine = await queue.claim({ workerId: 'w', leaseMs: 1000, limit: 3 });
+      await queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'job', payload: i })));
+      const mine = await queue.claim({ workerId: 'w', leaseMs: 1000, limit: 4 });
       const [theirs] = await queue.claim({ workerId: 'other', leaseMs: 1000 });
       await queue.cancel(mine[1]!.id);
       const before = Date.now();
-      const held = await queue.heartbeatWorker('w', 60_000);
+      // mine[3] is held by 'w' but not named: as a claim whose answer the worker never got.
+      const held = await queue.heartbeatWorker('w', 60_000, [mine[0]!.id, mine[1]!.id, mine[2]!.id, theirs!.id]);
       expect(held).toEqual(new Map([mine[0]!, mine[2]!].map((t) => [t.id, t.leaseToken])));
       for (const t of [mine[0]!, mine[2]!]) expect((await queue.get(t.id)).leaseExpiresAt).toBeGreaterThanOrEqual(before + 60_000);
       expect((await queue.get(theirs!.id)).leaseExpiresAt).toBe(theirs!.leaseExpiresAt);
-      expect(await queue.heartbeatWorker('nobody', 60_000)).toEqual(new Map());
+      expect((await queue.get(mine[3]!.id)).leaseExpiresAt).toBe(mine[3]!.leaseExpiresAt);
+      expect(await queue.heartbeatWorker('nobody', 60_000, [mine[0]!.id])).toEqual(new Map());
+      expect(await queue.heartbeatWorker('w', 60_000, [])).toEqual(new Map());
     });
 
     it('a lease shorter than the minimum, or not an integer, is bad input and extends nothing', async () => {
@@ -304,7 +307,7 @@ forEachStore((store) => {
       const before = await snapshot(queue, task.id);
       for (const leaseMs of [-1, 99, 1.5, Number.NaN]) {
         await expect(queue.heartbeat(lease(held), { leaseMs, progress: 'x' })).rejects.toMatchObject({ code: 'bad-input' });
-        await expect(queue.heartbeatWorker('w', leaseMs)).rejects.toMatchObject({ code: 'bad-input' });
+        await expect(queue.heartbeatWorker('w', leaseMs, [task.id])).rejects.toMatchObject({ code: 'bad-input' });
       }
       expect(await snapshot(queue, task.id)).toEqual(before);
     });

@@ -97,6 +97,31 @@ forEachStore((store) => {
       expect(await reader.get(task.id)).toMatchObject({ status: 'succeeded', progress: { step: 'last' }, result: 'done' });
     });
 
+    it('emits progress once the store has each value: a throttled write, then the last value with the outcome, before completed', async () => {
+      const queue = await store.open();
+      const task = await queue.enqueue('report', {});
+      const written = latch();
+      const seen: [string, unknown][] = [];
+      const worker = new Worker(
+        queue,
+        async (_payload, ctx) => {
+          ctx.progress({ step: 1 });
+          await written.opened;
+          ctx.progress({ step: 2 }); // within the throttle window: rides on the outcome
+          return 'done';
+        },
+        { untilEmpty: true, untilEmptyWaitMs: 0, progressEveryMs: 60_000 },
+      );
+      worker.on('progress', (event) => {
+        seen.push(['progress', event.progress]);
+        written.open();
+      });
+      worker.on('completed', () => seen.push(['completed', null]));
+      await worker.start();
+      expect(seen).toEqual([['progress', { step: 1 }], ['progress', { step: 2 }], ['completed', null]]);
+      expect((await queue.get(task.id)).progress).toEqual({ step: 2 });
+    });
+
     it('progress lands while the handler runs, seen from another handle', async () => {
       const queue = await store.open();
       const reader = await store.reopen(queue);

@@ -2,13 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { Worker, type TaskContext, type WorkerLogLevel } from '@tasklock/core';
 import { replayStatus } from '../utils/lifecycle.js';
 import { forEachStore } from './stores.js';
+import { recordingLog } from '../utils/recording-log.js';
 
 const IN_2030 = Date.parse('2030-01-01T00:00:00Z');
-
-function recordingLog() {
-  const lines: string[] = [];
-  return { lines, log: (level: WorkerLogLevel, message: string) => lines.push(`${level} ${message}`) };
-}
 
 forEachStore((store) => {
   describe('Worker (in process)', () => {
@@ -157,6 +153,22 @@ forEachStore((store) => {
       await worker.start();
       expect(during).toEqual({ percent: 50 });
       expect(await queue.get(task.id)).toMatchObject({ status: 'succeeded', progress: { percent: 50 }, result: 'done' });
+    });
+  });
+
+  describe('Worker: a task it holds without knowing', () => {
+    it('is not kept alive by its heartbeats: the lease runs out, the sweep hands it on, and it runs', async () => {
+      const queue = await store.open();
+      const other = await store.reopen(queue);
+      const task = await queue.enqueue('job', {});
+      // A claim that committed under this worker's id while its answer was lost (a connection cut after COMMIT).
+      const [lost] = await other.claim({ workerId: 'w-unaware', leaseMs: 300 });
+      expect(lost!.id).toBe(task.id);
+      const worker = new Worker(queue, () => 'ran', { id: 'w-unaware', leaseMs: 300, heartbeatMs: 50, reclaimEveryMs: 50, untilEmpty: true, untilEmptyWaitMs: 0 });
+      const stats = await worker.start();
+      expect(stats.succeeded).toBe(1);
+      expect(await queue.get(task.id)).toMatchObject({ status: 'succeeded', attempts: 2, result: 'ran' });
+      expect((await queue.runs(task.id)).map((r) => r.outcome)).toEqual(['reclaimed', 'succeeded']);
     });
   });
 

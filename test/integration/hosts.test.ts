@@ -13,10 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue, type WorkerRow } from '@tasklock/core';
-import { killAllFixtures, startFixture, type FixtureProcess } from '../utils/fixture-process.js';
-import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
+import { startFixture, type FixtureProcess } from '../utils/fixture-process.js';
+import { cleanupProcessStores, PROCESS_STORES } from '../utils/process-stores.js';
 import { until } from '../utils/until.js';
-import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+import { makeTempDir } from '../utils/temp-dir.js';
 
 const canUnshare = (() => {
   try {
@@ -32,16 +32,9 @@ const HEARTBEAT_MS = 100;
 /** Far beyond the bound: a reclaim here can only be the heartbeat bound's, never the lease's. */
 const LEASE_MS = 120_000;
 
-const stores = [
-  { name: 'sqlite', db: () => Promise.resolve(join(makeTempDir(), 'q.db')) },
-  { name: 'postgres', db: () => makePgDatabase() },
-];
+const stores = PROCESS_STORES;
 
-afterEach(async () => {
-  await killAllFixtures();
-  removeTempDirs();
-  await dropPgDatabases();
-});
+afterEach(cleanupProcessStores);
 
 /** A queue-worker fixture running on `host` (its own UTS namespace). */
 function workerOn(host: string, options: Record<string, unknown>): FixtureProcess {

@@ -4,7 +4,7 @@
  * due, or a backing-off poll says to look again. With untilEmpty, it ends once the queue is
  * drained (see `drained`).
  */
-import { engineCodeOf, errorSummary } from './error-text.js';
+import { errorSummary } from './error-text.js';
 import type { Queue } from './queue.js';
 import type { StoreOutage } from './store-outage.js';
 import type { ChangeSignal } from './storage/store.js';
@@ -29,10 +29,14 @@ export interface ClaimTarget {
   claimed(slots: number, tasks: readonly ClaimedTask[]): void;
   /** untilEmpty ended with `scheduled` tasks left pending for later. */
   drained(scheduled: number): void;
+  /** Nothing due for this worker, and nothing of its own running or waiting to be stored. */
+  idle(): void;
+  /** A claim failed for a reason of its own (not an outage): logged by the worker; tried again after a poll. */
+  failed(error: unknown, message: string): void;
 }
 
 export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: ChangeSignal, outage: StoreOutage, target: ClaimTarget): Promise<void> {
-  const { batch, leaseMs, maxPollMs, log } = settings;
+  const { batch, leaseMs, maxPollMs } = settings;
   let idleMs = 1;
   let listening = false;
   /**
@@ -44,7 +48,7 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
     let delayMs = outage.failed('claim', error);
     if (delayMs === null) {
       if (!claiming) throw error;
-      log('error', `claim failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      target.failed(error, `claim failed: ${errorSummary(error)}`);
       delayMs = maxPollMs;
     }
     // stop() notifies the signal: a worker told to stop during an outage does not sit out the backoff.
@@ -69,7 +73,10 @@ export async function claimLoop(queue: Queue, settings: WorkerSettings, wake: Ch
     if (!due) {
       target.claimed(slots, []);
       try {
-        if (settings.untilEmpty && target.running === 0 && target.unsettled === 0 && (await drained(queue, settings, target))) return;
+        if (target.running === 0 && target.unsettled === 0) {
+          target.idle();
+          if (settings.untilEmpty && (await drained(queue, settings, target))) return;
+        }
         if (!listening) {
           // Idle from here: notice other processes' commits, then look once more, so that one
           // committed since the read above is not missed.

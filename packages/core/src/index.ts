@@ -9,7 +9,9 @@ export { readExport, type ExportOptions, type ImportResult, type ExportCounts, t
 export { EXPORT_FORMAT, EXPORT_VERSION, type ExportHeader } from './transfer/format.js';
 export { DEFAULT_WORKER_RETENTION_MS, type ReclaimOptions, type ReclaimResult } from './reclaim.js';
 export type { WorkerView } from './worker-registry.js';
-export { Worker, defaultWorkerId, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
+export { Worker, defaultWorkerId, warningsToStderr, type WorkerOptions, type WorkerStats, type TaskHandler, type TaskHandlers, type TaskContext, type WorkerLog, type WorkerLogLevel } from './worker.js';
+export type { WorkerEventMap, WorkerEventName, WorkerListener, EventTask, TaskEvent, CompletedEvent } from './worker-events.js';
+export type { TaskMap, TaskShape, LooseTasks, TaskTypeOf, TypedEnqueueItem, EnqueueArgs } from './task-map.js';
 export type { EnqueueOptions, EnqueueItem, ClaimOptions, TaskFilter, ListFilter } from './validate.js';
 export { DEFAULT_BACKOFF, backoffDelayMs, type Backoff, type Task, type ClaimedTask } from './task.js';
 export { TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, assertTransition, canTransition, isTaskStatus, isTerminal, transitionTableMarkdown, type TaskStatus, type TransitionName, type Transition } from './task-state.js';

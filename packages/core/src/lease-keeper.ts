@@ -49,7 +49,7 @@ export class LeaseKeeper {
       // writes of this worker commit while it is in flight: a claim committed after its snapshot
       // is missing from its answer, and so is an end committed before it; neither lease is lost.
       const asked = [...running.values()];
-      const held = await this.queue.heartbeatWorker(this.settings.id, this.settings.leaseMs);
+      const held = await this.queue.heartbeatWorker(this.settings.id, this.settings.leaseMs, asked.map((attempt) => attempt.task.id));
       this.outage.succeeded('heartbeat');
       for (const attempt of asked) {
         if (attempt.lost !== null || attempt.finishing || held.get(attempt.task.id) === attempt.task.leaseToken) continue;

@@ -22,7 +22,8 @@ import type {
 } from './storage/store.js';
 import type { TaskStatus } from './task-state.js';
 import { JsonText, toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
-import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateCounts, validateEnqueue, validateList, type ClaimOptions, type EnqueueItem, type EnqueueOptions, type ListFilter } from './validate.js';
+import type { EnqueueArgs, LooseTasks, TaskMap, TypedEnqueueItem } from './task-map.js';
+import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateCounts, validateEnqueue, validateList, type ClaimOptions, type EnqueueOptions, type ListFilter } from './validate.js';
 
 export interface QueueOptions extends StoreOptions {
   /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
@@ -58,8 +59,11 @@ const MiB = 1024 * 1024;
  * task-state.ts's transitions, each a conditional write whose refusal is a typed error.
  * Operator moves live in admin.ts, the worker registry in worker-registry.ts, the sweep that
  * takes back abandoned tasks in reclaim.ts; the methods here hand over to them.
+ *
+ * `Tasks` (task-map.ts) types enqueue's payload by task type and a worker's handler map; reads
+ * (get, list) stay loose: what a stored task holds is not known to the compiler.
  */
-export class Queue {
+export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
   private readonly maxPayloadBytes: number;
   /** Largest result (and progress) stored, in bytes of JSON; a worker checks its handlers' results against it. */
   readonly maxResultBytes: number;
@@ -75,22 +79,22 @@ export class Queue {
   }
 
   /** Opens the store at `location` (a file path or a `sqlite:` URL), creating and migrating it if needed. */
-  static async open(location: string, options: QueueOptions = {}): Promise<Queue> {
+  static async open<Tasks extends TaskMap<Tasks> = LooseTasks>(location: string, options: QueueOptions = {}): Promise<Queue<Tasks>> {
     const store = await openStore(location, options);
-    return new Queue(store, options, true);
+    return new Queue<Tasks>(store, options, true);
   }
 
   close(): void {
     if (this.ownsStore) this.store.close();
   }
 
-  async enqueue(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<EnqueuedTask> {
-    const [task] = await this.enqueueMany([{ ...options, type, payload }]);
+  async enqueue(...[type, payload, options = {}]: EnqueueArgs<Tasks>): Promise<EnqueuedTask> {
+    const [task] = await this.enqueueMany([{ ...options, type, payload } as TypedEnqueueItem<Tasks>]);
     return task!;
   }
 
   /** All or nothing: one transaction; any invalid item rejects the whole batch before writing. */
-  async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedTask[]> {
+  async enqueueMany(items: readonly TypedEnqueueItem<Tasks>[]): Promise<EnqueuedTask[]> {
     const now = Date.now();
     const rows = items.map((item, index) => validateEnqueue(item, now, this.maxPayloadBytes, index, items.length));
     const created = await this.store.enqueue(rows, now);
@@ -115,8 +119,8 @@ export class Queue {
   }
 
   /** One statement for all of a worker's leases; returns the leases it still holds (id → token). */
-  async heartbeatWorker(workerId: string, leaseMs: number): Promise<Map<number, string>> {
-    return this.store.heartbeatWorker(workerId, integerAtLeast('heartbeat: leaseMs', leaseMs, MIN_LEASE_MS));
+  async heartbeatWorker(workerId: string, leaseMs: number, taskIds: readonly number[]): Promise<Map<number, string>> {
+    return this.store.heartbeatWorker(workerId, integerAtLeast('heartbeat: leaseMs', leaseMs, MIN_LEASE_MS), taskIds);
   }
 
   async complete(lease: Lease, result: unknown, workerId = 'api'): Promise<void> {

@@ -55,6 +55,7 @@ export interface WorkerOptions {
   progressEveryMs?: number;
   /** How long a graceful stop waits for running handlers before handing their tasks back. */
   graceMs?: number;
+  /** Default: warnings and errors to stderr, one line each (warningsToStderr); pass `() => {}` for silence. */
   log?: WorkerLog;
 }
 
@@ -113,8 +114,16 @@ export function resolveWorkerOptions(options: WorkerOptions): WorkerSettings {
     untilEmptyWaitMs: int('untilEmptyWaitMs', options.untilEmptyWaitMs, 30_000, 0),
     graceMs: int('graceMs', options.graceMs, 10_000, 0),
     progressEveryMs: int('progressEveryMs', options.progressEveryMs, 250, 1),
-    log: options.log ?? (() => undefined),
+    log: options.log ?? warningsToStderr,
   };
+}
+
+/**
+ * The log of a worker given none: warnings and errors (every failed attempt among them), one line
+ * each on stderr. Silent by default would hide a throwing handler from a library user.
+ */
+export function warningsToStderr(level: WorkerLogLevel, message: string): void {
+  if (level === 'warn' || level === 'error') process.stderr.write(`tasklock ${level}: ${message}\n`);
 }
 
 /** host:pid:random — unique across hosts and restarts, and it says where to look. */

@@ -11,10 +11,13 @@ import type { ChangeSignal } from './storage/store.js';
 import { StoreOutage } from './store-outage.js';
 import type { TaskStatus } from './task-state.js';
 import { JsonText, type ClaimedTask } from './task.js';
+import type { LooseTasks, TaskMap, TaskTypeOf } from './task-map.js';
+import { BadInputError } from './errors.js';
+import { WorkerEvents, type WorkerEventName, type WorkerListener } from './worker-events.js';
 import { resolveWorkerOptions, type WorkerLog, type WorkerOptions, type WorkerSettings } from './worker-options.js';
 import { WorkerFinisher } from './worker-finisher.js';
 
-export { defaultWorkerId, type WorkerLog, type WorkerLogLevel, type WorkerOptions } from './worker-options.js';
+export { defaultWorkerId, warningsToStderr, type WorkerLog, type WorkerLogLevel, type WorkerOptions } from './worker-options.js';
 
 export interface TaskContext {
   task: ClaimedTask;
@@ -53,6 +56,14 @@ export interface TaskContext {
 
 export type TaskHandler = (payload: unknown, context: TaskContext) => unknown;
 
+/**
+ * One handler per task type, each checked against `Tasks`. A worker given a map claims only the
+ * types it has handlers for (unless `types` names a subset of them).
+ */
+export type TaskHandlers<Tasks extends TaskMap<Tasks> = LooseTasks> = {
+  [Type in TaskTypeOf<Tasks>]?: (payload: Tasks[Type]['payload'], context: TaskContext) => Tasks[Type]['result'] | PromiseLike<Tasks[Type]['result']>;
+};
+
 export interface WorkerStats {
   claimed: number;
   succeeded: number;
@@ -82,8 +93,13 @@ export interface WorkerStats {
  * the leases (lease-keeper.ts), group commit of outcomes (worker-finisher.ts), the reclaim sweep
  * (reclaim.ts, run every reclaimEveryMs) and, here, handlers and shutdown.
  */
-export class Worker {
+export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
   readonly id: string;
+  private readonly queue: Queue;
+  private readonly handler: TaskHandler;
+  private readonly events: WorkerEvents<Tasks>;
+  /** Set by work, cleared by a `drained` event: that event comes once per idle spell, not per poll. */
+  private busySinceDrained = true;
   private readonly settings: WorkerSettings;
   private readonly log: WorkerLog;
   private readonly running = new Map<number, RunningAttempt>();
@@ -102,28 +118,60 @@ export class Worker {
   private done: Promise<WorkerStats> | null = null;
   /** Timer-driven writes still running: shutdown waits for them before the queue may close. */
   private readonly pending = new Set<Promise<void>>();
+  /** The attempt each outcome with the finisher ends, for the events told once it is settled. */
+  private readonly attemptOf = new WeakMap<Outcome, { attempt: RunningAttempt; ran: HandlerRun | null }>();
 
-  constructor(
-    private readonly queue: Queue,
-    private readonly handler: TaskHandler,
-    options: WorkerOptions = {},
-  ) {
-    this.settings = resolveWorkerOptions(options);
+  constructor(queue: Queue<Tasks>, handler: TaskHandler | TaskHandlers<Tasks>, options: WorkerOptions = {}) {
+    // Loose below this line: the worker runs whatever the store hands it; Tasks only types the API.
+    this.queue = queue;
+    const handlers = typeof handler === 'function' ? null : (handler as Record<string, TaskHandler | undefined>);
+    this.settings = resolveWorkerOptions(handlers === null || options.types ? options : { ...options, types: Object.keys(handlers) });
+    if (handlers !== null) {
+      const types = this.settings.types ?? [];
+      if (types.length === 0) throw new BadInputError('worker handler map has no handlers');
+      const missing = types.filter((type) => typeof handlers[type] !== 'function');
+      if (missing.length > 0) throw new BadInputError(`worker has no handler for type(s) ${missing.join(', ')}`);
+    }
+    this.handler = handlers === null ? (handler as TaskHandler) : (payload, context) => handlers[context.task.type]!(payload, context);
     this.id = this.settings.id;
     this.log = this.settings.log;
-    this.wake = queue.changeSignal();
+    this.events = new WorkerEvents<Tasks>((name, error) => {
+      this.log('error', `a '${name}' listener threw: ${errorSummary(error)}`, { event: name });
+      if (name !== 'error') this.events.emit('error', asError(error));
+    });
+    this.wake = this.queue.changeSignal();
     this.outage = new StoreOutage(this.log);
     this.slots = new ClaimSlots(this.settings, () => ({ running: this.running.size, claimed: this.counters.claimed }));
-    this.leases = new LeaseKeeper(queue, this.settings, this.outage, (attempt, reason) => this.markLost(attempt, reason));
-    this.finisher = new WorkerFinisher(queue, {
+    this.leases = new LeaseKeeper(this.queue, this.settings, this.outage, (attempt, reason) => this.markLost(attempt, reason));
+    this.finisher = new WorkerFinisher(this.queue, {
       settled: (outcome, status) => this.settled(outcome, status),
       persistFailed: (error, count, outage) => {
         this.counters.persistFailures += 1;
-        if (!outage) this.log('error', `could not persist ${count} outcome(s), retrying: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+        if (!outage) this.fault(error, `could not persist ${count} outcome(s), retrying: ${errorSummary(error)}`);
       },
       nextClaim: (batch) => this.nextClaim(batch),
       claimed: (next, tasks) => this.claimed(next.limit ?? 0, tasks),
     }, this.outage);
+  }
+
+  /** Listens to `name` (worker-events.ts lists the events and what each carries). */
+  on<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): this {
+    this.events.on(name, listener);
+    return this;
+  }
+
+  once<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): this {
+    this.events.once(name, listener);
+    return this;
+  }
+
+  off<Name extends WorkerEventName>(name: Name, listener: WorkerListener<Tasks, Name>): this {
+    this.events.off(name, listener);
+    return this;
+  }
+
+  listenerCount(name: WorkerEventName): number {
+    return this.events.count(name);
   }
 
   stats(): WorkerStats {
@@ -178,6 +226,8 @@ export class Worker {
         drained: (scheduled) => {
           this.counters.scheduled = scheduled;
         },
+        idle: () => this.idle(),
+        failed: (error, message) => this.fault(error, message),
       });
     } finally {
       await this.shutdown();
@@ -230,7 +280,30 @@ export class Worker {
   private begin(task: ClaimedTask): void {
     const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve(), reporter: null };
     this.running.set(task.id, attempt);
+    this.busySinceDrained = true;
+    this.events.claimed(task);
     attempt.settled = this.execute(attempt);
+  }
+
+  /** Nothing due for this worker and nothing of its own running or unsettled. */
+  private idle(): void {
+    if (!this.busySinceDrained) return;
+    this.busySinceDrained = false;
+    this.events.emit('drained', { queue: this.settings.queue, types: this.settings.types });
+  }
+
+  /**
+   * Emits `progress` for an attempt whose progress the store has just recorded: a write of its
+   * reporter (ctx.progress, ctx.heartbeat), or the outcome that carried its last value.
+   */
+  private emitProgress(task: ClaimedTask, progress: unknown): void {
+    this.events.progress(task, progress);
+  }
+
+  /** A failure of the worker itself: logged, and told to `error` listeners (none needed). */
+  private fault(error: unknown, message: string): void {
+    this.log('error', message, { code: engineCodeOf(error) });
+    this.events.emit('error', asError(error));
   }
 
   private async execute(attempt: RunningAttempt): Promise<void> {
@@ -250,8 +323,11 @@ export class Worker {
       registerProcessGroup: (pgid) => this.leases.recordHandlerGroup(lease, pgid, abort.signal),
     };
     let outcome: Outcome | null;
+    const startedAt = performance.now();
+    let ran: HandlerRun | null = null;
     try {
       const result = await this.handler(task.payload, context);
+      ran = { result, durationMs: performance.now() - startedAt };
       // Serialised once, here: a result the queue cannot store (too big, not JSON) would make the
       // whole group commit throw, and be retried forever with every outcome batched beside it.
       const stored = abort.aborted ? null : storedResult(result, this.queue.maxResultBytes, task.id);
@@ -279,6 +355,7 @@ export class Worker {
       return;
     }
     attempt.finishing = true;
+    this.attemptOf.set(outcome, { attempt, ran });
     this.finisher.add(outcome);
   }
 
@@ -292,7 +369,10 @@ export class Worker {
       progressEveryMs: this.settings.progressEveryMs,
       countsEveryMs: this.settings.heartbeatMs,
       maxProgressBytes: this.queue.maxResultBytes,
-      write: (progress, counts) => this.queue.heartbeat(lease, { leaseMs: this.settings.leaseMs, progress, counts }),
+      write: async (progress, counts) => {
+        await this.queue.heartbeat(lease, { leaseMs: this.settings.leaseMs, progress, counts });
+        if (progress !== undefined) this.emitProgress(task, JSON.parse(progress.text));
+      },
       failed: (error) => {
         if (this.outage.failed(part, error) === null) this.log('error', `task ${task.id}: could not write progress, retrying: ${errorSummary(error)}`, { taskId: task.id, code: engineCodeOf(error) });
       },
@@ -306,18 +386,33 @@ export class Worker {
     const ours = attempt !== undefined && attempt.task.leaseToken === outcome.lease.leaseToken;
     if (ours) this.running.delete(outcome.lease.id);
     this.wake.notify();
+    const ended = this.attemptOf.get(outcome);
     if (status instanceof TasklockError) {
       this.counters.rejected += 1;
       this.log('warn', `task ${outcome.lease.id}: ${outcome.kind} rejected: ${status.message}`, { taskId: outcome.lease.id, code: status.code });
+      // Refused by the fence: the attempt's end is not stored, and this is how the worker learns it lost the task.
+      if (ended !== undefined && ended.attempt.lost === null) {
+        ended.attempt.lost = status.message;
+        this.events.leaseLost(ended.attempt.task, status.message);
+      }
       return;
     }
-    if (outcome.kind === 'complete') this.counters.succeeded += 1;
-    else if (outcome.kind === 'release') this.counters.released += 1;
-    else {
+    // The progress the outcome carried (the last one, written in its transaction) comes before its end.
+    const progress = outcome.report?.progress;
+    if (progress != null && ended !== undefined) this.emitProgress(ended.attempt.task, JSON.parse(progress));
+    if (outcome.kind === 'complete') {
+      this.counters.succeeded += 1;
+      if (ended !== undefined) this.events.completed(ended.attempt.task, ended.ran?.result, ended.ran?.durationMs ?? 0);
+    } else if (outcome.kind === 'release') {
+      this.counters.released += 1;
+      if (ended !== undefined) this.events.released(ended.attempt.task);
+    } else {
       const final = status === 'failed';
       if (final) this.counters.failed += 1;
       else this.counters.retried += 1;
-      this.logFailure(outcome.lease.id, ours ? attempt.task : undefined, outcome.error, final);
+      const task = ended?.attempt.task ?? (ours ? attempt.task : undefined);
+      this.logFailure(outcome.lease.id, task, outcome.error, final);
+      if (task !== undefined) this.events.failedAttempt(task, outcome.error, final);
     }
   }
 
@@ -349,6 +444,7 @@ export class Worker {
     attempt.lost = reason;
     attempt.reporter?.close();
     this.counters.aborted += 1;
+    this.events.leaseLost(attempt.task, reason);
     this.log('warn', `task ${attempt.task.id}: ${reason}; aborting its handler`, { taskId: attempt.task.id });
     attempt.abort.abort(new Error(reason));
     // Free the slot now: a handler that ignores its signal must not shrink the worker forever.
@@ -377,7 +473,7 @@ export class Worker {
       if (result.pruned > 0) this.log('info', `pruned ${result.pruned} ended worker row(s) past the retention`);
       this.outage.succeeded('sweep');
     } catch (error) {
-      if (this.outage.failed('sweep', error) === null) this.log('error', `reclaim sweep failed: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      if (this.outage.failed('sweep', error) === null) this.fault(error, `reclaim sweep failed: ${errorSummary(error)}`);
     } finally {
       this.sweeping = false;
     }
@@ -391,7 +487,9 @@ export class Worker {
       attempt.lost = 'worker shut down';
       attempt.abort.abort(new Error('worker shut down before the task finished'));
       const report = attempt.reporter?.take();
-      this.finisher.add({ kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id, ...(report && { report }) });
+      const release: Outcome = { kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id, ...(report && { report }) };
+      this.attemptOf.set(release, { attempt, ran: null });
+      this.finisher.add(release);
       count += 1;
     }
     return count;
@@ -428,7 +526,7 @@ export class Worker {
     try {
       await this.queue.stopWorker(this.id);
     } catch (error) {
-      this.log('error', `could not mark worker stopped: ${errorSummary(error)}`, { code: engineCodeOf(error) });
+      this.fault(error, `could not mark worker stopped: ${errorSummary(error)}`);
     }
     this.log('info', `worker ${this.id} stopped`, { ...this.stats() });
   }
@@ -445,4 +543,14 @@ function storedResult(result: unknown, maxBytes: number, taskId: number): JsonTe
 /** Why an aborted attempt ended (a timeout, a cancel, a lost lease, a shutdown): its message says it all. */
 function abortText(reason: unknown): string {
   return errorText(reason, { detail: 'message' });
+}
+
+/** What a handler that returned gave back, and how long it ran. */
+interface HandlerRun {
+  result: unknown;
+  durationMs: number;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -66,8 +66,10 @@ export class Fleet {
       process.execPath,
       [CLI, 'worker', '--db', workerDb?.(id) ?? db, '--lock', lock, ...handler, '--concurrency', String(concurrency),
         '--lease', String(leaseMs), '--heartbeat', String(Math.floor(leaseMs / 4)), '--grace', String(graceMs),
-        '--worker-id', id, '--json'],
+        '--worker-id', id, '--json', '--wait-for-store'],
       // detached: each worker leads a process group of its own, which chaos may SIGKILL whole.
+      // --wait-for-store: a replacement started while a fault holds the store away (a restart, a
+      // cut connection) waits for it, as a supervisor's replacement should be told to.
       { env, reject: false, buffer: false, stdin: 'ignore', cleanup: true, detached: true },
     );
     const worker: WorkerProcess = { id, kind, pid: child.pid!, startedAt: Date.now(), killedAt: null, child, stdout: '', stderr: '' };

@@ -1,5 +1,5 @@
 // One tasklock worker process: opens the queue, says "ready", starts on "go", and reports its
-// counters and write metrics when it ends (untilEmpty) or is told to "stop".
+// counters and write metrics when it ends (untilEmpty) or is told to "stop"; with `listenAll`, how many events it heard.
 import { appendFileSync, openSync, writeSync } from 'node:fs';
 import { Queue, Worker } from '@tasklock/core';
 import { command, config, exit, onCommand, send } from './protocol.mjs';
@@ -40,12 +40,22 @@ const worker = new Worker(queue, handler, {
     if (message === `worker ${worker.id} started`) send('worker-started');
   },
 });
+// With `listenAll`, a listener on every event (what it does is trivial: the cost measured is the
+// worker's building and telling of the events).
+let eventsHeard = 0;
+if (config.listenAll) {
+  for (const name of ['claimed', 'completed', 'failed', 'retrying', 'released', 'lease-lost', 'progress', 'drained', 'error']) {
+    worker.on(name, () => {
+      eventsHeard += 1;
+    });
+  }
+}
 onCommand((line) => {
   if (line === 'stop') void worker.stop();
 });
 const startedAt = Date.now();
 const stats = await worker.start();
 const endedAt = Date.now();
-send('result', { stats, metrics: queue.writeMetrics(), startedAt, endedAt });
+send('result', { stats, metrics: queue.writeMetrics(), startedAt, endedAt, eventsHeard });
 queue.close();
 exit(0);

@@ -43,8 +43,13 @@ export interface TaskStore {
   claim(input: ClaimInput): Promise<TaskRow[]>;
   /** Extends one lease and writes the attempt's report (progress, counter deltas) with it; rejects with the refusal, having written nothing. */
   heartbeat(lease: LeaseRef, leaseMs: number, report: AttemptReport): Promise<void>;
-  /** Extends every lease `workerId` holds and refreshes its last_seen; answers the leases it still holds (id → token). */
-  heartbeatWorker(workerId: string, leaseMs: number): Promise<Map<number, string>>;
+  /**
+   * Refreshes the worker's last_seen and extends the leases it names that it still holds;
+   * answers those (id → token). Only named leases: a task the worker holds without knowing it (a
+   * claim that committed while its answer was lost with the connection) is not kept alive by the
+   * heartbeat, so its lease runs out and the sweep hands it on — never "running" forever.
+   */
+  heartbeatWorker(workerId: string, leaseMs: number, taskIds: readonly number[]): Promise<Map<number, string>>;
   /**
    * Ends attempts, many in one transaction: index for index, the task's new status or the
    * refusal (which does not stop the others). Rejects, having written nothing, if the transaction fails.

@@ -135,8 +135,8 @@ export class PostgresStore implements TaskStore {
     );
   }
 
-  heartbeatWorker(workerId: string, leaseMs: number) {
-    return this.write((client) => extendWorkerLeases(client, workerId, leaseMs), { label: 'heartbeat' });
+  heartbeatWorker(workerId: string, leaseMs: number, taskIds: readonly number[]) {
+    return this.write((client) => extendWorkerLeases(client, workerId, leaseMs, taskIds), { label: 'heartbeat' });
   }
 
   finish(outcomes: readonly FinishInput[]) {

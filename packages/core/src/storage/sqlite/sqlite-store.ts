@@ -119,8 +119,8 @@ export class SqliteStore implements TaskStore {
     );
   }
 
-  heartbeatWorker(workerId: string, leaseMs: number) {
-    return this.database.write(() => this.sql.heartbeat.worker(workerId, Date.now(), leaseMs), { label: 'heartbeat' });
+  heartbeatWorker(workerId: string, leaseMs: number, taskIds: readonly number[]) {
+    return this.database.write(() => this.sql.heartbeat.worker(workerId, Date.now(), leaseMs, taskIds), { label: 'heartbeat' });
   }
 
   finish(outcomes: readonly FinishInput[]): Promise<(TaskStatus | TasklockError)[]> {

@@ -1,6 +1,6 @@
 /**
  * heartbeat: extends a running task's lease (fenced by its token) and stores its progress;
- * heartbeatWorker extends every lease a worker holds and refreshes its last_seen. Zero rows for
+ * heartbeatWorker extends the leases a worker names (and still holds) and refreshes its last_seen. Zero rows for
  * the single heartbeat: the lease is gone (the caller raises the refusal).
  */
 import { type Client, NOW } from './fragments.js';
@@ -15,13 +15,14 @@ export async function extendLease(client: Client, id: number, token: string, lea
   return rowCount === 1;
 }
 
-/** The leases `workerId` still holds (id → token), each extended. */
-export async function extendWorkerLeases(client: Client, workerId: string, leaseMs: number): Promise<Map<number, string>> {
+/** Of the tasks named, the leases `workerId` still holds (id → token), each extended. */
+export async function extendWorkerLeases(client: Client, workerId: string, leaseMs: number, taskIds: readonly number[]): Promise<Map<number, string>> {
   // A heartbeat revives a worker wrongly found dead (sql/workers.ts says why).
   await client.query(`UPDATE tasklock.workers SET last_seen = ${NOW}, crashed_at = NULL, crashed_by = NULL WHERE id = $1 AND stopped_at IS NULL`, [workerId]);
+  if (taskIds.length === 0) return new Map();
   const { rows } = await client.query<{ id: number; lease_token: string }>(
-    `UPDATE tasklock.tasks SET lease_expires_at = ${NOW} + $2 WHERE status = 'running' AND locked_by = $1 RETURNING id, lease_token`,
-    [workerId, leaseMs],
+    `UPDATE tasklock.tasks SET lease_expires_at = ${NOW} + $2 WHERE id = ANY($3::bigint[]) AND status = 'running' AND locked_by = $1 RETURNING id, lease_token`,
+    [workerId, leaseMs, taskIds],
   );
   return new Map(rows.map((row) => [row.id, row.lease_token]));
 }
