@@ -14,13 +14,15 @@ afterEach(() => {
  * (max_page_count = page_count) and a TEMP trigger on the transition's final write inserts
  * ~100 KB, which needs new pages. Everything the transition wrote before must roll back.
  */
-function failWithDiskFull(queue: Queue, on: 'event' | 'count' | 'heartbeat' | 'delete' | 'run' | 'worker'): () => void {
+function failWithDiskFull(queue: Queue, on: 'event' | 'count' | 'heartbeat' | 'counters' | 'delete' | 'run' | 'worker'): () => void {
   const db = sqliteOf(queue).connection;
   const targets = {
     event: ['AFTER INSERT ON main.task_events'],
     // An end's last write is its count (schema 6): an insert in a new second, an update in the same one.
     count: ['AFTER INSERT ON main.finish_counts', 'AFTER UPDATE ON main.finish_counts'],
     heartbeat: ['AFTER UPDATE OF lease_expires_at ON main.tasks'],
+    // ctx.count's deltas: written after the fenced heartbeat or outcome they ride on.
+    counters: ['AFTER INSERT ON main.task_counters', 'AFTER UPDATE ON main.task_counters'],
     delete: ['AFTER DELETE ON main.tasks'],
     run: ['AFTER INSERT ON main.task_runs'],
     worker: ['AFTER INSERT ON main.workers'],
@@ -37,12 +39,18 @@ function failWithDiskFull(queue: Queue, on: 'event' | 'count' | 'heartbeat' | 'd
   };
 }
 
-type Move = { from: Placed['task']['status']; on: 'event' | 'count' | 'heartbeat' | 'delete' | 'run'; run: (q: Queue, p: Placed) => Promise<unknown> };
+type Move = { from: Placed['task']['status']; on: 'event' | 'count' | 'heartbeat' | 'counters' | 'delete' | 'run'; run: (q: Queue, p: Placed) => Promise<unknown> };
 
 const MOVES: Record<string, Move> = {
   claim: { from: 'pending', on: 'run', run: (q, p) => q.claim({ workerId: 'w', queue: p.task.queue }) },
   heartbeat: { from: 'running', on: 'heartbeat', run: (q, p) => q.heartbeat(p.lease!, { leaseMs: 60_000, progress: 1 }) },
   complete: { from: 'running', on: 'count', run: (q, p) => q.complete(p.lease!, { big: 'result' }) },
+  'heartbeat with counts': { from: 'running', on: 'counters', run: (q, p) => q.heartbeat(p.lease!, { leaseMs: 60_000, progress: 2, counts: { tokens: 5 } }) },
+  'complete with a report': {
+    from: 'running',
+    on: 'counters',
+    run: (q, p) => q.finishMany([{ kind: 'complete', lease: p.lease!, workerId: 'w', result: 1, report: { progress: '"done"', counts: [{ name: 'tokens', delta: 5 }] } }]),
+  },
   fail: { from: 'running', on: 'count', run: (q, p) => q.fail(p.lease!, 'handler error') },
   release: { from: 'running', on: 'count', run: (q, p) => q.release(p.lease!) },
   cancel: { from: 'running', on: 'event', run: (q, p) => q.cancel(p.task.id) },

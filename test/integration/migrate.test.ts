@@ -47,7 +47,7 @@ describe('migrations', () => {
   });
 });
 
-describe('migrations 2 to 8 on a version-1 database with data in it', () => {
+describe('migrations 2 to 9 on a version-1 database with data in it', () => {
   it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, derives claims and run ends from runs, keys runs by attempt, keeps every row', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
     // A version-1 database as the previous release left it: one task released twice (that
@@ -78,11 +78,11 @@ describe('migrations 2 to 8 on a version-1 database with data in it', () => {
 
     const opener = startFixture('open-db.mjs', [dbPath, '{}']);
     const exit = await opener.succeeded();
-    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4, 5, 6, 7, 8] });
+    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4, 5, 6, 7, 8, 9] });
 
     const after = new Database(dbPath, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(8);
+      expect(after.pragma('user_version', { simple: true })).toBe(9);
       expect(after.prepare('SELECT id, attempts, max_attempts, released FROM tasks ORDER BY id').all()).toEqual([
         { id: 1, attempts: 2, max_attempts: 3, released: 2 },
         { id: 2, attempts: 1, max_attempts: 1, released: 0 },

@@ -10,7 +10,7 @@ import type { ClaimedTask } from '../../packages/core/src/task.js';
  * heartbeat's answer can miss a task claimed, or ended, in between. Neither lease is lost.
  */
 function attempt(id: number): RunningAttempt {
-  return { task: { id, leaseToken: `t:${id}` } as ClaimedTask, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve() };
+  return { task: { id, leaseToken: `t:${id}` } as ClaimedTask, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve(), reporter: null };
 }
 
 /** A queue whose heartbeat answers `held`, after `during` ran (what committed while it was in flight). */

@@ -245,6 +245,12 @@ export function clip(text: string | null, max = 60): string | null {
   return lines.length > 1 ? `${line.slice(0, max - 2)} …` : line;
 }
 
+/** Counters as one compact cell: `name=value`, by name, space-separated; null when there are none. */
+export function countersText(counters: Readonly<Record<string, number>>): string | null {
+  const names = Object.keys(counters).sort();
+  return names.length === 0 ? null : names.map((name) => `${name}=${counters[name]}`).join(' ');
+}
+
 /** A task as --json prints it: the API's Task with times as ISO strings. */
 export function taskJson(task: Task) {
   return {
@@ -264,6 +270,7 @@ export function taskJson(task: Task) {
     result: task.result,
     lastError: task.lastError,
     progress: task.progress,
+    counters: task.counters,
     backoff: task.backoff,
     uniqueKey: task.uniqueKey,
     timeoutMs: task.timeoutMs,

@@ -40,6 +40,8 @@ export interface QueueStats {
   counts: Record<StatusView, number>;
   byQueue: Record<string, Record<StatusView, number>>;
   byType: Record<string, Record<StatusView, number>>;
+  /** ctx.count's counters summed over every task of a type: type → name → sum. */
+  countersByType: Record<string, Record<string, number>>;
   /** How long the oldest due pending task has waited, ms (0 when none). */
   oldestPendingAgeMs: number;
   /** Running tasks whose lease has expired (any worker's sweep, or `tasklock reclaim`, takes them back). */
@@ -98,6 +100,8 @@ export async function stats(store: TaskStore): Promise<QueueStats> {
     (byQueue[row.queue] ??= zeroCounts())[row.status] += row.count;
     (byType[row.type] ??= zeroCounts())[row.status] += row.count;
   }
+  const countersByType: Record<string, Record<string, number>> = {};
+  for (const row of read.counters) (countersByType[row.type] ??= {})[row.name] = row.value;
   const workers = await listWorkers(store);
   // Another host's worker (alive: null) counts as live until found dead there.
   const live = workers.filter((w) => w.alive !== false);
@@ -105,6 +109,7 @@ export async function stats(store: TaskStore): Promise<QueueStats> {
     counts,
     byQueue,
     byType,
+    countersByType,
     oldestPendingAgeMs: read.oldestDueRunAt === null ? 0 : now - read.oldestDueRunAt,
     overdueLeases: read.overdueLeases,
     store: store.describe(),

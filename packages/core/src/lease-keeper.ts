@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptAbort } from './attempt-abort.js';
+import type { AttemptReporter } from './attempt-reporter.js';
 import { engineCodeOf, errorSummary } from './error-text.js';
 import { TaskNotFoundError } from './errors.js';
 import type { Lease, Queue } from './queue.js';
@@ -25,6 +26,8 @@ export interface RunningAttempt {
    */
   finishing: boolean;
   settled: Promise<void>;
+  /** Made on the handler's first ctx.progress / ctx.count: an attempt that reports nothing costs nothing. */
+  reporter: AttemptReporter | null;
 }
 
 export class LeaseKeeper {

@@ -6,6 +6,7 @@ import * as transfer from './transfer/transfer.js';
 import { openStore, type StoreOptions } from './storage/open-store.js';
 import type { TaskEventRow, TaskRunRow } from './storage/rows.js';
 import type {
+  AttemptReport,
   BackupOptions,
   BackupResult,
   ChangeSignal,
@@ -22,7 +23,7 @@ import type {
 import type { TaskStatus } from './task-state.js';
 import { JsonText, toClaimedTask, toJsonText, toTask, type ClaimedTask, type Task } from './task.js';
 import type { EnqueueArgs, LooseTasks, TaskMap, TypedEnqueueItem } from './task-map.js';
-import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateEnqueue, validateList, type ClaimOptions, type EnqueueOptions, type ListFilter } from './validate.js';
+import { integerAtLeast, MIN_LEASE_MS, validateClaim, validateCounts, validateEnqueue, validateList, type ClaimOptions, type EnqueueOptions, type ListFilter } from './validate.js';
 import { loadOpenTelemetry } from './tracing/opentelemetry.js';
 import { activeTraceContext } from './tracing/trace-context.js';
 
@@ -38,10 +39,12 @@ export type EnqueuedTask = Task & { created: boolean };
 /** A task this caller holds: its id and the lease token that fences writes about it. */
 export type Lease = LeaseRef;
 
-export type Outcome =
+/** `report`: the attempt's progress and counts still to write, written with the outcome if it is accepted (store.ts FinishInput). */
+export type Outcome = (
   | { kind: 'complete'; lease: Lease; workerId: string; result: unknown }
   | { kind: 'fail'; lease: Lease; workerId: string; error: string }
-  | { kind: 'release'; lease: Lease; workerId: string };
+  | { kind: 'release'; lease: Lease; workerId: string }
+) & { report?: AttemptReport };
 
 /** One page of `listPage`: `next` is the cursor (afterId) of the following page, null on the last. */
 export interface TaskPage {
@@ -111,11 +114,15 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
     return rows.map(toClaimedTask);
   }
 
-  /** Extends one lease and records progress; LeaseLostError when the lease is gone. */
-  async heartbeat(lease: Lease, options: { leaseMs: number; progress?: unknown }): Promise<void> {
+  /**
+   * Extends one lease, records progress and adds `counts` to the task's counters, all in one
+   * fenced write: LeaseLostError when the lease is gone, and then nothing was written.
+   */
+  async heartbeat(lease: Lease, options: { leaseMs: number; progress?: unknown; counts?: Readonly<Record<string, number>> }): Promise<void> {
     const leaseMs = integerAtLeast('heartbeat: leaseMs', options.leaseMs, MIN_LEASE_MS);
-    const progress = options.progress === undefined ? null : toJsonText(options.progress, 'progress', this.maxResultBytes, lease.id);
-    await this.store.heartbeat(lease, leaseMs, progress);
+    const { progress: value, counts } = options;
+    const progress = value === undefined ? null : value instanceof JsonText ? value.text : toJsonText(value, 'progress', this.maxResultBytes, lease.id);
+    await this.store.heartbeat(lease, leaseMs, { progress, counts: counts === undefined ? [] : validateCounts(counts, lease.id) });
   }
 
   /** One statement for all of a worker's leases; returns the leases it still holds (id → token). */
@@ -223,7 +230,8 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
   async get(id: number): Promise<Task> {
     const row = await this.store.get(id);
     if (row === undefined) throw new TaskNotFoundError(id);
-    return toTask(row);
+    const [task] = await this.withCounters([toTask(row)]);
+    return task!;
   }
 
   async list(filter: ListFilter = {}): Promise<Task[]> {
@@ -240,7 +248,7 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
     const input = validateList(filter, now);
     // One more than asked: whether a next page exists, without a count.
     const rows = await this.store.list(input.filter, input.order, input.afterId, input.limit + 1, now);
-    const tasks = rows.slice(0, input.limit).map(toTask);
+    const tasks = await this.withCounters(rows.slice(0, input.limit).map(toTask));
     return { tasks, next: rows.length > input.limit ? tasks[tasks.length - 1]!.id : null };
   }
 
@@ -324,6 +332,13 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
           }
         : outcome,
     );
+  }
+
+  /** Fills in the tasks' counters (a read after the tasks': a counter may be newer than its task's row, never older). */
+  private async withCounters(tasks: Task[]): Promise<Task[]> {
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    for (const row of await this.store.counters([...byId.keys()])) byId.get(row.task_id)!.counters[row.name] = row.value;
+    return tasks;
   }
 
   private async finishOne(outcome: Outcome): Promise<void> {

@@ -51,7 +51,7 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Transition>> = {
     event: true,
     doc: 'pending with `run_at` ≤ now; increments `attempts`, issues a new lease token and expiry, opens a `task_runs` row',
   },
-  heartbeat: { from: ['running'], to: ['running'], fenced: true, event: false, doc: 'extends the lease (one statement per worker), may record progress' },
+  heartbeat: { from: ['running'], to: ['running'], fenced: true, event: false, doc: 'extends the lease (one statement per worker), may record progress and counts' },
   complete: { from: ['running'], to: ['succeeded'], fenced: true, event: true, doc: 'stores the result' },
   fail: {
     from: ['running'],

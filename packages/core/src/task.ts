@@ -26,6 +26,8 @@ export interface Task {
   result: unknown;
   lastError: string | null;
   progress: unknown;
+  /** ctx.count's sums for this task, by name ({} when none; filled in by reads, not by a claim). */
+  counters: Record<string, number>;
   /** Runs so far, handed-back ones included (= the number of task_runs rows). */
   attempts: number;
   maxAttempts: number;
@@ -62,6 +64,7 @@ export function toTask(row: TaskRow): Task {
     result: row.result === null ? null : (JSON.parse(row.result) as unknown),
     lastError: row.last_error,
     progress: row.progress === null ? null : (JSON.parse(row.progress) as unknown),
+    counters: {},
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     releasedAttempts: row.released,

@@ -1,5 +1,6 @@
 import { BadInputError } from './errors.js';
 import type { FilterInput, NewTask } from './storage/rows.js';
+import type { CounterDelta } from './storage/store.js';
 import { isStatusView, STATUS_VIEWS, type StatusView } from './status-view.js';
 import { DEFAULT_BACKOFF, toJsonText, type Backoff } from './task.js';
 
@@ -71,6 +72,28 @@ export function integerAtLeast(what: string, value: unknown, min: number): numbe
 /** A queue or type name: 1-200 characters of [A-Za-z0-9_.:/@-]. */
 export function isName(value: unknown): value is string {
   return typeof value === 'string' && NAME.test(value);
+}
+
+/**
+ * ctx.count's deltas, summed per name: names as type names, deltas whole numbers (so that sums
+ * are exact in both stores' 64-bit integers), negative ones allowed (a correction). Zero sums are
+ * dropped: they would write nothing.
+ */
+export function validateCounts(counts: Readonly<Record<string, number>>, taskId?: number): CounterDelta[] {
+  const deltas: CounterDelta[] = [];
+  for (const [name, delta] of Object.entries(counts)) {
+    checkCount(name, delta, taskId);
+    if (delta !== 0) deltas.push({ name, delta });
+  }
+  return deltas;
+}
+
+/** One ctx.count(name, delta): the error says which argument is wrong and what it must be. */
+export function checkCount(name: unknown, delta: unknown, taskId?: number): void {
+  if (!isName(name)) throw new BadInputError(`count: name must be 1-200 characters of [A-Za-z0-9_.:/@-], got ${JSON.stringify(name)}`, { taskId });
+  if (typeof delta !== 'number' || !Number.isSafeInteger(delta)) {
+    throw new BadInputError(`count: delta of ${name} must be a whole number (a safe integer), got ${String(delta)}`, { taskId });
+  }
 }
 
 /** Most tasks keep the default backoff: its JSON is made once, not once per task of a bulk enqueue. */

@@ -47,6 +47,12 @@ export interface WorkerOptions {
    * backoff is part of draining, a task delayed by hours is not. 0: stop as soon as nothing is due.
    */
   untilEmptyWaitMs?: number;
+  /**
+   * ctx.progress writes at most once per this long per task (default 250 ms); the last value is
+   * always written, at the latest with the attempt's outcome. ctx.count's deltas go with those
+   * writes, or every heartbeatMs when no progress is reported.
+   */
+  progressEveryMs?: number;
   /** How long a graceful stop waits for running handlers before handing their tasks back. */
   graceMs?: number;
   /** Default: warnings and errors to stderr, one line each (warningsToStderr); pass `() => {}` for silence. */
@@ -71,6 +77,7 @@ export interface WorkerSettings {
   untilEmpty: boolean;
   untilEmptyWaitMs: number;
   graceMs: number;
+  progressEveryMs: number;
   log: WorkerLog;
 }
 
@@ -106,6 +113,7 @@ export function resolveWorkerOptions(options: WorkerOptions): WorkerSettings {
     untilEmpty: options.untilEmpty ?? false,
     untilEmptyWaitMs: int('untilEmptyWaitMs', options.untilEmptyWaitMs, 30_000, 0),
     graceMs: int('graceMs', options.graceMs, 10_000, 0),
+    progressEveryMs: int('progressEveryMs', options.progressEveryMs, 250, 1),
     log: options.log ?? warningsToStderr,
   };
 }

@@ -3,6 +3,7 @@ import { TasklockError } from './errors.js';
 import { claimLoop } from './claim-loop.js';
 import { ClaimSlots } from './claim-slots.js';
 import { AttemptAbort } from './attempt-abort.js';
+import { AttemptReporter } from './attempt-reporter.js';
 import { LeaseKeeper, type RunningAttempt } from './lease-keeper.js';
 import type { Outcome, Queue } from './queue.js';
 import type { ClaimOptions } from './validate.js';
@@ -27,8 +28,26 @@ export interface TaskContext {
   attempt: number;
   /** Aborts on cancel, lease loss, the task's timeout, or a shutdown past the grace period. */
   signal: AbortSignal;
-  /** Extends this task's lease now and records progress; rejects with LeaseLostError if gone. */
+  /**
+   * Extends this task's lease now and records progress (and the counts not yet written); rejects
+   * with LeaseLostError if gone.
+   */
   heartbeat(progress?: unknown): Promise<void>;
+  /**
+   * Records progress (any JSON value), throttled: at most one write per progressEveryMs, the
+   * latest value always written, at the latest with the attempt's outcome. Fenced by the lease: a
+   * value reported after the lease was lost is never stored. Throws BadInputError at once for a
+   * value that is not JSON or too big.
+   */
+  progress(value: unknown): void;
+  /**
+   * Adds `delta` (a whole number) to this task's durable counter `name` (a name like a type's),
+   * e.g. count('tokens', 812). Buffered and written with the next progress write or heartbeat
+   * interval, and at the latest in the same transaction as the attempt's outcome; refused with
+   * everything else of a lost lease. Counts of an attempt that crashes are kept up to its last
+   * write (README: Progress and counters).
+   */
+  count(name: string, delta: number): void;
   /**
    * Records the process group this attempt's handler started (once per attempt). Should this
    * worker die while the group runs, the reclaim sweep on this host kills the group and waits
@@ -271,7 +290,7 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
   }
 
   private begin(task: ClaimedTask): void {
-    const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve() };
+    const attempt: RunningAttempt = { task, abort: new AttemptAbort(), lost: null, finishing: false, settled: Promise.resolve(), reporter: null };
     this.running.set(task.id, attempt);
     this.busySinceDrained = true;
     this.events.claimed(task);
@@ -286,8 +305,8 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
   }
 
   /**
-   * Emits `progress` for an attempt whose progress the store has just recorded (ctx.heartbeat
-   * today; any other way a handler reports progress calls this once its write answered).
+   * Emits `progress` for an attempt whose progress the store has just recorded: a write of its
+   * reporter (ctx.progress, ctx.heartbeat), or the outcome that carried its last value.
    */
   private emitProgress(task: ClaimedTask, progress: unknown): void {
     this.events.progress(task, progress);
@@ -310,10 +329,9 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
       get signal() {
         return abort.signal;
       },
-      heartbeat: async (progress) => {
-        await this.queue.heartbeat(lease, { leaseMs: this.settings.leaseMs, progress });
-        if (progress !== undefined) this.emitProgress(task, progress);
-      },
+      heartbeat: (progress) => this.reporterOf(attempt).writeNow(progress),
+      progress: (value) => this.reporterOf(attempt).progress(value),
+      count: (name, delta) => this.reporterOf(attempt).count(name, delta),
       registerProcessGroup: (pgid) => this.leases.recordHandlerGroup(lease, pgid, abort.signal),
     };
     let outcome: Outcome | null;
@@ -340,15 +358,42 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
       if (timeout) clearTimeout(timeout);
       this.durations.record(task.type, performance.now() - startedAt);
     }
+    if (attempt.reporter !== null && attempt.lost === null) {
+      const report = await attempt.reporter.final();
+      if (report !== undefined) outcome.report = report;
+    }
     span?.end(attempt.lost !== null ? { kind: 'aborted', reason: attempt.lost } : outcome.kind === 'fail' ? outcome : { kind: 'complete' });
     if (attempt.lost !== null) {
       // Cancelled, reclaimed or handed back: the attempt is not ours to finish (and its slot
       // was freed when that was found out).
+      attempt.reporter?.close();
       return;
     }
     attempt.finishing = true;
     this.attemptOf.set(outcome, { attempt, ran });
     this.finisher.add(outcome);
+  }
+
+  /** The attempt's reporter, made on first use. */
+  private reporterOf(attempt: RunningAttempt): AttemptReporter {
+    const { task } = attempt;
+    const lease = { id: task.id, leaseToken: task.leaseToken };
+    const part = `progress of task ${task.id}`;
+    attempt.reporter ??= new AttemptReporter({
+      taskId: task.id,
+      progressEveryMs: this.settings.progressEveryMs,
+      countsEveryMs: this.settings.heartbeatMs,
+      maxProgressBytes: this.queue.maxResultBytes,
+      write: async (progress, counts) => {
+        await this.queue.heartbeat(lease, { leaseMs: this.settings.leaseMs, progress, counts });
+        if (progress !== undefined) this.emitProgress(task, JSON.parse(progress.text));
+      },
+      failed: (error) => {
+        if (this.outage.failed(part, error) === null) this.log('error', `task ${task.id}: could not write progress, retrying: ${errorSummary(error)}`, { taskId: task.id, code: engineCodeOf(error) });
+      },
+      succeeded: () => this.outage.succeeded(part),
+    });
+    return attempt.reporter;
   }
 
   private settled(outcome: Outcome, status: TaskStatus | TasklockError): void {
@@ -367,6 +412,9 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
       }
       return;
     }
+    // The progress the outcome carried (the last one, written in its transaction) comes before its end.
+    const progress = outcome.report?.progress;
+    if (progress != null && ended !== undefined) this.emitProgress(ended.attempt.task, JSON.parse(progress));
     if (outcome.kind === 'complete') {
       this.counters.succeeded += 1;
       if (ended !== undefined) this.events.completed(ended.attempt.task, ended.ran?.result, ended.ran?.durationMs ?? 0);
@@ -409,6 +457,7 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
   private markLost(attempt: RunningAttempt, reason: string): void {
     if (attempt.lost !== null) return;
     attempt.lost = reason;
+    attempt.reporter?.close();
     this.counters.aborted += 1;
     this.events.leaseLost(attempt.task, reason);
     this.log('warn', `task ${attempt.task.id}: ${reason}; aborting its handler`, { taskId: attempt.task.id });
@@ -452,7 +501,8 @@ export class Worker<Tasks extends TaskMap<Tasks> = LooseTasks> {
       if (attempt.lost !== null) continue;
       attempt.lost = 'worker shut down';
       attempt.abort.abort(new Error('worker shut down before the task finished'));
-      const release: Outcome = { kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id };
+      const report = attempt.reporter?.take();
+      const release: Outcome = { kind: 'release', lease: { id: attempt.task.id, leaseToken: attempt.task.leaseToken }, workerId: this.id, ...(report && { report }) };
       this.attemptOf.set(release, { attempt, ran: null });
       this.finisher.add(release);
       count += 1;

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { statusViewOf, type StatusView } from '@tasklock/core';
+import { statusViewOf, type StatusView, type Task } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
-import { clip, iso, paintStatus, printJson, printLine, printTable, taskJson, terminalWidth, useColour } from '../output.js';
+import { clip, countersText, iso, paintStatus, printJson, printLine, printTable, taskJson, terminalWidth, useColour } from '../output.js';
 import { nameList, positiveInteger, statusViewList, taskId } from '../options.js';
 
 interface ListFlags {
@@ -17,7 +17,7 @@ interface ListFlags {
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list tasks by id, a page at a time (--json: {"tasks": [...], "next": <cursor or null>})')
+    .description('list tasks by id, a page at a time; PROGRESS and COUNTERS columns when a task has either (--json: {"tasks": [...], "next": <cursor or null>})')
     .option(
       '--status <statuses>',
       'only these statuses, comma-separated: pending (due now), scheduled (pending, due later), running, succeeded, failed, cancelled',
@@ -44,8 +44,12 @@ export function registerList(program: Command): void {
         return;
       }
       const colour = useColour(globals.json);
+      // Progress and counters get columns only when a task on the page has some: a queue that
+      // uses neither keeps its narrow table.
+      const reported = page.tasks.some((task) => task.progress !== null || Object.keys(task.counters).length > 0);
+      const reports = (task: Task) => (reported ? [task.progress === null ? null : clip(JSON.stringify(task.progress), 30), countersText(task.counters)] : []);
       printTable(
-        ['ID', 'STATUS', 'TYPE', 'QUEUE', 'PRI', 'ATTEMPTS', 'RUN AT', 'UPDATED', 'LAST ERROR'],
+        ['ID', 'STATUS', 'TYPE', 'QUEUE', 'PRI', 'ATTEMPTS', ...(reported ? ['PROGRESS', 'COUNTERS'] : []), 'RUN AT', 'UPDATED', 'LAST ERROR'],
         page.tasks.map((task) => [
           task.id,
           statusViewOf(task, now),
@@ -53,6 +57,7 @@ export function registerList(program: Command): void {
           task.queue,
           task.priority,
           `${task.attempts - task.releasedAttempts}/${task.maxAttempts}`,
+          ...reports(task),
           iso(task.runAt),
           iso(task.updatedAt),
           // The first line (class and message), marked when more follow; `show` prints the whole error.

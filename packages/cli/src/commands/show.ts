@@ -1,13 +1,13 @@
 import { Argument, type Command } from 'commander';
 import { firstLine } from '@tasklock/core';
 import { globalOptions, withQueue } from '../context.js';
-import { eventJson, printJson, printLine, printTable, runJson, taskJson } from '../output.js';
+import { countersText, eventJson, printJson, printLine, printTable, runJson, taskJson } from '../output.js';
 import { taskId } from '../options.js';
 
 export function registerShow(program: Command): void {
   program
     .command('show')
-    .description('one task with its attempts (runs) and its transition log (events)')
+    .description('one task with its progress and counters, its attempts (runs) and its transition log (events)')
     .addArgument(new Argument('<id>', 'task id').argParser(taskId))
     .action(async (id: number, _flags: object, command: Command) => {
       const globals = globalOptions(command);
@@ -39,6 +39,7 @@ export function registerShow(program: Command): void {
         ['payload', JSON.stringify(task.payload)],
         ['result', task.result === null ? null : JSON.stringify(task.result)],
         ['progress', task.progress === null ? null : JSON.stringify(task.progress)],
+        ['counters', countersText(task.counters)],
         ['last error', task.lastError],
       ];
       for (const [name, value] of fields) {

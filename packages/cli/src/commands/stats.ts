@@ -11,7 +11,7 @@ const MIN_INTERVAL_MS = 50;
 export function registerStats(program: Command): void {
   program
     .command('stats')
-    .description('task counts (scheduled = pending, not yet due), oldest pending age, overdue leases, workers, lock and write metrics')
+    .description('task counts (scheduled = pending, not yet due), counters summed per type, oldest pending age, overdue leases, workers, lock and write metrics')
     .option('--watch', 'a live view until Ctrl-C: redrawn on a terminal, one line per sample when piped (--json: one object per line)')
     .option('--interval <duration>', 'with --watch: time between samples (default 1s)', duration)
     .action(async (flags: { watch?: boolean; interval?: number }, command: Command) => {
@@ -47,6 +47,15 @@ export function registerStats(program: Command): void {
             ...queues.map(([name, counts]) => [`queue ${name}`, ...STATUS_VIEWS.map((s) => counts[s])]),
             ...Object.entries(stats.byType).map(([name, counts]) => [`type ${name}`, ...STATUS_VIEWS.map((s) => counts[s])]),
           ],
+          { width: terminalWidth() },
+        );
+      }
+      const counted = Object.entries(stats.countersByType);
+      if (counted.length > 0) {
+        printLine();
+        printTable(
+          ['TYPE', 'COUNTER', 'SUM'],
+          counted.flatMap(([type, counters]) => Object.entries(counters).map(([name, sum]) => [type, name, sum])),
           { width: terminalWidth() },
         );
       }

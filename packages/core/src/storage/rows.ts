@@ -150,6 +150,20 @@ export interface WorkerRow {
 export type NewWorker = Omit<WorkerRow, 'stopped_at' | 'last_seen' | 'crashed_at' | 'crashed_by'>;
 
 /** Tasks by queue, type and status, pending split into due `pending` and future `scheduled`. */
+/** ctx.count's running sum of one name for one task. */
+export interface CounterRow {
+  task_id: number;
+  name: string;
+  value: number;
+}
+
+/** A counter summed over the tasks of one type (stats). */
+export interface CounterTotalRow {
+  type: string;
+  name: string;
+  value: number;
+}
+
 export interface CountRow {
   queue: string;
   type: string;

@@ -20,6 +20,8 @@ import type { StatusView } from '../status-view.js';
 import type { TaskStatus } from '../task-state.js';
 import type {
   Backlog,
+  CounterRow,
+  CounterTotalRow,
   CountRow,
   FilterInput,
   HandlerProcess,
@@ -40,8 +42,8 @@ export interface TaskStore {
   enqueue(tasks: readonly NewTask[], now: number): Promise<{ row: TaskRow; created: boolean }[]>;
   /** pending (due) → running, up to `limit`, in claim order (priority desc, run_at, id), each under a new lease. */
   claim(input: ClaimInput): Promise<TaskRow[]>;
-  /** Extends one lease and stores progress (JSON text, or null to keep it); rejects with the refusal. */
-  heartbeat(lease: LeaseRef, leaseMs: number, progress: string | null): Promise<void>;
+  /** Extends one lease and writes the attempt's report (progress, counter deltas) with it; rejects with the refusal, having written nothing. */
+  heartbeat(lease: LeaseRef, leaseMs: number, report: AttemptReport): Promise<void>;
   /**
    * Refreshes the worker's last_seen and extends the leases it names that it still holds;
    * answers those (id → token). Only named leases: a task the worker holds without knowing it (a
@@ -93,6 +95,8 @@ export interface TaskStore {
   /** Up to `limit` tasks matching `filter` after the cursor id, by id in `order`. */
   list(filter: FilterInput, order: 'asc' | 'desc', afterId: number | null, limit: number, now: number): Promise<TaskRow[]>;
   runs(id: number): Promise<TaskRunRow[]>;
+  /** The counters of these tasks (ctx.count's sums), by task id then name. */
+  counters(ids: readonly number[]): Promise<CounterRow[]>;
   events(id: number): Promise<TaskEventRow[]>;
   /** Up to `limit` tasks matching `filter` with id > `afterId`, by id, each whole (TaskRecord): one consistent read. */
   exportPage(filter: FilterInput, afterId: number, limit: number, now: number): Promise<TaskRecord[]>;
@@ -159,11 +163,32 @@ export interface ClaimInput {
   leaseMs: number;
 }
 
-/** One attempt's end: `result` is JSON text (complete); `error` the failure's text (fail). */
-export type FinishInput =
+/**
+ * What an attempt reports beside its lease (ctx.progress, ctx.count), written only where its
+ * fence holds: with a heartbeat, or in the transaction of the attempt's outcome.
+ */
+export interface AttemptReport {
+  /** The latest progress as JSON text; null keeps the stored one. */
+  progress: string | null;
+  /** Deltas to add to the task's counters, one per name (the worker sums them first). */
+  counts: readonly CounterDelta[];
+}
+
+export interface CounterDelta {
+  name: string;
+  delta: number;
+}
+
+/**
+ * One attempt's end: `result` is JSON text (complete); `error` the failure's text (fail).
+ * `report`: the attempt's last unwritten progress and counts, written with the outcome if it is
+ * accepted (any kind: tokens spent by a failed attempt were spent) and dropped with it if refused.
+ */
+export type FinishInput = (
   | { kind: 'complete'; lease: LeaseRef; workerId: string; result: string }
   | { kind: 'fail'; lease: LeaseRef; workerId: string; error: string }
-  | { kind: 'release'; lease: LeaseRef; workerId: string };
+  | { kind: 'release'; lease: LeaseRef; workerId: string }
+) & { report?: AttemptReport };
 
 export type BulkMove = 'cancel' | 'retry';
 
@@ -218,6 +243,8 @@ export interface ReclaimWrite {
 
 export interface StoreCounts {
   counts: CountRow[];
+  /** Every counter summed per task type. */
+  counters: CounterTotalRow[];
   /** Earliest run_at of a due pending task; null when none. */
   oldestDueRunAt: number | null;
   /** Running tasks whose lease has expired. */

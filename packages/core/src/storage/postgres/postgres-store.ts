@@ -15,8 +15,10 @@ import type pg from 'pg';
 import { errorSummary } from '../../error-text.js';
 import { BadInputError, PersistenceError, StoreNotFoundError, TaskNotFoundError, type TasklockError } from '../../errors.js';
 import { assertTransition, canTransition, type TaskStatus } from '../../task-state.js';
+import { acceptedReports, reportsOf } from '../attempt-reports.js';
 import type { Backlog, FilterInput, HandlerProcess, NewTask, NewWorker, TaskRecord } from '../rows.js';
 import type {
+  AttemptReport,
   BackupOptions,
   BackupResult,
   BulkMove,
@@ -46,6 +48,7 @@ import { PgChangeSignal } from './pg-change-signal.js';
 import { isTransientPg, pgFailure, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
 import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
 import { claimTasks } from './sql/claim.js';
+import { addCounts, counterTotals, countersOf, writeReports } from './sql/counters.js';
 import { insertTasks } from './sql/enqueue.js';
 import { eventsOf } from './sql/events.js';
 import { transitionCounts } from './sql/transition-counts.js';
@@ -123,10 +126,11 @@ export class PostgresStore implements TaskStore {
     return pgWriteOne(this.pool, this.metrics, (db) => claimTasks(db, input), { label: 'claim' });
   }
 
-  async heartbeat(lease: LeaseRef, leaseMs: number, progress: string | null): Promise<void> {
+  async heartbeat(lease: LeaseRef, leaseMs: number, report: AttemptReport): Promise<void> {
     await this.write(
       async (client) => {
-        if (!(await extendLease(client, lease.id, lease.leaseToken, leaseMs, progress))) throw await refusal(client, lease.id, 'heartbeat');
+        if (!(await extendLease(client, lease.id, lease.leaseToken, leaseMs, report.progress))) throw await refusal(client, lease.id, 'heartbeat');
+        await addCounts(client, reportsOf(lease.id, report));
       },
       { label: 'heartbeat', taskId: lease.id },
     );
@@ -141,6 +145,7 @@ export class PostgresStore implements TaskStore {
     return this.write(
       async (client) => {
         const statuses = await finishTasks(client, outcomes);
+        await writeReports(client, acceptedReports(outcomes, statuses));
         await this.pruneCounts(client);
         return statuses;
       },
@@ -149,14 +154,16 @@ export class PostgresStore implements TaskStore {
   }
 
   async finishAndClaim(outcomes: readonly FinishInput[], next: ClaimInput) {
-    // The hot path, one statement; the general one when it cannot answer for every outcome.
-    if (allCompletions(outcomes) && !this.pruneDue()) {
+    // The hot path, one statement; the general one when it cannot answer for every outcome, or
+    // has reports (progress, counts) to write in the same transaction.
+    if (allCompletions(outcomes) && !outcomes.some((outcome) => outcome.report !== undefined) && !this.pruneDue()) {
       const claimed = await pgWriteOne(this.pool, this.metrics, (db) => completeAllAndClaim(db, outcomes, next), { label: 'finish + claim' });
       if (claimed !== null) return { statuses: outcomes.map((): TaskStatus => 'succeeded'), claimed };
     }
     return this.write(
       async (client) => {
         const statuses = await finishTasks(client, outcomes);
+        await writeReports(client, acceptedReports(outcomes, statuses));
         await this.pruneCounts(client);
         return { statuses, claimed: await claimTasks(client, next) };
       },
@@ -288,6 +295,10 @@ export class PostgresStore implements TaskStore {
     return eventsOf(this.pool, id);
   }
 
+  counters(ids: readonly number[]) {
+    return countersOf(this.pool, ids);
+  }
+
   workers() {
     return allWorkers(this.pool);
   }
@@ -313,7 +324,7 @@ export class PostgresStore implements TaskStore {
   }
 
   stats(_now: number): Promise<StoreCounts> {
-    return this.read(async (client) => countsAt(client, await nowOf(client)));
+    return this.read(async (client) => ({ ...(await countsAt(client, await nowOf(client))), counters: await counterTotals(client) }));
   }
 
   backlog(queue: string, types: readonly string[] | null, _now: number): Promise<Backlog> {

@@ -154,12 +154,23 @@ const traceContext = `
 ALTER TABLE tasklock.tasks ADD COLUMN trace_context text;
 `;
 
+/** Version 5 (SQLite's migration 9): ctx.count's durable counters, one row per task and name (sql/counters.ts). */
+const taskCounters = `
+CREATE TABLE tasklock.task_counters (
+  task_id bigint NOT NULL REFERENCES tasklock.tasks (id) ON DELETE CASCADE,
+  name    text   NOT NULL,
+  value   bigint NOT NULL,
+  PRIMARY KEY (task_id, name)
+);
+`;
+
 /** Ordered; a migration's number is the schema_version it leaves in tasklock.meta. Never edit a shipped one. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'finish-counts-by-writer', sql: finishCountsByWriter },
   { version: 3, name: 'worker-dead-after', sql: workerDeadAfter },
   { version: 4, name: 'trace-context', sql: traceContext },
+  { version: 5, name: 'task-counters', sql: taskCounters },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

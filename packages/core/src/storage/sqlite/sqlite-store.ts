@@ -12,9 +12,11 @@ import { randomBytes } from 'node:crypto';
 import type { TasklockError } from '../../errors.js';
 import { TaskNotFoundError } from '../../errors.js';
 import { assertTransition, type TaskStatus } from '../../task-state.js';
+import { acceptedReports, reportsOf } from '../attempt-reports.js';
 import { importConflict, importKeys } from '../import-conflicts.js';
 import type { FilterInput, HandlerProcess, NewTask, NewWorker, TaskRecord } from '../rows.js';
 import type {
+  AttemptReport,
   BackupOptions,
   BulkMove,
   ChangeSignal,
@@ -38,6 +40,7 @@ import { diagnoseSqlite } from './diagnose.js';
 import { SqliteMonitor } from './monitor.js';
 import { prepareAdmin, type CandidateRow } from './sql/admin.js';
 import { prepareClaim } from './sql/claim.js';
+import { prepareCounters } from './sql/counters.js';
 import { prepareEnqueue } from './sql/enqueue.js';
 import { prepareEvents } from './sql/events.js';
 import { prepareTransitionCounts } from './sql/transition-counts.js';
@@ -86,6 +89,7 @@ export class SqliteStore implements TaskStore {
       claim: prepareClaim(conn, runs),
       finish: prepareFinish(conn, runs, prepareFinishCounts(conn)),
       heartbeat: prepareHeartbeat(conn, workers),
+      counters: prepareCounters(conn),
       reclaim: prepareReclaim(conn, runs, events),
       admin: prepareAdmin(conn, runs, events),
       workers,
@@ -105,12 +109,13 @@ export class SqliteStore implements TaskStore {
     return this.database.write(() => this.sql.claim({ ...params, now: Date.now() }), { label: 'claim' });
   }
 
-  async heartbeat(lease: LeaseRef, leaseMs: number, progress: string | null): Promise<void> {
+  async heartbeat(lease: LeaseRef, leaseMs: number, report: AttemptReport): Promise<void> {
     await this.database.write(
       () => {
-        if (!this.sql.heartbeat.task(lease.id, lease.leaseToken, Date.now(), leaseMs, progress)) {
+        if (!this.sql.heartbeat.task(lease.id, lease.leaseToken, Date.now(), leaseMs, report.progress)) {
           throw this.sql.lookup.refusal(lease.id, 'heartbeat');
         }
+        this.sql.counters.add(reportsOf(lease.id, report));
       },
       { label: 'heartbeat', taskId: lease.id },
     );
@@ -243,6 +248,10 @@ export class SqliteStore implements TaskStore {
     return this.sql.events.forTask(id);
   }
 
+  async counters(ids: readonly number[]) {
+    return this.sql.counters.ofTasks(ids);
+  }
+
   async exportPage(filter: FilterInput, afterId: number, limit: number, now: number) {
     const params = filterParams(filter, now);
     // A read transaction: the page's tasks, runs and events are one commit's.
@@ -271,7 +280,7 @@ export class SqliteStore implements TaskStore {
 
   async stats(now: number) {
     const { read } = this.sql;
-    return { counts: read.counts(now), oldestDueRunAt: read.oldestPendingRunAt(now), overdueLeases: read.overdueLeases(now) };
+    return { counts: read.counts(now), counters: this.sql.counters.totals(), oldestDueRunAt: read.oldestPendingRunAt(now), overdueLeases: read.overdueLeases(now) };
   }
 
   async transitionCounts() {
@@ -352,7 +361,7 @@ export class SqliteStore implements TaskStore {
     }
     const completed = new Set<number>();
     for (const [workerId, batch] of completedBy) for (const id of this.sql.finish.completeMany(batch, workerId, now)) completed.add(id);
-    return outcomes.map((outcome) => {
+    const statuses = outcomes.map((outcome) => {
       if (outcome.kind === 'complete' && completed.delete(outcome.lease.id)) return 'succeeded';
       const fence = { id: outcome.lease.id, token: outcome.lease.leaseToken, now };
       const status =
@@ -363,6 +372,8 @@ export class SqliteStore implements TaskStore {
             : this.sql.finish.release(fence, outcome.workerId);
       return status ?? this.sql.lookup.refusal(fence.id, outcome.kind);
     });
+    this.sql.counters.write(acceptedReports(outcomes, statuses));
+    return statuses;
   }
 
   private claimParams(input: ClaimInput) {

@@ -39,7 +39,7 @@ export async function idsMatching(db: Queryable, filter: FilterInput, now: numbe
   return rows.map((row) => row.id);
 }
 
-export async function countsAt(db: Queryable, now: number): Promise<StoreCounts> {
+export async function countsAt(db: Queryable, now: number): Promise<Omit<StoreCounts, 'counters'>> {
   const counts = await db.query<CountRow>(
     `SELECT queue, type, CASE WHEN status = 'pending' AND run_at > $1 THEN 'scheduled' ELSE status END AS status, count(*)::int AS count
      FROM tasklock.tasks GROUP BY queue, type, 3`,

@@ -7,6 +7,7 @@ import { sql as runsKeyedByAttempt } from './migrations/0005-runs-keyed-by-attem
 import { sql as eventsFromRows } from './migrations/0006-events-from-rows.js';
 import { sql as workerDeadAfter } from './migrations/0007-worker-dead-after.js';
 import { sql as traceContext } from './migrations/0008-trace-context.js';
+import { sql as taskCounters } from './migrations/0009-task-counters.js';
 
 export interface Migration {
   version: number;
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'events-from-rows', sql: eventsFromRows },
   { version: 7, name: 'worker-dead-after', sql: workerDeadAfter },
   { version: 8, name: 'trace-context', sql: traceContext },
+  { version: 9, name: 'task-counters', sql: taskCounters },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
