@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cliJson, enqueue, initDb, killAllWorkers, show, startWorker } from '../utils/cli.js';
 import { killGroups, liveMembers, waitUntilGroupsGone } from '../utils/process-groups.js';
 import { removeTempDirs } from '../utils/temp-dir.js';
+import { Queue } from '@tasklock/core';
+import { sqliteOf } from '../utils/lifecycle.js';
 
 // A worker killed alone (kill -9 of its pid, as the OOM killer or a container runtime does,
 // not of its process group) must take every process its attempts started with it, and no
@@ -33,6 +35,31 @@ interface Line {
   attempt: number;
   what: string;
   at: number;
+}
+
+/**
+ * SIGSTOPs `pid` at a moment it holds no write lock: frozen inside a transaction it would keep
+ * the database's lock (the kernel frees it only when the process dies), and every other writer
+ * would wait for ever — a frozen lock holder is another test. An empty write with a short lock
+ * wait tells; if it times out, the worker runs on a moment and is frozen again.
+ */
+async function freezeOutsideTheLock(db: string, pid: number): Promise<void> {
+  const probe = await Queue.open(db, { sqlite: { lockTimeoutMs: 300 } });
+  try {
+    for (let tries = 1; ; tries += 1) {
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await sqliteOf(probe).write(() => undefined, { label: 'probe' });
+        return;
+      } catch (error) {
+        if (tries >= 20) throw error;
+        process.kill(pid, 'SIGCONT');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  } finally {
+    probe.close();
+  }
 }
 
 function effects(file: string): Line[] {
@@ -109,7 +136,7 @@ describe('--exec handlers die with their worker', () => {
     const frozen = startWorker(db, ['--exec', TICKING, '--worker-id', 'frozen', '--lease', '400', '--heartbeat', '100'], { env: { EFFECTS: log } });
     const [pgid] = await handlerGroups(db, [id]);
     await vi.waitFor(() => expect(effects(log).some((l) => l.what === 'tick')).toBe(true), { timeout: 10_000, interval: 20 });
-    process.kill(frozen.pid, 'SIGSTOP');
+    await freezeOutsideTheLock(db, frozen.pid);
     try {
       startWorker(db, ['--exec', TICKING, '--worker-id', 'rescuer'], { env: { EFFECTS: log } });
       await vi.waitFor(async () => expect((await show(db, id)).task.status).toBe('succeeded'), { timeout: 15_000, interval: 50 });
