@@ -3,12 +3,14 @@ import * as admin from './admin.js';
 import * as reclaim from './reclaim.js';
 import * as registry from './worker-registry.js';
 import * as transfer from './transfer/transfer.js';
+import { TaskWaiter, type WaitOptions } from './task-waiter.js';
 import { openStore, type StoreOptions } from './storage/open-store.js';
 import type { TaskEventRow, TaskRunRow } from './storage/rows.js';
 import type {
   BackupOptions,
   BackupResult,
   ChangeSignal,
+  ChangeTopic,
   DiagnosisCheck,
   DiagnoseOptions,
   FinishInput,
@@ -60,6 +62,7 @@ export class Queue {
   private readonly maxPayloadBytes: number;
   /** Largest result (and progress) stored, in bytes of JSON; a worker checks its handlers' results against it. */
   readonly maxResultBytes: number;
+  private readonly waiter: TaskWaiter;
 
   /** `store`: the seam; a queue made over a store it did not open leaves closing it to its caller. */
   constructor(
@@ -69,6 +72,7 @@ export class Queue {
   ) {
     this.maxPayloadBytes = options.maxPayloadBytes ?? MiB;
     this.maxResultBytes = options.maxResultBytes ?? MiB;
+    this.waiter = new TaskWaiter(store);
   }
 
   /** Opens the store at `location` (a file path or a `sqlite:` URL), creating and migrating it if needed. */
@@ -78,6 +82,7 @@ export class Queue {
   }
 
   close(): void {
+    this.waiter.close();
     if (this.ownsStore) this.store.close();
   }
 
@@ -233,6 +238,19 @@ export class Queue {
     return { tasks, next: rows.length > input.limit ? tasks[tasks.length - 1]!.id : null };
   }
 
+  /**
+   * Resolves with the task once it has ended — succeeded (with its result), failed or cancelled
+   * (status and lastError say why): a task that failed is an answer, not an error of the wait.
+   * Rejects with TaskNotFoundError for an unknown id (at once), WaitTimeoutError after
+   * `timeoutMs`, WaitAbortedError when `signal` aborts. Woken by the store's change signal for
+   * ends (other processes' too), not by polling; every wait of this queue shares one signal.
+   */
+  waitFor(id: number, options: WaitOptions = {}): Promise<Task> {
+    integerAtLeast('waitFor: id', id, 1);
+    if (options.timeoutMs !== undefined) integerAtLeast('waitFor: timeoutMs', options.timeoutMs, 0);
+    return this.waiter.wait(id, options);
+  }
+
   async events(id: number): Promise<TaskEventRow[]> {
     await this.get(id);
     return this.store.events(id);
@@ -293,8 +311,8 @@ export class Queue {
   }
 
   /** A new signal that wakes its waiter when another process may have written (close it when done). */
-  changeSignal(): ChangeSignal {
-    return this.store.changeSignal();
+  changeSignal(topic?: ChangeTopic): ChangeSignal {
+    return this.store.changeSignal(topic);
   }
 
   /** The writes made through this queue's store so far: lock wait/hold, busy retries, failures. */

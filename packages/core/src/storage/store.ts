@@ -118,8 +118,12 @@ export interface TaskStore {
   liveCount(queue: string, types: readonly string[] | null): Promise<number>;
 
   // ── The store itself ───────────────────────────────────────────────────────────────────
-  /** A new signal that wakes its waiter when another process may have written (close it when done). */
-  changeSignal(): ChangeSignal;
+  /**
+   * A new signal that wakes its waiter when another process may have written (close it when done):
+   * `'due'` (the default) a write that may make a task due, `'end'` one that may have ended a task
+   * (complete, fail, cancel, reclaim). A store may wake either on any write (SQLite's WAL watch does).
+   */
+  changeSignal(topic?: ChangeTopic): ChangeSignal;
   /** A live view's sampler (stats --watch): bounded by the live set and what changed since the last sample. */
   monitor(options?: MonitorOptions): StoreMonitor;
   describe(): StoreDescription;
@@ -230,6 +234,9 @@ export interface StoreDescription {
   /** Schema versions this process's open applied (empty: it was up to date). */
   appliedMigrations: readonly number[];
 }
+
+/** What a change signal listens for (TaskStore.changeSignal). */
+export type ChangeTopic = 'due' | 'end';
 
 /**
  * Wakes a waiter when another process may have written: the WAL watch on SQLite (LISTEN/NOTIFY

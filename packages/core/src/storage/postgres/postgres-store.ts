@@ -21,6 +21,7 @@ import type {
   BackupResult,
   BulkMove,
   ChangeSignal,
+  ChangeTopic,
   ClaimInput,
   DiagnosisCheck,
   FinishInput,
@@ -42,7 +43,7 @@ import { pgPool, redacted } from './connect.js';
 import { DEFAULT_LONG_TRANSACTION_MS, diagnosePostgres } from './diagnose.js';
 import { migrate } from './migrate.js';
 import { PgMonitor } from './monitor.js';
-import { PgChangeSignal } from './pg-change-signal.js';
+import { CHANGE_CHANNEL, END_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
 import { isTransientPg, pgFailure, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
 import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
 import { claimTasks } from './sql/claim.js';
@@ -51,7 +52,7 @@ import { eventsOf } from './sql/events.js';
 import { finishTasks } from './sql/finish.js';
 import { allCompletions, completeAllAndClaim } from './sql/finish-and-claim.js';
 import { PRUNE_EVERY_MS, pruneFinishCounts } from './sql/finish-counts.js';
-import { type Client, notifyChange, nowOf } from './sql/fragments.js';
+import { type Client, notifyChange, notifyEnd, nowOf } from './sql/fragments.js';
 import { extendLease, extendWorkerLeases } from './sql/heartbeat.js';
 import { anyDue, backlogOf, countsAt, idsMatching, listTasks, liveTasks, maxTaskId, nextDueIn, taskById } from './sql/read.js';
 import { candidatesIn, reclaimTask } from './sql/reclaim.js';
@@ -245,7 +246,10 @@ export class PostgresStore implements TaskStore {
         }
         for (const id of dead) await markCrashed(client, id, now, input.crashedBy);
         const pruned = await pruneWorkers(client, input.pruneBefore);
-        if (reclaimed.length > 0) await notifyChange(client);
+        if (reclaimed.length > 0) {
+          await notifyChange(client);
+          await notifyEnd(client);
+        }
         return { reclaimed, silentDead, pruned };
       },
       { label: 'reclaim' },
@@ -329,8 +333,8 @@ export class PostgresStore implements TaskStore {
 
   // ── The store itself ───────────────────────────────────────────────────────────────────────
 
-  changeSignal(): ChangeSignal {
-    return new PgChangeSignal(this.connectionString);
+  changeSignal(topic: ChangeTopic = 'due'): ChangeSignal {
+    return new PgChangeSignal(this.connectionString, topic === 'end' ? END_CHANNEL : CHANGE_CHANNEL);
   }
 
   monitor(options: MonitorOptions = {}): StoreMonitor {

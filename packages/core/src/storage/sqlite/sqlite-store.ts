@@ -289,6 +289,7 @@ export class SqliteStore implements TaskStore {
     return this.sql.read.liveCount(queue, this.typesParam(types));
   }
 
+  /** Either topic: the WAL watch hears every commit, whatever it changed. */
   changeSignal(): ChangeSignal {
     return new WalWatch(`${this.database.path}-wal`);
   }

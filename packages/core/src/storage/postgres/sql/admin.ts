@@ -8,7 +8,7 @@
  */
 import type { TaskStatus } from '../../../task-state.js';
 import { recordEvent } from './events.js';
-import { CLEAR_LEASE, type Client, notifyChange } from './fragments.js';
+import { CLEAR_LEASE, type Client, notifyChange, notifyEnd } from './fragments.js';
 import { closeRun } from './runs.js';
 import type { Current } from './task-lookup.js';
 
@@ -20,6 +20,7 @@ export async function cancelTask(client: Client, id: number, task: Current, reas
   if (rowCount !== 1) return false;
   if (task.status === 'running') await closeRun(client, id, task.attempts, now, 'cancelled', reason, null);
   await recordEvent(client, id, now, 'cancel', task.status, 'cancelled', task.attempts, task.locked_by, reason);
+  await notifyEnd(client);
   return true;
 }
 

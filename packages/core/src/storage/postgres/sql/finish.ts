@@ -19,7 +19,7 @@ import type { TasklockError } from '../../../errors.js';
 import type { TaskStatus } from '../../../task-state.js';
 import { backoffDelayMs, type Backoff } from '../../../task.js';
 import type { FinishInput } from '../../store.js';
-import { CLEAR_LEASE, type Client, notifyChange, NOW, nowOf, prepared } from './fragments.js';
+import { CLEAR_LEASE, type Client, notifyChange, notifyEnd, notifyEndIfAny, NOW, nowOf, prepared } from './fragments.js';
 import { countFinish } from './finish-counts.js';
 import { closeRun } from './runs.js';
 import { refusal } from './task-lookup.js';
@@ -49,7 +49,7 @@ export function completeCtes(gate: string): string {
 /** complete for a batch (completeCtes' parameters, and $5 the transaction's now, NULL: the server's): the ids completed. */
 export const COMPLETE_MANY_SQL = `
   WITH n AS (SELECT coalesce($5::bigint, ${NOW}) AS ms),${completeCtes('true')}
-  SELECT id FROM done`;
+  SELECT id, ${notifyEndIfAny('done')} AS notified FROM done`;
 
 type Complete = Extract<FinishInput, { kind: 'complete' }>;
 
@@ -89,6 +89,7 @@ export function completionParams(batch: readonly Complete[]): unknown[] {
 export async function settle(client: Client, outcomes: readonly FinishInput[], completed: Set<number>, now: number | null): Promise<(TaskStatus | TasklockError)[]> {
   const statuses: (TaskStatus | TasklockError)[] = [];
   let wake = false;
+  let ended = false;
   for (const outcome of outcomes) {
     if (outcome.kind === 'complete') {
       // A task named twice completed once: the second finds the lease gone, as it would alone.
@@ -99,8 +100,10 @@ export async function settle(client: Client, outcomes: readonly FinishInput[], c
     if (status === undefined) statuses.push(await refusal(client, outcome.lease.id, outcome.kind));
     else statuses.push(status);
     wake ||= status === 'pending';
+    ended ||= status !== undefined;
   }
   if (wake) await notifyChange(client);
+  if (ended) await notifyEnd(client);
   return statuses;
 }
 
