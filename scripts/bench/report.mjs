@@ -22,6 +22,7 @@ export function renderMarkdown(run) {
   if (results.recovery) parts.push(recoveryTable(results.recovery, byId));
   if (results.orphans) parts.push(orphansTable(results.orphans, results.recovery, byId));
   if (results.postgres) parts.push(postgresTable(results, byId));
+  if (results.results) parts.push(resultsTable(results.results, byId));
   parts.push(targetsTable(targets));
   parts.push(notes(run));
   return `${parts.join('\n\n')}\n`;
@@ -298,6 +299,16 @@ function postgresTable(results, t) {
     'jobs/s = N ÷ ("go" → drained): tasklock\'s workers stop by themselves once nothing is due or running (their shutdown is inside the time); the peers have no such mode, so the bench asks their database every 20 ms how many jobs are unfinished (their shutdown is outside). ' +
     'Latency: single jobs enqueued by another process one at a time into 4 idle workers, enqueue() called → handler started. ' +
     'The driver choice (`pg` over `postgres`): `node scripts/bench/drivers.mjs`.'
+  );
+}
+
+function resultsTable(r, t) {
+  const rows = r.stores.map((s) => [s.store, s.tasks, `${fmt(s.p50, 1)} ms`, `${fmt(s.p99, 1)} ms`, `${fmt(s.max, 1)} ms`, `p50 ≤ 5 ms ${mark(t[`result-latency-${s.store}`].met)}`]);
+  return (
+    `### 11. Enqueue → result: queue.waitFor, the noop handler in another process (one idle worker, concurrency 8)\n\n` +
+    `${table(['store', 'tasks', 'p50', 'p99', 'max', 'target'], rows)}\n\n` +
+    `A producer process enqueues one task at a time, ${r.pacingMs[0]}–${r.pacingMs[1]} ms apart, and times enqueue() called → waitFor() resolved with the succeeded task. ` +
+    'SQLite at its default synchronous=FULL; PostgreSQL on the bench\'s private server (fsync on). The worker is woken by the change signal for due tasks, the producer by the one for ends (WAL watch; LISTEN/NOTIFY).'
   );
 }
 

@@ -98,6 +98,10 @@ export function evaluateTargets(results) {
   );
   const pgLatency = pg.tasklock?.latency;
   add('pg-latency', 'enqueue→start p50 ≤ 5 ms on PostgreSQL', pgLatency?.tasks > 0, () => `p50 ${fmt(pgLatency.p50, 0)} ms, p99 ${fmt(pgLatency.p99, 0)} ms`, () => pgLatency.p50 <= 5);
+  for (const store of ['sqlite', 'postgres']) {
+    const r = results.results?.stores.find((s) => s.store === store);
+    add(`result-latency-${store}`, `enqueue→result p50 ≤ 5 ms, waitFor, noop handler in another process (${store})`, r?.tasks > 0, () => `p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`, () => r.p50 <= 5);
+  }
   return targets;
 }
 
