@@ -4,6 +4,7 @@ import * as reclaim from './reclaim.js';
 import * as registry from './worker-registry.js';
 import * as transfer from './transfer/transfer.js';
 import { TaskWaiter, type WaitOptions } from './task-waiter.js';
+import { eventStream, validateStreamOptions, type EventStreamOptions, type StreamEvent } from './event-stream.js';
 import { openStore, type StoreOptions } from './storage/open-store.js';
 import type { TaskEventRow, TaskRunRow } from './storage/rows.js';
 import type {
@@ -251,7 +252,23 @@ export class Queue {
     return this.waiter.wait(id, options);
   }
 
-  async events(id: number): Promise<TaskEventRow[]> {
+  /**
+   * Every task's events, across processes, in the order their transactions committed, as an
+   * async iterator: following the log (tail -f) until `signal` aborts or the loop breaks, or, with
+   * `follow: false`, what is there now. Each event's `id` is a durable cursor: pass the last one
+   * handled as `after` (after a restart too) and nothing is missed or repeated (event-stream.ts).
+   */
+  events(options?: EventStreamOptions): AsyncGenerator<StreamEvent, void, undefined>;
+  /** One task's events (its transition log), in the order its moves happened. */
+  events(id: number): Promise<TaskEventRow[]>;
+  events(arg: number | EventStreamOptions = {}): AsyncGenerator<StreamEvent, void, undefined> | Promise<TaskEventRow[]> {
+    if (typeof arg === 'number') return this.taskEvents(arg);
+    // Bad options are refused here, at the call, not at the first next().
+    validateStreamOptions(arg);
+    return eventStream(this.store, arg);
+  }
+
+  private async taskEvents(id: number): Promise<TaskEventRow[]> {
     await this.get(id);
     return this.store.events(id);
   }

@@ -18,12 +18,14 @@
 import type { TasklockError } from '../errors.js';
 import type { StatusView } from '../status-view.js';
 import type { TaskStatus } from '../task-state.js';
+import type { EventCursor } from './event-cursor.js';
 import type {
   Backlog,
   CountRow,
   FilterInput,
   HandlerProcess,
   HeldTask,
+  LoggedEventRow,
   NewTask,
   NewWorker,
   TaskEventRow,
@@ -88,6 +90,13 @@ export interface TaskStore {
   list(filter: FilterInput, order: 'asc' | 'desc', afterId: number | null, limit: number, now: number): Promise<TaskRow[]>;
   runs(id: number): Promise<TaskRunRow[]>;
   events(id: number): Promise<TaskEventRow[]>;
+  /**
+   * The whole log after `after` (a cursor this store gave; START: from the beginning), in
+   * delivery order (event-cursor.ts), up to `limit`: only events that nothing committed later
+   * can come before (on a server, those of transactions older than every one still open), so a
+   * reader that goes on from the last cursor it was given misses nothing and sees nothing twice.
+   */
+  eventLog(after: EventCursor, limit: number): Promise<LoggedEventRow[]>;
   /** Up to `limit` tasks matching `filter` with id > `afterId`, by id, each whole (TaskRecord): one consistent read. */
   exportPage(filter: FilterInput, afterId: number, limit: number, now: number): Promise<TaskRecord[]>;
   workers(): Promise<WorkerRow[]>;
@@ -121,7 +130,8 @@ export interface TaskStore {
   /**
    * A new signal that wakes its waiter when another process may have written (close it when done):
    * `'due'` (the default) a write that may make a task due, `'end'` one that may have ended a task
-   * (complete, fail, cancel, reclaim). A store may wake either on any write (SQLite's WAL watch does).
+   * (complete, fail, cancel, reclaim), `'any'` either. A store may wake on any write for every
+   * topic (SQLite's WAL watch does).
    */
   changeSignal(topic?: ChangeTopic): ChangeSignal;
   /** A live view's sampler (stats --watch): bounded by the live set and what changed since the last sample. */
@@ -236,7 +246,7 @@ export interface StoreDescription {
 }
 
 /** What a change signal listens for (TaskStore.changeSignal). */
-export type ChangeTopic = 'due' | 'end';
+export type ChangeTopic = 'due' | 'end' | 'any';
 
 /**
  * Wakes a waiter when another process may have written: the WAL watch on SQLite (LISTEN/NOTIFY

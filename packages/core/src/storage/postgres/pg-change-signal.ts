@@ -34,7 +34,7 @@ export class PgChangeSignal implements ChangeSignal {
 
   constructor(
     private readonly connectionString: string,
-    private readonly channel: typeof CHANGE_CHANNEL | typeof END_CHANNEL = CHANGE_CHANNEL,
+    private readonly channels: readonly (typeof CHANGE_CHANNEL | typeof END_CHANNEL)[] = [CHANGE_CHANNEL],
   ) {}
 
   /** Resolves once LISTEN has run (or failed: the signal is then deaf, and the waiter's timer looks again). */
@@ -49,7 +49,7 @@ export class PgChangeSignal implements ChangeSignal {
     this.latch.forgetHeard();
     if (!this.listening) return;
     this.listening = false;
-    this.enqueue(async (client) => client.query(`UNLISTEN ${this.channel}`));
+    this.enqueue(async (client) => client.query(this.channels.map((channel) => `UNLISTEN ${channel}`).join('; ')));
   }
 
   notify(): void {
@@ -88,7 +88,7 @@ export class PgChangeSignal implements ChangeSignal {
   private enqueueListen(): void {
     this.enqueue(
       async (client) => {
-        await client.query(`LISTEN ${this.channel}`);
+        await client.query(this.channels.map((channel) => `LISTEN ${channel}`).join('; '));
         if (this.relistenFailures > 0) {
           // Listening again after a loss: whatever was notified meanwhile was missed.
           this.relistenFailures = 0;

@@ -44,6 +44,8 @@ import { DEFAULT_LONG_TRANSACTION_MS, diagnosePostgres } from './diagnose.js';
 import { migrate } from './migrate.js';
 import { PgMonitor } from './monitor.js';
 import { CHANGE_CHANNEL, END_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
+import { eventLog } from './sql/event-log.js';
+import type { EventCursor } from '../event-cursor.js';
 import { isTransientPg, pgFailure, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
 import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
 import { claimTasks } from './sql/claim.js';
@@ -291,6 +293,10 @@ export class PostgresStore implements TaskStore {
     return eventsOf(this.pool, id);
   }
 
+  eventLog(after: EventCursor, limit: number) {
+    return eventLog(this.pool, after, limit);
+  }
+
   workers() {
     return allWorkers(this.pool);
   }
@@ -334,7 +340,7 @@ export class PostgresStore implements TaskStore {
   // ── The store itself ───────────────────────────────────────────────────────────────────────
 
   changeSignal(topic: ChangeTopic = 'due'): ChangeSignal {
-    return new PgChangeSignal(this.connectionString, topic === 'end' ? END_CHANNEL : CHANGE_CHANNEL);
+    return new PgChangeSignal(this.connectionString, topic === 'any' ? [CHANGE_CHANNEL, END_CHANNEL] : [topic === 'end' ? END_CHANNEL : CHANGE_CHANNEL]);
   }
 
   monitor(options: MonitorOptions = {}): StoreMonitor {

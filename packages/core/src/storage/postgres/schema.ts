@@ -6,6 +6,8 @@
  * log view (claims, run ends and enqueues derived from the task and run rows). `now_ms()` is the
  * server's clock: leases and run_at are judged by it, never by a client's.
  */
+import { eventXid } from './event-xid.js';
+
 export interface PgMigration {
   version: number;
   name: string;
@@ -154,6 +156,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'finish-counts-by-writer', sql: finishCountsByWriter },
   { version: 3, name: 'worker-dead-after', sql: workerDeadAfter },
+  { version: 4, name: 'event-xid', sql: eventXid },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -40,6 +40,8 @@ import { prepareAdmin, type CandidateRow } from './sql/admin.js';
 import { prepareClaim } from './sql/claim.js';
 import { prepareEnqueue } from './sql/enqueue.js';
 import { prepareEvents } from './sql/events.js';
+import { prepareEventLog } from './sql/event-log.js';
+import type { EventCursor } from '../event-cursor.js';
 import { prepareFinish } from './sql/finish.js';
 import { prepareFinishCounts } from './sql/finish-counts.js';
 import { prepareHeartbeat } from './sql/heartbeat.js';
@@ -79,6 +81,7 @@ export class SqliteStore implements TaskStore {
     const workers = prepareWorkers(conn);
     this.sql = {
       events,
+      eventLog: prepareEventLog(conn),
       runs,
       lookup: prepareTaskLookup(conn),
       enqueue: prepareEnqueue(conn),
@@ -239,6 +242,10 @@ export class SqliteStore implements TaskStore {
 
   async events(id: number) {
     return this.sql.events.forTask(id);
+  }
+
+  async eventLog(after: EventCursor, limit: number) {
+    return this.sql.eventLog(after, limit);
   }
 
   async exportPage(filter: FilterInput, afterId: number, limit: number, now: number) {

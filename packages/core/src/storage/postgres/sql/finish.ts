@@ -37,7 +37,7 @@ export function completeCtes(gate: string): string {
          WHERE t.id = d.id AND t.status = 'running' AND t.lease_token = d.token AND ${gate}
          RETURNING t.id, t.attempts, t.type, d.worker, n.ms),
        closed AS (
-         UPDATE tasklock.task_runs r SET finished_at = done.ms, outcome = 'succeeded', error = NULL,
+         UPDATE tasklock.task_runs r SET finished_at = done.ms, finished_xid = pg_current_xact_id(), outcome = 'succeeded', error = NULL,
                 finished_by = CASE WHEN r.worker_id IS NOT DISTINCT FROM done.worker THEN NULL ELSE done.worker END
          FROM done WHERE r.task_id = done.id AND r.attempt = done.attempts AND r.outcome = 'running'),
        counted AS (

@@ -6,6 +6,7 @@ import { sql as claimsFromRuns } from './migrations/0004-claims-from-runs.js';
 import { sql as runsKeyedByAttempt } from './migrations/0005-runs-keyed-by-attempt.js';
 import { sql as eventsFromRows } from './migrations/0006-events-from-rows.js';
 import { sql as workerDeadAfter } from './migrations/0007-worker-dead-after.js';
+import { sql as eventSeq } from './migrations/0008-event-seq.js';
 
 export interface Migration {
   version: number;
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'runs-keyed-by-attempt', sql: runsKeyedByAttempt },
   { version: 6, name: 'events-from-rows', sql: eventsFromRows },
   { version: 7, name: 'worker-dead-after', sql: workerDeadAfter },
+  { version: 8, name: 'event-seq', sql: eventSeq },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
