@@ -16,6 +16,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerEvents } from './commands/events.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
@@ -83,6 +84,7 @@ export function buildProgram(): Command {
     registerWorker,
     registerList,
     registerShow,
+    registerEvents,
     registerStats,
     registerCancel,
     registerRetry,
