@@ -88,10 +88,12 @@ forEachStore((store) => {
       await expect(queue.waitFor(task.id, { signal: controller.signal })).rejects.toBeInstanceOf(WaitAbortedError);
     });
 
-    it("the change signal for ends is woken by each way a task ends on another handle", async () => {
+    it("the change signal for ends is woken by each way an awaited task ends on another handle", async () => {
       const queue = await store.open();
       const other = await store.reopen(queue);
-      await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: 'job', payload: null, maxAttempts: 1 })));
+      const tasks = await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: 'job', payload: null, maxAttempts: 1 })));
+      // What waitFor does first: the store then makes their ends wake the signal for ends.
+      await queue.store.awaitEnds(tasks.map((task) => task.id));
       const ends: [string, () => Promise<unknown>][] = [
         ['complete', async () => other.complete((await other.claim({ workerId: 'w' }))[0]!, 1, 'w')],
         ['finishAndClaim', async () => other.finishAndClaim([{ kind: 'complete', lease: (await other.claim({ workerId: 'w' }))[0]!, workerId: 'w', result: 1 }], { workerId: 'w', limit: 1 })],

@@ -55,7 +55,7 @@ describe('PostgreSQL migrations', () => {
     expect(outcomes.every((o) => o.schemaVersion === PG_SCHEMA_VERSION)).toBe(true);
     expect(await query(url, "SELECT value FROM tasklock.meta WHERE key = 'schema_version'")).toEqual([{ value: String(PG_SCHEMA_VERSION) }]);
     const tables = await query<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'tasklock' ORDER BY 1");
-    expect(tables.map((t) => t.tablename)).toEqual(['finish_counts', 'meta', 'task_events', 'task_runs', 'tasks', 'workers']);
+    expect(tables.map((t) => t.tablename)).toEqual(['awaited', 'finish_counts', 'meta', 'task_events', 'task_runs', 'tasks', 'workers']);
   });
 
   it('refuses a database whose schema is newer, and changes nothing in it', async () => {

@@ -6,8 +6,9 @@
  * which notifies nobody). After a wake that ended nothing it looks again soon, then less and
  * less often: on SQLite the wake comes with the WAL write, a moment before the commit is visible.
  *
- * The signal listens before the first read of a waiter's task, so an end committed after that
- * read wakes the loop. A task that ended resolves its waiters with the task, whatever the end:
+ * The signal listens, and the store has marked the task awaited (awaitEnds: on PostgreSQL only
+ * an awaited task's completion notifies), before the first read of a waiter's task, so an end
+ * committed after that read wakes the loop. A task that ended resolves its waiters with the task, whatever the end:
  * succeeded, failed or cancelled (its status and lastError say which); only the wait itself
  * rejects — WaitTimeoutError, WaitAbortedError, or TaskNotFoundError (an unknown id, at the
  * first read; or the task was purged meanwhile).
@@ -30,6 +31,7 @@ const SAFETY_POLL_MS = 1000;
 interface Waiter {
   resolve(task: Task): void;
   reject(error: Error): void;
+  settled: boolean;
   /** The task was read since this wait began: a timeout may now be reported. */
   seen: boolean;
   /** The time ran out before the first read: the first read that finds the task live reports it. */
@@ -50,7 +52,9 @@ export class TaskWaiter {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => settle(() => reject(new WaitAbortedError(id, signal!.reason)));
       const settle = (finish: () => void) => {
-        if (!this.remove(id, waiter)) return;
+        if (waiter.settled) return;
+        waiter.settled = true;
+        this.remove(id, waiter);
         if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         finish();
@@ -58,6 +62,7 @@ export class TaskWaiter {
       const waiter: Waiter = {
         resolve: (task) => settle(() => resolve(task)),
         reject: (error) => settle(() => reject(error)),
+        settled: false,
         seen: false,
         expired: false,
         timedOut: () => settle(() => reject(new WaitTimeoutError(id, timeoutMs!))),
@@ -65,13 +70,26 @@ export class TaskWaiter {
       // The task is read at least once however short the time: a task that has ended is the answer even with timeoutMs 0.
       if (timeoutMs !== undefined) timer = setTimeout(() => (waiter.seen ? waiter.timedOut() : (waiter.expired = true)), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      const set = this.waiters.get(id) ?? new Set<Waiter>();
-      set.add(waiter);
-      this.waiters.set(id, set);
-      if (this.signal === null) void this.run();
-      // A loop already running reads the new task at once.
-      else this.signal.notify();
+      // Marked before the first read of the task (the loop's, once the waiter is in): an end committed after that read wakes the loop.
+      this.store.awaitEnds([id]).then(
+        () => {
+          if (!this.enter(id, waiter)) return;
+          if (this.signal === null) void this.run();
+          // A loop already running reads the new task at once.
+          else this.signal.notify();
+        },
+        (error: unknown) => waiter.reject(error as Error),
+      );
     });
+  }
+
+  /** Adds the waiter unless it has settled already (aborted while its task was being marked). */
+  private enter(id: number, waiter: Waiter): boolean {
+    if (waiter.settled) return false;
+    const set = this.waiters.get(id) ?? new Set<Waiter>();
+    set.add(waiter);
+    this.waiters.set(id, set);
+    return true;
   }
 
   /** Ends every wait (the queue is closing). */
@@ -79,11 +97,10 @@ export class TaskWaiter {
     this.signal?.close();
   }
 
-  private remove(id: number, waiter: Waiter): boolean {
+  private remove(id: number, waiter: Waiter): void {
     const set = this.waiters.get(id);
-    if (set === undefined || !set.delete(waiter)) return false;
+    if (set === undefined || !set.delete(waiter)) return;
     if (set.size === 0) this.waiters.delete(id);
-    return true;
   }
 
   private async run(): Promise<void> {

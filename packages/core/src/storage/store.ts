@@ -70,6 +70,12 @@ export interface TaskStore {
    * `detail` runs inside the transaction: it must be synchronous and must not fail.
    */
   reclaim(input: ReclaimInput): Promise<ReclaimWrite>;
+  /**
+   * Someone waits for these tasks to end (waitFor): a store whose change signal for ends is not
+   * woken by every commit makes their ends wake it (PostgreSQL: tasks.awaited). Before the
+   * waiter's first read of them.
+   */
+  awaitEnds(ids: readonly number[]): Promise<void>;
   /** Records the handler's process group on the lease's current run, once per attempt; rejects with the refusal. */
   recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void>;
   /** Inserts or revives a worker row. */

@@ -8,8 +8,14 @@
  * Inserts are stamped by the columns' DEFAULT pg_current_xact_id() (the top-level transaction's
  * id, in the statements themselves); a run's end sets finished_xid in the statement that closes
  * it. Rows already there get xid 0: before everything, in task order.
+ *
+ * Also `awaited`: the ids of live tasks someone waits for (queue.waitFor), so that the
+ * completions' statement NOTIFYs the end channel only when one of them ended (fragments.ts
+ * notifyEndIfAwaited), deleting their rows. A table of its own, without a foreign key: marking a
+ * task must take no lock on its row, which a claim (FOR UPDATE SKIP LOCKED) would skip.
  */
 export const eventXid = `
+CREATE TABLE tasklock.awaited (task_id bigint PRIMARY KEY);
 ALTER TABLE tasklock.tasks ADD COLUMN created_xid xid8 NOT NULL DEFAULT '0';
 ALTER TABLE tasklock.tasks ALTER COLUMN created_xid SET DEFAULT pg_current_xact_id();
 ALTER TABLE tasklock.task_runs ADD COLUMN started_xid xid8 NOT NULL DEFAULT '0';

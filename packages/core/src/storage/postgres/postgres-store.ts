@@ -45,6 +45,7 @@ import { migrate } from './migrate.js';
 import { PgMonitor } from './monitor.js';
 import { CHANGE_CHANNEL, END_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
 import { eventLog } from './sql/event-log.js';
+import { markAwaited } from './sql/awaited.js';
 import type { EventCursor } from '../event-cursor.js';
 import { isTransientPg, pgFailure, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
 import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
@@ -256,6 +257,10 @@ export class PostgresStore implements TaskStore {
       },
       { label: 'reclaim' },
     );
+  }
+
+  async awaitEnds(ids: readonly number[]): Promise<void> {
+    await pgWriteOne(this.pool, this.metrics, (db) => markAwaited(db, ids), { label: 'await', taskId: ids.length === 1 ? ids[0] : undefined });
   }
 
   async recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void> {

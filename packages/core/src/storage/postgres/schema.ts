@@ -156,7 +156,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'finish-counts-by-writer', sql: finishCountsByWriter },
   { version: 3, name: 'worker-dead-after', sql: workerDeadAfter },
-  { version: 4, name: 'event-xid', sql: eventXid },
+  { version: 4, name: 'event-xid-and-awaited', sql: eventXid },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

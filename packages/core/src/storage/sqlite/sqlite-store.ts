@@ -198,6 +198,9 @@ export class SqliteStore implements TaskStore {
     );
   }
 
+  /** Nothing to mark: the WAL watch wakes a waiter on every commit. */
+  async awaitEnds(): Promise<void> {}
+
   async recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void> {
     await this.database.write(
       () => {

@@ -13,7 +13,7 @@ import type { ClaimInput, FinishInput } from '../../store.js';
 import type { OneStatement } from '../pg-write.js';
 import { claimCtes, claimParams, inClaimOrder } from './claim.js';
 import { completeCtes, completionParams, completionsOf } from './finish.js';
-import { notifyEndIfAny, NOW, prepared } from './fragments.js';
+import { notifyEndIfAwaited, NOW, prepared } from './fragments.js';
 
 const WHOLE = '(SELECT ok FROM whole)';
 
@@ -26,7 +26,7 @@ export const FINISH_AND_CLAIM_SQL = `
          ORDER BY t.id FOR UPDATE OF t),
        whole AS (SELECT count(*) = cardinality($1::bigint[]) AS ok FROM held),${completeCtes(WHOLE)},${claimCtes(5, WHOLE)}
   SELECT ${WHOLE} AS ok, (SELECT count(*)::int FROM done) AS completed, (SELECT coalesce(json_agg(claimed), '[]') FROM claimed) AS claimed,
-         ${notifyEndIfAny('done')} AS notified`;
+         ${notifyEndIfAwaited('unawaited')} AS notified`;
 
 const finishAndClaim = prepared('finish_and_claim', FINISH_AND_CLAIM_SQL);
 
