@@ -27,6 +27,11 @@ export interface WaitOptions {
 
 /** Longest sleep between two reads when nothing wakes the loop. */
 const SAFETY_POLL_MS = 1000;
+/**
+ * How long the signal stays open after the last wait ended: a producer waiting for one task
+ * after another reuses it instead of opening a LISTEN connection per task on PostgreSQL.
+ */
+const LINGER_MS = 2000;
 
 interface Waiter {
   resolve(task: Task): void;
@@ -42,6 +47,7 @@ interface Waiter {
 export class TaskWaiter {
   private readonly waiters = new Map<number, Set<Waiter>>();
   private signal: ChangeSignal | null = null;
+  private closed = false;
 
   constructor(private readonly store: TaskStore) {}
 
@@ -94,6 +100,7 @@ export class TaskWaiter {
 
   /** Ends every wait (the queue is closing). */
   close(): void {
+    this.closed = true;
     this.signal?.close();
   }
 
@@ -107,11 +114,21 @@ export class TaskWaiter {
     const signal = this.store.changeSignal('end');
     this.signal = signal;
     let sleepMs = 1;
+    let idleSince: number | null = null;
     try {
       await signal.listen();
-      while (this.waiters.size > 0) {
+      for (;;) {
+        if (this.waiters.size === 0) {
+          idleSince ??= Date.now();
+          const left = idleSince + LINGER_MS - Date.now();
+          if (left <= 0 || this.closed) break;
+          // A new wait notifies the signal.
+          await signal.waitForChange(left);
+          continue;
+        }
+        idleSince = null;
         await this.readAll();
-        if (this.waiters.size === 0) break;
+        if (this.waiters.size === 0) continue;
         const woken = await signal.waitForChange(sleepMs);
         sleepMs = woken ? 1 : Math.min(sleepMs * 2, SAFETY_POLL_MS);
       }
