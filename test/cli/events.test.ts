@@ -4,21 +4,11 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_MAIN, cli } from '../utils/cli.js';
-import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
-import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
-import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+import { startFixture } from '../utils/fixture-process.js';
+import { cleanupLocations, LOCATIONS } from '../utils/store-locations.js';
 import { until } from '../utils/until.js';
 
-afterEach(async () => {
-  await killAllFixtures();
-  removeTempDirs();
-  await dropPgDatabases();
-});
-
-const LOCATIONS: { name: string; make(): Promise<string> }[] = [
-  { name: 'sqlite', make: async () => join(makeTempDir(), 'q.db') },
-  { name: 'postgres', make: makePgDatabase },
-];
+afterEach(cleanupLocations);
 
 interface EventLine {
   id: string;

@@ -1,22 +1,11 @@
 // tasklock wait and enqueue --wait on both stores, with a worker running meanwhile in another OS
 // process (a library worker handling type "job"; a payload {"fail": text} makes it throw).
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../utils/cli.js';
-import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
-import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
-import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+import { startFixture } from '../utils/fixture-process.js';
+import { cleanupLocations, LOCATIONS } from '../utils/store-locations.js';
 
-afterEach(async () => {
-  await killAllFixtures();
-  removeTempDirs();
-  await dropPgDatabases();
-});
-
-const LOCATIONS: { name: string; make(): Promise<string> }[] = [
-  { name: 'sqlite', make: async () => join(makeTempDir(), 'q.db') },
-  { name: 'postgres', make: makePgDatabase },
-];
+afterEach(cleanupLocations);
 
 /** A store with a worker process for type "job" running on it. */
 async function withWorker(make: () => Promise<string>): Promise<string> {

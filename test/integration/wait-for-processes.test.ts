@@ -1,20 +1,9 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from '@tasklock/core';
-import { killAllFixtures, startFixture } from '../utils/fixture-process.js';
-import { dropPgDatabases, makePgDatabase } from '../utils/pg-database.js';
-import { makeTempDir, removeTempDirs } from '../utils/temp-dir.js';
+import { startFixture } from '../utils/fixture-process.js';
+import { cleanupLocations, LOCATIONS } from '../utils/store-locations.js';
 
-afterEach(async () => {
-  await killAllFixtures();
-  removeTempDirs();
-  await dropPgDatabases();
-});
-
-const LOCATIONS: { name: string; make(): Promise<string> }[] = [
-  { name: 'sqlite', make: async () => join(makeTempDir(), 'q.db') },
-  { name: 'postgres', make: makePgDatabase },
-];
+afterEach(cleanupLocations);
 
 // The waiter and the worker are different OS processes: the end reaches the waiter only
 // through the store (its change signal for ends, or the slow safety read).
