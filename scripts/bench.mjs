@@ -22,6 +22,7 @@ import { runLock } from './bench/sections/lock.mjs';
 import { runMemory } from './bench/sections/memory.mjs';
 import { runOrphans } from './bench/sections/orphans.mjs';
 import { runRecovery } from './bench/sections/recovery.mjs';
+import { runResults } from './bench/sections/results.mjs';
 import { runPeers } from './bench/sections/peers.mjs';
 import { runPostgres } from './bench/sections/postgres.mjs';
 import { runThroughput } from './bench/sections/throughput.mjs';
@@ -29,7 +30,7 @@ import { runEvents } from './bench/sections/events.mjs';
 import { evaluateTargets } from './bench/targets.mjs';
 
 // In run order: the ceiling before the matrix that is reported against it; the rest in report order.
-const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery, orphans: runOrphans, postgres: runPostgres, events: runEvents };
+const RUNNERS = { lock: runLock, ceiling: runCeiling, throughput: runThroughput, peers: runPeers, bulk: runBulk, idle: runIdle, memory: runMemory, recovery: runRecovery, orphans: runOrphans, postgres: runPostgres, events: runEvents, results: runResults };
 
 const options = parseOptions(process.argv.slice(2));
 installCleanup();

@@ -1,7 +1,7 @@
 // Command line and workload sizes. `--quick` is a smoke run (≲ 1 min); the default run is sized
 // for ≲ 10 min on a 2-core machine.
 
-export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery', 'orphans', 'postgres', 'events'];
+export const SECTIONS = ['lock', 'throughput', 'ceiling', 'peers', 'bulk', 'idle', 'memory', 'recovery', 'orphans', 'postgres', 'events', 'results'];
 
 const USAGE = `usage: node scripts/bench.mjs [--quick] [--only ${SECTIONS.join(',')}] [--json FILE]
                              [--write-readme] [--memory-seconds S] [--max-load L] [--load-wait S]`;
@@ -31,6 +31,8 @@ const FULL = {
   pgN: 10_000,
   pgReps: 3,
   pgLatencyTasks: 20,
+  // Results section: enqueue → result round trips per store.
+  resultsTasks: 200,
 };
 
 const QUICK = {
@@ -54,6 +56,7 @@ const QUICK = {
   pgN: 2000,
   pgReps: 1,
   pgLatencyTasks: 10,
+  resultsTasks: 30,
 };
 
 export function parseOptions(argv) {

@@ -23,6 +23,7 @@ export function renderMarkdown(run) {
   if (results.orphans) parts.push(orphansTable(results.orphans, results.recovery, byId));
   if (results.postgres) parts.push(postgresTable(results, byId));
   if (results.events) parts.push(eventsTable(results.events, byId));
+  if (results.results) parts.push(resultsTable(results.results, byId));
   parts.push(targetsTable(targets));
   parts.push(notes(run));
   return `${parts.join('\n\n')}\n`;
@@ -314,6 +315,16 @@ function eventsTable(ev, t) {
     ],
   ];
   return `### 11. Cost of worker events (${fmt(ev.n)} noop tasks, concurrency 64 per worker, median of ${ev.reps} pairs run alternately)\n\n${table(['measurement', 'with listeners', 'baseline (same run)', 'ratio', 'target', ''], rows)}`;
+}
+
+function resultsTable(r, t) {
+  const rows = r.stores.map((s) => [s.store, s.tasks, `${fmt(s.p50, 1)} ms`, `${fmt(s.p99, 1)} ms`, `${fmt(s.max, 1)} ms`, `p50 ≤ 5 ms ${mark(t[`result-latency-${s.store}`].met)}`]);
+  return (
+    `### 12. Enqueue → result: queue.waitFor, the noop handler in another process (one idle worker, concurrency 8)\n\n` +
+    `${table(['store', 'tasks', 'p50', 'p99', 'max', 'target'], rows)}\n\n` +
+    `A producer process enqueues one task at a time, ${r.pacingMs[0]}–${r.pacingMs[1]} ms apart, and times enqueue() called → waitFor() resolved with the succeeded task. ` +
+    'SQLite at its default synchronous=FULL; PostgreSQL on the bench\'s private server (fsync on). The worker is woken by the change signal for due tasks, the producer by the one for ends (WAL watch; LISTEN/NOTIFY).'
+  );
 }
 
 function targetsTable(targets) {

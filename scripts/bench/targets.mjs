@@ -100,6 +100,10 @@ export function evaluateTargets(results) {
   add('pg-latency', 'enqueue→start p50 ≤ 5 ms on PostgreSQL', pgLatency?.tasks > 0, () => `p50 ${fmt(pgLatency.p50, 0)} ms, p99 ${fmt(pgLatency.p99, 0)} ms`, () => pgLatency.p50 <= 5);
   const ev = results.events;
   add('events-cost', 'worker events cost ≤ 5 % (4 workers, os, batch 32: a listener on every event ≥ 0.95× none)', ev, () => `${fmtRatio(ev.ratio)} (${fmt(ev.withPerS)} / ${fmt(ev.withoutPerS)} tasks/s)`, () => ev.ratio >= 0.95);
+  for (const store of ['sqlite', 'postgres']) {
+    const r = results.results?.stores.find((s) => s.store === store);
+    add(`result-latency-${store}`, `enqueue→result p50 ≤ 5 ms, waitFor, noop handler in another process (${store})`, r?.tasks > 0, () => `p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`, () => r.p50 <= 5);
+  }
   return targets;
 }
 

@@ -47,7 +47,7 @@ describe('migrations', () => {
   });
 });
 
-describe('migrations 2 to 9 on a version-1 database with data in it', () => {
+describe('migrations 2 to 10 on a version-1 database with data in it', () => {
   it('adds the attempt-process, released and crashed columns, counts earlier releases, renames reclaim and the os strategy, derives claims and run ends from runs, keys runs by attempt, keeps every row', async () => {
     const dbPath = join(makeTempDir(), 'q.db');
     // A version-1 database as the previous release left it: one task released twice (that
@@ -78,11 +78,11 @@ describe('migrations 2 to 9 on a version-1 database with data in it', () => {
 
     const opener = startFixture('open-db.mjs', [dbPath, '{}']);
     const exit = await opener.succeeded();
-    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4, 5, 6, 7, 8, 9] });
+    expect(JSON.parse(exit.lines.at(-1)!.replace(/^opened /, ''))).toMatchObject({ applied: [2, 3, 4, 5, 6, 7, 8, 9, 10] });
 
     const after = new Database(dbPath, { readonly: true });
     try {
-      expect(after.pragma('user_version', { simple: true })).toBe(9);
+      expect(after.pragma('user_version', { simple: true })).toBe(10);
       expect(after.prepare('SELECT id, attempts, max_attempts, released FROM tasks ORDER BY id').all()).toEqual([
         { id: 1, attempts: 2, max_attempts: 3, released: 2 },
         { id: 2, attempts: 1, max_attempts: 1, released: 0 },
@@ -127,6 +127,16 @@ describe('migrations 2 to 9 on a version-1 database with data in it', () => {
       expect(after.prepare('SELECT dead_after_ms FROM workers').get()).toEqual({ dead_after_ms: null });
       // 8: tasks enqueued before it carry no producer trace context.
       expect(after.prepare('SELECT count(*) FROM tasks WHERE trace_context IS NULL').pluck().get()).toBe(3);
+      // 10: rows already there are numbered for the event stream by their times (keeping their order), the counter past them all.
+      expect(after.prepare('SELECT task_id, attempt, started_seq, finished_seq FROM task_runs ORDER BY task_id, attempt').all()).toEqual([
+        { task_id: 1, attempt: 1, started_seq: 0, finished_seq: 1 },
+        { task_id: 1, attempt: 2, started_seq: 1, finished_seq: 2 },
+        { task_id: 2, attempt: 1, started_seq: 0, finished_seq: 1 },
+        { task_id: 3, attempt: 1, started_seq: 0, finished_seq: 1 },
+      ]);
+      expect(after.prepare('SELECT count(*) FROM tasks WHERE created_seq != created_at').pluck().get()).toBe(0);
+      expect(after.prepare('SELECT count(*) FROM task_events WHERE seq != at').pluck().get()).toBe(0);
+      expect(after.prepare('SELECT seq FROM write_seq').all()).toEqual([{ seq: 2 }]);
       expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {
       after.close();

@@ -55,7 +55,7 @@ describe('PostgreSQL migrations', () => {
     expect(outcomes.every((o) => o.schemaVersion === PG_SCHEMA_VERSION)).toBe(true);
     expect(await query(url, "SELECT value FROM tasklock.meta WHERE key = 'schema_version'")).toEqual([{ value: String(PG_SCHEMA_VERSION) }]);
     const tables = await query<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'tasklock' ORDER BY 1");
-    expect(tables.map((t) => t.tablename)).toEqual(['finish_counts', 'meta', 'task_counters', 'task_events', 'task_runs', 'tasks', 'workers']);
+    expect(tables.map((t) => t.tablename)).toEqual(['awaited', 'finish_counts', 'meta', 'task_counters', 'task_events', 'task_runs', 'tasks', 'workers']);
   });
 
   it('refuses a database whose schema is newer, and changes nothing in it', async () => {
@@ -121,6 +121,32 @@ describe('PostgreSQL migrations', () => {
       await client.query('COMMIT');
       expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: PG_MIGRATIONS.filter((m) => m.version > 3).map((m) => m.version) });
       expect((await client.query('SELECT type, trace_context FROM tasklock.tasks')).rows).toEqual([{ type: 'mail', trace_context: null }]);
+    });
+  });
+
+  it('versions 4 to 6 on a version 3 database with tasks in it: their events get xid 0 (migration 6) (before every later one), new writes their own xid', async () => {
+    const url = await makePgDatabase();
+    await withMigrationClient(url, async (client) => {
+      await client.query('BEGIN');
+      for (const m of PG_MIGRATIONS.filter((m) => m.version <= 3)) await client.query(m.sql);
+      await client.query("INSERT INTO tasklock.meta (key, value) VALUES ('schema_version', '3')");
+      await client.query(`INSERT INTO tasklock.tasks (id, type, status, payload, attempts, max_attempts, backoff, run_at, created_at, updated_at, finished_at)
+                          VALUES (1, 'job', 'succeeded', 'null', 1, 3, '{}', 5, 5, 9, 9)`);
+      await client.query("SELECT setval(pg_get_serial_sequence('tasklock.tasks', 'id'), 1)");
+      await client.query("INSERT INTO tasklock.task_runs (task_id, attempt, worker_id, lease_token, started_at, finished_at, outcome) VALUES (1, 1, 'w', 't', 6, 9, 'succeeded')");
+      await client.query('COMMIT');
+      expect(await migrate(client, url)).toEqual({ schemaVersion: PG_SCHEMA_VERSION, applied: PG_MIGRATIONS.filter((m) => m.version > 3).map((m) => m.version) });
+      await client.query("INSERT INTO tasklock.tasks (type, status, payload, max_attempts, backoff, run_at, created_at, updated_at) VALUES ('job', 'pending', 'null', 3, '{}', 10, 10, 10)");
+      const log = await client.query<{ task_id: number; transition: string; xid: string }>(
+        'SELECT task_id, transition, xid::text AS xid FROM tasklock.task_event_log ORDER BY xid, task_id, attempt, rank',
+      );
+      expect(log.rows.slice(0, 3)).toEqual([
+        { task_id: 1, transition: 'enqueue', xid: '0' },
+        { task_id: 1, transition: 'claim', xid: '0' },
+        { task_id: 1, transition: 'complete', xid: '0' },
+      ]);
+      expect(log.rows[3]).toMatchObject({ task_id: 2, transition: 'enqueue' });
+      expect(BigInt(log.rows[3]!.xid)).toBeGreaterThan(0n);
     });
   });
 });

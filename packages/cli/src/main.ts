@@ -6,7 +6,8 @@
  * A closed stdout ends a command quietly with exit 0 (see output.ts).
  *
  * Exit codes: 0 success; 2 the input can never succeed as given (usage error, malformed JSON,
- * unknown task, invalid transition); 1 anything else (locks, I/O, a database that is not ours…).
+ * unknown task, invalid transition); 124 a wait for tasks timed out (as timeout(1)); 1 anything
+ * else (locks, I/O, a database that is not ours…, a task waited for failed or was cancelled).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
@@ -15,6 +16,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerEvents } from './commands/events.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
@@ -25,6 +27,7 @@ import { registerReclaim } from './commands/reclaim.js';
 import { registerRetry } from './commands/retry.js';
 import { registerShow } from './commands/show.js';
 import { registerStats } from './commands/stats.js';
+import { registerWait } from './commands/wait.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWorkers } from './commands/workers.js';
 import { DEFAULT_DB } from './context.js';
@@ -36,13 +39,16 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 /** TasklockError codes that mean "the caller asked for something impossible", not "it broke". */
 const USAGE_CODES: ReadonlySet<TasklockErrorCode> = new Set(['bad-input', 'store-not-found', 'task-not-found', 'invalid-transition']);
 
+/** `wait`, `enqueue --wait`: the tasks had not ended in time (timeout(1)'s code). */
+const EXIT_TIMED_OUT = 124;
+
 /** Commander's ways of ending after printing help or the version itself. */
 const COMMANDER_DONE = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
 
 export function exitCodeOf(error: unknown): number {
   if (error instanceof OutputClosedError) return error.readerGone ? 0 : 1;
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-  if (error instanceof TasklockError) return USAGE_CODES.has(error.code) ? 2 : 1;
+  if (error instanceof TasklockError) return USAGE_CODES.has(error.code) ? 2 : error.code === 'wait-timeout' ? EXIT_TIMED_OUT : 1;
   return 1;
 }
 
@@ -75,9 +81,11 @@ export function buildProgram(): Command {
   for (const register of [
     registerInit,
     registerEnqueue,
+    registerWait,
     registerWorker,
     registerList,
     registerShow,
+    registerEvents,
     registerStats,
     registerMetrics,
     registerCancel,

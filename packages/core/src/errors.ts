@@ -18,7 +18,9 @@ export type TasklockErrorCode =
   | 'read-only'
   | 'not-a-database'
   | 'schema-too-new'
-  | 'database-closed';
+  | 'database-closed'
+  | 'wait-timeout'
+  | 'wait-aborted';
 
 export interface TasklockErrorOptions {
   taskId?: number | undefined;
@@ -151,6 +153,22 @@ export class SchemaTooNewError extends TasklockError {
 export class DatabaseClosedError extends TasklockError {
   constructor() {
     super('database-closed', 'the database has been closed');
+  }
+}
+
+/** waitFor: the task had not ended when the wait's time ran out (the task itself is left as it was). */
+export class WaitTimeoutError extends TasklockError {
+  constructor(taskId: number, readonly timeoutMs: number) {
+    super('wait-timeout', `task ${taskId} had not ended after ${timeoutMs} ms of waiting`, { taskId });
+  }
+}
+
+/** waitFor: the caller's AbortSignal ended the wait (`cause`: the signal's reason); the task is left as it was. */
+export class WaitAbortedError extends TasklockError {
+  constructor(taskId: number, reason: unknown) {
+    super('wait-aborted', `waiting for task ${taskId} was aborted`, { taskId, cause: reason });
+    // As DOM's AbortError, for code that tells an abort apart by name.
+    this.name = 'AbortError';
   }
 }
 

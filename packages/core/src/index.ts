@@ -3,6 +3,8 @@
  * task state machine, the error family, and the storage seam's types (for stores and tools).
  * Engine internals are not here: `@tasklock/core/sqlite` has the SQLite store's own API.
  */
+export type { WaitOptions } from './task-waiter.js';
+export type { EventStreamOptions, StreamEvent } from './event-stream.js';
 export { Queue, type QueueOptions, type TaskPage, type EnqueuedTask, type Lease, type Outcome } from './queue.js';
 export { DEFAULT_BULK_BATCH, type QueueStats, type BulkTarget, type BulkOptions, type BulkResult, type BulkSkip } from './admin.js';
 export { readExport, type ExportOptions, type ImportResult, type ExportCounts, type ParsedExport } from './transfer/transfer.js';
@@ -27,6 +29,7 @@ export type {
   StoreEngine,
   StoreDescription,
   ChangeSignal,
+  ChangeTopic,
   DiagnosisCheck,
   DiagnoseOptions,
   StoreMonitor,

@@ -3,6 +3,8 @@ import * as admin from './admin.js';
 import * as reclaim from './reclaim.js';
 import * as registry from './worker-registry.js';
 import * as transfer from './transfer/transfer.js';
+import { TaskWaiter, type WaitOptions } from './task-waiter.js';
+import { eventStream, validateStreamOptions, type EventStreamOptions, type StreamEvent } from './event-stream.js';
 import { openStore, type StoreOptions } from './storage/open-store.js';
 import type { TaskEventRow, TaskRunRow } from './storage/rows.js';
 import type {
@@ -10,6 +12,7 @@ import type {
   BackupOptions,
   BackupResult,
   ChangeSignal,
+  ChangeTopic,
   DiagnosisCheck,
   DiagnoseOptions,
   FinishInput,
@@ -69,6 +72,7 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
   private readonly maxPayloadBytes: number;
   /** Largest result (and progress) stored, in bytes of JSON; a worker checks its handlers' results against it. */
   readonly maxResultBytes: number;
+  private readonly waiter: TaskWaiter;
 
   /** `store`: the seam; a queue made over a store it did not open leaves closing it to its caller. */
   constructor(
@@ -78,6 +82,7 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
   ) {
     this.maxPayloadBytes = options.maxPayloadBytes ?? MiB;
     this.maxResultBytes = options.maxResultBytes ?? MiB;
+    this.waiter = new TaskWaiter(store);
   }
 
   /** Opens the store at `location` (a file path or a `sqlite:` URL), creating and migrating it if needed. */
@@ -87,6 +92,7 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
   }
 
   close(): void {
+    this.waiter.close();
     if (this.ownsStore) this.store.close();
   }
 
@@ -252,7 +258,36 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
     return { tasks, next: rows.length > input.limit ? tasks[tasks.length - 1]!.id : null };
   }
 
-  async events(id: number): Promise<TaskEventRow[]> {
+  /**
+   * Resolves with the task once it has ended — succeeded (with its result), failed or cancelled
+   * (status and lastError say why): a task that failed is an answer, not an error of the wait.
+   * Rejects with TaskNotFoundError for an unknown id (at once), WaitTimeoutError after
+   * `timeoutMs`, WaitAbortedError when `signal` aborts. Woken by the store's change signal for
+   * ends (other processes' too), not by polling; every wait of this queue shares one signal.
+   */
+  waitFor(id: number, options: WaitOptions = {}): Promise<Task> {
+    integerAtLeast('waitFor: id', id, 1);
+    if (options.timeoutMs !== undefined) integerAtLeast('waitFor: timeoutMs', options.timeoutMs, 0);
+    return this.waiter.wait(id, options);
+  }
+
+  /**
+   * Every task's events, across processes, in the order their transactions committed, as an
+   * async iterator: following the log (tail -f) until `signal` aborts or the loop breaks, or, with
+   * `follow: false`, what is there now. Each event's `id` is a durable cursor: pass the last one
+   * handled as `after` (after a restart too) and nothing is missed or repeated (event-stream.ts).
+   */
+  events(options?: EventStreamOptions): AsyncGenerator<StreamEvent, void, undefined>;
+  /** One task's events (its transition log), in the order its moves happened. */
+  events(id: number): Promise<TaskEventRow[]>;
+  events(arg: number | EventStreamOptions = {}): AsyncGenerator<StreamEvent, void, undefined> | Promise<TaskEventRow[]> {
+    if (typeof arg === 'number') return this.taskEvents(arg);
+    // Bad options are refused here, at the call, not at the first next().
+    validateStreamOptions(arg);
+    return eventStream(this.store, arg);
+  }
+
+  private async taskEvents(id: number): Promise<TaskEventRow[]> {
     await this.get(id);
     return this.store.events(id);
   }
@@ -312,8 +347,8 @@ export class Queue<Tasks extends TaskMap<Tasks> = LooseTasks> {
   }
 
   /** A new signal that wakes its waiter when another process may have written (close it when done). */
-  changeSignal(): ChangeSignal {
-    return this.store.changeSignal();
+  changeSignal(topic?: ChangeTopic): ChangeSignal {
+    return this.store.changeSignal(topic);
   }
 
   /** The writes made through this queue's store so far: lock wait/hold, busy retries, failures. */

@@ -12,7 +12,7 @@
 //            tasks table's width and indexes cost before tasklock adds anything
 import { randomBytes } from 'node:crypto';
 import { Queue } from '@tasklock/core';
-import { openDatabase, SqliteStore } from '@tasklock/core/sqlite';
+import { beginWriteSeq, openDatabase, registerWriteSeq, SqliteStore } from '@tasklock/core/sqlite';
 import { SQL } from '../ceiling-sql.mjs';
 import { Database } from '../sqlite.mjs';
 import { config, exit, send } from './protocol.mjs';
@@ -34,6 +34,8 @@ db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma('foreign_keys = ON'); // as db/open.ts: the runs/events inserts pay for their FK checks
 db.pragma('wal_autocheckpoint = 1000');
+// As the write path does: each write transaction takes its commit number (the event stream's stamp, write-seq.ts).
+registerWriteSeq(db);
 if (minimal) {
   db.exec(`CREATE TABLE tasks (id INTEGER PRIMARY KEY, status TEXT NOT NULL, lease_token TEXT, attempts INTEGER NOT NULL DEFAULT 0);
            CREATE INDEX tasks_pending ON tasks (id) WHERE status = 'pending'`);
@@ -52,6 +54,7 @@ const countFinishes = full ? db.prepare(SQL.countFinishes) : null;
 const workerId = `ceiling:${process.pid}`;
 
 const claimTx = db.transaction(() => {
+  beginWriteSeq(db);
   const now = Date.now();
   const rows = claim.all({ workerId, queue: 'default', types: null, limit: k, leaseMs: 30_000, nonce: randomBytes(6).toString('hex'), now });
   if (full && rows.length > 0) openRuns.run({ runs: JSON.stringify(rows.map((row) => [row.id, row.attempts, row.lease_token])), workerId, now });
@@ -59,6 +62,7 @@ const claimTx = db.transaction(() => {
 });
 
 const completeTx = db.transaction((rows) => {
+  beginWriteSeq(db);
   const now = Date.now();
   const ended = complete.all({ done: JSON.stringify(rows.map((row) => [row.id, row.lease_token, 'null'])), now });
   if (ended.length !== rows.length) throw new Error(`ceiling: ${rows.length - ended.length} task(s) lost their lease`);

@@ -4,6 +4,7 @@ import { globalOptions, withQueue } from '../context.js';
 import { parseTaskLines, readInput, stripBom } from '../task-lines.js';
 import { logLine, printJson, printLine } from '../output.js';
 import { duration, integer, isoTime, positiveInteger } from '../options.js';
+import { reportResults, waitForEnds } from '../task-ends.js';
 
 interface EnqueueFlags {
   file?: string;
@@ -14,6 +15,8 @@ interface EnqueueFlags {
   maxAttempts?: number;
   uniqueKey?: string;
   timeout?: number;
+  wait?: boolean;
+  waitTimeout?: number;
 }
 
 export function registerEnqueue(program: Command): void {
@@ -32,6 +35,8 @@ export function registerEnqueue(program: Command): void {
     .option('--max-attempts <n>', 'attempts in all, including the first (default 3)', positiveInteger)
     .option('--unique-key <key>', 'idempotency key: while a pending/running task has it, that task is the answer (created: false)')
     .option('--timeout <duration>', 'a worker aborts an attempt running longer than this (30s, 5m…)', duration)
+    .option('--wait', "wait until the tasks have ended and print each one's result as a JSON line instead of its id (failures on stderr); exit 0 all succeeded, 1 any failed or cancelled, 124 timed out")
+    .option('--wait-timeout <duration>', 'with --wait: give up waiting after this long (exit 124)', duration)
     .action(async (type: string | undefined, payloadText: string | undefined, flags: EnqueueFlags, command: Command) => {
       const globals = globalOptions(command);
       const defaults = optionsOf(flags);
@@ -47,17 +52,22 @@ export function registerEnqueue(program: Command): void {
         const payload = payloadText === '-' ? parsePayload(await readInput('-'), 'payload on stdin') : parsePayload(payloadText, 'payload');
         items = [{ ...defaults, type, payload }];
       }
+      if (flags.waitTimeout !== undefined && !flags.wait) throw new BadInputError('--wait-timeout needs --wait');
       const tasks = await withQueue(
         globals,
         async (queue) => {
+          let enqueued: EnqueuedTask[];
           try {
-            return await queue.enqueueMany(items);
+            enqueued = await queue.enqueueMany(items);
           } catch (error) {
             throw withLineNumber(error, lineOf, flags.file);
           }
+          if (flags.wait) await waitForEnds(queue, enqueued.map((task) => task.id), flags.waitTimeout, (ended) => reportResults(ended, globals.json));
+          return enqueued;
         },
         { create: true },
       );
+      if (flags.wait) return;
       if (globals.json) printJson({ ids: tasks.map((task) => task.id), created: tasks.map((task) => task.created) });
       else printIds(tasks, flags.file !== undefined);
     });

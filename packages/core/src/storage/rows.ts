@@ -130,6 +130,11 @@ export interface TaskEventRow {
   detail: string | null;
 }
 
+/** An event of the log as the stream delivers it: the row, and its place in the log (event-cursor.ts). */
+export interface LoggedEventRow extends TaskEventRow {
+  cursor: string;
+}
+
 /** One worker process; it ends stopped (graceful) or crashed (found dead by `crashed_by`). */
 export interface WorkerRow {
   id: string;

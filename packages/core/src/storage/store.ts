@@ -18,6 +18,7 @@
 import type { TasklockError } from '../errors.js';
 import type { StatusView } from '../status-view.js';
 import type { TaskStatus } from '../task-state.js';
+import type { EventCursor } from './event-cursor.js';
 import type {
   Backlog,
   CounterRow,
@@ -26,6 +27,7 @@ import type {
   FilterInput,
   HandlerProcess,
   HeldTask,
+  LoggedEventRow,
   NewTask,
   NewWorker,
   TaskEventRow,
@@ -76,6 +78,12 @@ export interface TaskStore {
    * `detail` runs inside the transaction: it must be synchronous and must not fail.
    */
   reclaim(input: ReclaimInput): Promise<ReclaimWrite>;
+  /**
+   * Someone waits for these tasks to end (waitFor): a store whose change signal for ends is not
+   * woken by every commit makes their ends wake it (PostgreSQL: tasks.awaited). Before the
+   * waiter's first read of them.
+   */
+  awaitEnds(ids: readonly number[]): Promise<void>;
   /** Records the handler's process group on the lease's current run, once per attempt; rejects with the refusal. */
   recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void>;
   /** Inserts or revives a worker row. */
@@ -98,6 +106,13 @@ export interface TaskStore {
   /** The counters of these tasks (ctx.count's sums), by task id then name. */
   counters(ids: readonly number[]): Promise<CounterRow[]>;
   events(id: number): Promise<TaskEventRow[]>;
+  /**
+   * The whole log after `after` (a cursor this store gave; START: from the beginning), in
+   * delivery order (event-cursor.ts), up to `limit`: only events that nothing committed later
+   * can come before (on a server, those of transactions older than every one still open), so a
+   * reader that goes on from the last cursor it was given misses nothing and sees nothing twice.
+   */
+  eventLog(after: EventCursor, limit: number): Promise<LoggedEventRow[]>;
   /** Up to `limit` tasks matching `filter` with id > `afterId`, by id, each whole (TaskRecord): one consistent read. */
   exportPage(filter: FilterInput, afterId: number, limit: number, now: number): Promise<TaskRecord[]>;
   workers(): Promise<WorkerRow[]>;
@@ -130,8 +145,13 @@ export interface TaskStore {
   liveCount(queue: string, types: readonly string[] | null): Promise<number>;
 
   // ── The store itself ───────────────────────────────────────────────────────────────────
-  /** A new signal that wakes its waiter when another process may have written (close it when done). */
-  changeSignal(): ChangeSignal;
+  /**
+   * A new signal that wakes its waiter when another process may have written (close it when done):
+   * `'due'` (the default) a write that may make a task due, `'end'` one that may have ended a task
+   * (complete, fail, cancel, reclaim), `'any'` either. A store may wake on any write for every
+   * topic (SQLite's WAL watch does).
+   */
+  changeSignal(topic?: ChangeTopic): ChangeSignal;
   /** A live view's sampler (stats --watch): bounded by the live set and what changed since the last sample. */
   monitor(options?: MonitorOptions): StoreMonitor;
   describe(): StoreDescription;
@@ -267,6 +287,9 @@ export interface StoreDescription {
   /** Schema versions this process's open applied (empty: it was up to date). */
   appliedMigrations: readonly number[];
 }
+
+/** What a change signal listens for (TaskStore.changeSignal). */
+export type ChangeTopic = 'due' | 'end' | 'any';
 
 /**
  * Wakes a waiter when another process may have written: the WAL watch on SQLite (LISTEN/NOTIFY

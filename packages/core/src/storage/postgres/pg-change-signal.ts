@@ -1,6 +1,7 @@
 /**
- * The PostgreSQL store's change signal: LISTEN on one channel, which every write that may make a
- * task due NOTIFYs (delivered at its COMMIT). One connection of its own per signal, opened on the
+ * The PostgreSQL store's change signal: LISTEN on one channel — CHANGE_CHANNEL, which every write
+ * that may make a task due NOTIFYs, or END_CHANNEL, which every write that ends a run or a task
+ * NOTIFYs (waitFor, the event stream); each at most once per transaction, delivered at its COMMIT. One connection of its own per signal, opened on the
  * first listen(); unlisten() sends UNLISTEN, so that a busy worker is not woken by every other
  * worker's commits (as on SQLite, where that cost half the throughput). A hint, never a promise:
  * a notification that arrives before LISTEN has taken effect is missed, and the waiter's own
@@ -15,6 +16,7 @@ import { ChangeLatch } from '../change-latch.js';
 import type { ChangeSignal } from '../store.js';
 
 export const CHANGE_CHANNEL = 'tasklock_changes';
+export const END_CHANNEL = 'tasklock_ends';
 
 /** Re-LISTEN after a lost connection: 50 ms, doubling, up to 2 s, jittered. */
 const RELISTEN_BACKOFF: BackoffPolicy = { baseDelayMs: 50, maxDelayMs: 2000 };
@@ -30,7 +32,10 @@ export class PgChangeSignal implements ChangeSignal {
   private relistenFailures = 0;
   private relistenTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly connectionString: string) {}
+  constructor(
+    private readonly connectionString: string,
+    private readonly channels: readonly (typeof CHANGE_CHANNEL | typeof END_CHANNEL)[] = [CHANGE_CHANNEL],
+  ) {}
 
   /** Resolves once LISTEN has run (or failed: the signal is then deaf, and the waiter's timer looks again). */
   listen(): Promise<void> {
@@ -44,7 +49,7 @@ export class PgChangeSignal implements ChangeSignal {
     this.latch.forgetHeard();
     if (!this.listening) return;
     this.listening = false;
-    this.enqueue(async (client) => client.query(`UNLISTEN ${CHANGE_CHANNEL}`));
+    this.enqueue(async (client) => client.query(this.channels.map((channel) => `UNLISTEN ${channel}`).join('; ')));
   }
 
   notify(): void {
@@ -83,7 +88,7 @@ export class PgChangeSignal implements ChangeSignal {
   private enqueueListen(): void {
     this.enqueue(
       async (client) => {
-        await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+        await client.query(this.channels.map((channel) => `LISTEN ${channel}`).join('; '));
         if (this.relistenFailures > 0) {
           // Listening again after a loss: whatever was notified meanwhile was missed.
           this.relistenFailures = 0;

@@ -23,6 +23,7 @@ import type {
   BackupResult,
   BulkMove,
   ChangeSignal,
+  ChangeTopic,
   ClaimInput,
   DiagnosisCheck,
   FinishInput,
@@ -44,7 +45,10 @@ import { pgPool, redacted } from './connect.js';
 import { DEFAULT_LONG_TRANSACTION_MS, diagnosePostgres } from './diagnose.js';
 import { migrate } from './migrate.js';
 import { PgMonitor } from './monitor.js';
-import { PgChangeSignal } from './pg-change-signal.js';
+import { CHANGE_CHANNEL, END_CHANNEL, PgChangeSignal } from './pg-change-signal.js';
+import { eventLog } from './sql/event-log.js';
+import { markAwaited } from './sql/awaited.js';
+import type { EventCursor } from '../event-cursor.js';
 import { isTransientPg, pgFailure, pgWrite, pgWriteOne, sqlState } from './pg-write.js';
 import { cancelTask, purgeTasks, retryTask } from './sql/admin.js';
 import { claimTasks } from './sql/claim.js';
@@ -55,7 +59,7 @@ import { transitionCounts } from './sql/transition-counts.js';
 import { finishTasks } from './sql/finish.js';
 import { allCompletions, completeAllAndClaim } from './sql/finish-and-claim.js';
 import { PRUNE_EVERY_MS, pruneFinishCounts } from './sql/finish-counts.js';
-import { type Client, notifyChange, nowOf } from './sql/fragments.js';
+import { type Client, notifyChange, notifyEnd, nowOf } from './sql/fragments.js';
 import { extendLease, extendWorkerLeases } from './sql/heartbeat.js';
 import { anyDue, backlogOf, countsAt, idsMatching, listTasks, liveTasks, maxTaskId, nextDueIn, taskById } from './sql/read.js';
 import { candidatesIn, reclaimTask } from './sql/reclaim.js';
@@ -253,11 +257,18 @@ export class PostgresStore implements TaskStore {
         }
         for (const id of dead) await markCrashed(client, id, now, input.crashedBy);
         const pruned = await pruneWorkers(client, input.pruneBefore);
-        if (reclaimed.length > 0) await notifyChange(client);
+        if (reclaimed.length > 0) {
+          await notifyChange(client);
+          await notifyEnd(client);
+        }
         return { reclaimed, silentDead, pruned };
       },
       { label: 'reclaim' },
     );
+  }
+
+  async awaitEnds(ids: readonly number[]): Promise<void> {
+    await pgWriteOne(this.pool, this.metrics, (db) => markAwaited(db, ids), { label: 'await', taskId: ids.length === 1 ? ids[0] : undefined });
   }
 
   async recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void> {
@@ -297,6 +308,10 @@ export class PostgresStore implements TaskStore {
 
   counters(ids: readonly number[]) {
     return countersOf(this.pool, ids);
+  }
+
+  eventLog(after: EventCursor, limit: number) {
+    return eventLog(this.pool, after, limit);
   }
 
   workers() {
@@ -345,8 +360,8 @@ export class PostgresStore implements TaskStore {
 
   // ── The store itself ───────────────────────────────────────────────────────────────────────
 
-  changeSignal(): ChangeSignal {
-    return new PgChangeSignal(this.connectionString);
+  changeSignal(topic: ChangeTopic = 'due'): ChangeSignal {
+    return new PgChangeSignal(this.connectionString, topic === 'any' ? [CHANGE_CHANNEL, END_CHANNEL] : [topic === 'end' ? END_CHANNEL : CHANGE_CHANNEL]);
   }
 
   monitor(options: MonitorOptions = {}): StoreMonitor {

@@ -6,6 +6,8 @@
  * log view (claims, run ends and enqueues derived from the task and run rows). `now_ms()` is the
  * server's clock: leases and run_at are judged by it, never by a client's.
  */
+import { eventXid } from './event-xid.js';
+
 export interface PgMigration {
   version: number;
   name: string;
@@ -171,6 +173,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 3, name: 'worker-dead-after', sql: workerDeadAfter },
   { version: 4, name: 'trace-context', sql: traceContext },
   { version: 5, name: 'task-counters', sql: taskCounters },
+  { version: 6, name: 'event-xid-and-awaited', sql: eventXid },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

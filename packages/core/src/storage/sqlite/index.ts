@@ -15,5 +15,6 @@ export { SqliteMonitor } from './monitor.js';
 export { MONITOR_SQL } from './sql/monitor.js';
 export { CLAIM_CANDIDATES_SQL } from './sql/claim.js';
 export { HOT_PATH_SQL } from './sql/hot-path.js';
+export { beginWriteSeq, endWriteSeq, registerWriteSeq } from './write-seq.js';
 export { DEFAULT_FILE_MODE, checkFileMode, formatFileMode } from './file-mode.js';
 export { sqliteCodeOf } from './sqlite-errors.js';

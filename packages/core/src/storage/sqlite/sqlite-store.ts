@@ -44,6 +44,8 @@ import { prepareCounters } from './sql/counters.js';
 import { prepareEnqueue } from './sql/enqueue.js';
 import { prepareEvents } from './sql/events.js';
 import { prepareTransitionCounts } from './sql/transition-counts.js';
+import { prepareEventLog } from './sql/event-log.js';
+import type { EventCursor } from '../event-cursor.js';
 import { prepareFinish } from './sql/finish.js';
 import { prepareFinishCounts } from './sql/finish-counts.js';
 import { prepareHeartbeat } from './sql/heartbeat.js';
@@ -83,6 +85,7 @@ export class SqliteStore implements TaskStore {
     const workers = prepareWorkers(conn);
     this.sql = {
       events,
+      eventLog: prepareEventLog(conn),
       runs,
       lookup: prepareTaskLookup(conn),
       enqueue: prepareEnqueue(conn),
@@ -202,6 +205,9 @@ export class SqliteStore implements TaskStore {
     );
   }
 
+  /** Nothing to mark: the WAL watch wakes a waiter on every commit. */
+  async awaitEnds(): Promise<void> {}
+
   async recordHandler(lease: LeaseRef, handler: HandlerProcess): Promise<void> {
     await this.database.write(
       () => {
@@ -250,6 +256,10 @@ export class SqliteStore implements TaskStore {
 
   async counters(ids: readonly number[]) {
     return this.sql.counters.ofTasks(ids);
+  }
+
+  async eventLog(after: EventCursor, limit: number) {
+    return this.sql.eventLog(after, limit);
   }
 
   async exportPage(filter: FilterInput, afterId: number, limit: number, now: number) {
@@ -304,6 +314,7 @@ export class SqliteStore implements TaskStore {
     return this.sql.read.liveCount(queue, this.typesParam(types));
   }
 
+  /** Either topic: the WAL watch hears every commit, whatever it changed. */
   changeSignal(): ChangeSignal {
     return new WalWatch(`${this.database.path}-wal`);
   }

@@ -5,6 +5,7 @@ import { PersistenceError, TasklockError, LockLostError } from '../../errors.js'
 import { isBusy, isTransientSqlite, sqliteCodeOf } from './sqlite-errors.js';
 import type { WriteLock } from './lock/write-lock.js';
 import type { WriteMetrics } from '../write-metrics.js';
+import { beginWriteSeq, endWriteSeq } from './write-seq.js';
 
 export interface RetryPolicy extends BackoffPolicy {
   /** Tries in all for a transaction that hits SQLITE_BUSY / SQLITE_LOCKED (or loses the lock). */
@@ -76,6 +77,7 @@ export async function writeTransaction<T>(
 function runImmediate<T>(db: Database.Database, lock: WriteLock, fn: (db: Database.Database) => T): T {
   db.exec('BEGIN IMMEDIATE');
   try {
+    beginWriteSeq(db);
     const result = fn(db);
     if (isThenable(result)) {
       throw new TypeError('writeTransaction body returned a promise: transactions must be synchronous');
@@ -88,6 +90,8 @@ function runImmediate<T>(db: Database.Database, lock: WriteLock, fn: (db: Databa
     // then would fail, and any statement after it would run in autocommit outside our lock.
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
+  } finally {
+    endWriteSeq(db);
   }
 }
 

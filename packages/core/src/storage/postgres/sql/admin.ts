@@ -8,7 +8,7 @@
  */
 import type { TaskStatus } from '../../../task-state.js';
 import { recordEvent } from './events.js';
-import { CLEAR_LEASE, type Client, notifyChange } from './fragments.js';
+import { CLEAR_LEASE, type Client, notifyChange, notifyEnd } from './fragments.js';
 import { closeRun } from './runs.js';
 import type { Current } from './task-lookup.js';
 
@@ -20,6 +20,7 @@ export async function cancelTask(client: Client, id: number, task: Current, reas
   if (rowCount !== 1) return false;
   if (task.status === 'running') await closeRun(client, id, task.attempts, now, 'cancelled', reason, null);
   await recordEvent(client, id, now, 'cancel', task.status, 'cancelled', task.attempts, task.locked_by, reason);
+  await notifyEnd(client);
   return true;
 }
 
@@ -38,9 +39,12 @@ export async function retryTask(client: Client, id: number, task: Current, now: 
 
 /** Deletes terminal tasks of `statuses` last updated at or before `cutoff`; their runs and events go by ON DELETE CASCADE. */
 export async function purgeTasks(client: Client, statuses: readonly TaskStatus[], cutoff: number): Promise<number> {
-  const { rowCount } = await client.query(
-    "DELETE FROM tasklock.tasks WHERE status = ANY($1::text[]) AND status IN ('succeeded', 'failed', 'cancelled') AND updated_at <= $2",
+  const { rows } = await client.query<{ n: number }>(
+    `WITH gone AS (
+       DELETE FROM tasklock.tasks WHERE status = ANY($1::text[]) AND status IN ('succeeded', 'failed', 'cancelled') AND updated_at <= $2 RETURNING id),
+     unmarked AS (DELETE FROM tasklock.awaited a USING gone WHERE a.task_id = gone.id)
+     SELECT count(*)::int AS n FROM gone`,
     [statuses, cutoff],
   );
-  return rowCount ?? 0;
+  return rows[0]!.n;
 }

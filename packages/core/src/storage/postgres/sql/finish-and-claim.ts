@@ -13,7 +13,7 @@ import type { ClaimInput, FinishInput } from '../../store.js';
 import type { OneStatement } from '../pg-write.js';
 import { claimCtes, claimParams, inClaimOrder } from './claim.js';
 import { completeCtes, completionParams, completionsOf } from './finish.js';
-import { NOW, prepared } from './fragments.js';
+import { notifyEndIfAwaited, NOW, prepared } from './fragments.js';
 
 const WHOLE = '(SELECT ok FROM whole)';
 
@@ -25,7 +25,8 @@ export const FINISH_AND_CLAIM_SQL = `
          WHERE t.status = 'running' AND t.lease_token = f.token
          ORDER BY t.id FOR UPDATE OF t),
        whole AS (SELECT count(*) = cardinality($1::bigint[]) AS ok FROM held),${completeCtes(WHOLE)},${claimCtes(5, WHOLE)}
-  SELECT ${WHOLE} AS ok, (SELECT count(*)::int FROM done) AS completed, (SELECT coalesce(json_agg(claimed), '[]') FROM claimed) AS claimed`;
+  SELECT ${WHOLE} AS ok, (SELECT count(*)::int FROM done) AS completed, (SELECT coalesce(json_agg(claimed), '[]') FROM claimed) AS claimed,
+         ${notifyEndIfAwaited('unawaited')} AS notified`;
 
 const finishAndClaim = prepared('finish_and_claim', FINISH_AND_CLAIM_SQL);
 

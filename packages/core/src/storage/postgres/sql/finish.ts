@@ -19,7 +19,7 @@ import type { TasklockError } from '../../../errors.js';
 import type { TaskStatus } from '../../../task-state.js';
 import { backoffDelayMs, type Backoff } from '../../../task.js';
 import type { FinishInput } from '../../store.js';
-import { CLEAR_LEASE, type Client, notifyChange, NOW, nowOf, prepared } from './fragments.js';
+import { CLEAR_LEASE, type Client, notifyChange, notifyEnd, notifyEndIfAwaited, NOW, nowOf, prepared } from './fragments.js';
 import { countFinish } from './finish-counts.js';
 import { closeRun } from './runs.js';
 import { refusal } from './task-lookup.js';
@@ -36,8 +36,9 @@ export function completeCtes(gate: string): string {
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS d (id, token, result, worker), n
          WHERE t.id = d.id AND t.status = 'running' AND t.lease_token = d.token AND ${gate}
          RETURNING t.id, t.attempts, t.type, d.worker, n.ms),
+       unawaited AS (DELETE FROM tasklock.awaited a USING done WHERE a.task_id = done.id RETURNING a.task_id),
        closed AS (
-         UPDATE tasklock.task_runs r SET finished_at = done.ms, outcome = 'succeeded', error = NULL,
+         UPDATE tasklock.task_runs r SET finished_at = done.ms, finished_xid = pg_current_xact_id(), outcome = 'succeeded', error = NULL,
                 finished_by = CASE WHEN r.worker_id IS NOT DISTINCT FROM done.worker THEN NULL ELSE done.worker END
          FROM done WHERE r.task_id = done.id AND r.attempt = done.attempts AND r.outcome = 'running'),
        counted AS (
@@ -49,7 +50,7 @@ export function completeCtes(gate: string): string {
 /** complete for a batch (completeCtes' parameters, and $5 the transaction's now, NULL: the server's): the ids completed. */
 export const COMPLETE_MANY_SQL = `
   WITH n AS (SELECT coalesce($5::bigint, ${NOW}) AS ms),${completeCtes('true')}
-  SELECT id FROM done`;
+  SELECT id, ${notifyEndIfAwaited('unawaited')} AS notified FROM done`;
 
 type Complete = Extract<FinishInput, { kind: 'complete' }>;
 
@@ -89,6 +90,7 @@ export function completionParams(batch: readonly Complete[]): unknown[] {
 export async function settle(client: Client, outcomes: readonly FinishInput[], completed: Set<number>, now: number | null): Promise<(TaskStatus | TasklockError)[]> {
   const statuses: (TaskStatus | TasklockError)[] = [];
   let wake = false;
+  let ended = false;
   for (const outcome of outcomes) {
     if (outcome.kind === 'complete') {
       // A task named twice completed once: the second finds the lease gone, as it would alone.
@@ -99,8 +101,10 @@ export async function settle(client: Client, outcomes: readonly FinishInput[], c
     if (status === undefined) statuses.push(await refusal(client, outcome.lease.id, outcome.kind));
     else statuses.push(status);
     wake ||= status === 'pending';
+    ended ||= status !== undefined;
   }
   if (wake) await notifyChange(client);
+  if (ended) await notifyEnd(client);
   return statuses;
 }
 

@@ -7,11 +7,12 @@
  */
 import type { HandlerProcess, RunOutcome, TaskRunRow } from '../../rows.js';
 import type { Client, Queryable } from './fragments.js';
+import { RUN_COLUMNS } from '../../columns.js';
 
 /** `finishedBy`: who ended it (complete, fail, release), kept only when not the run's own worker; null when a move that stores its own event did (reclaim, cancel). */
 export async function closeRun(client: Client, taskId: number, attempt: number, now: number, outcome: RunOutcome, error: string | null, finishedBy: string | null): Promise<void> {
   await client.query(
-    `UPDATE tasklock.task_runs SET finished_at = $3, outcome = $4, error = $5,
+    `UPDATE tasklock.task_runs SET finished_at = $3, finished_xid = pg_current_xact_id(), outcome = $4, error = $5,
             finished_by = CASE WHEN worker_id IS NOT DISTINCT FROM $6::text THEN NULL ELSE $6::text END
      WHERE task_id = $1 AND attempt = $2 AND outcome = 'running'`,
     [taskId, attempt, now, outcome, error, finishedBy],
@@ -30,5 +31,5 @@ export async function recordHandlerOn(client: Client, taskId: number, token: str
 }
 
 export async function runsOf(db: Queryable, taskId: number): Promise<TaskRunRow[]> {
-  return (await db.query<TaskRunRow>('SELECT * FROM tasklock.task_runs WHERE task_id = $1 ORDER BY attempt', [taskId])).rows;
+  return (await db.query<TaskRunRow>(`SELECT ${RUN_COLUMNS} FROM tasklock.task_runs WHERE task_id = $1 ORDER BY attempt`, [taskId])).rows;
 }

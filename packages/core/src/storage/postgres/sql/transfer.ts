@@ -19,6 +19,7 @@ import { CONFLICT_LOOKUP_LIMIT, importConflict, importKeys } from '../../import-
 import type { FilterInput, TaskEventRow, TaskRecord, TaskRow, TaskRunRow } from '../../rows.js';
 import { CHANGE_CHANNEL } from '../pg-change-signal.js';
 import { filterSql } from './task-filter.js';
+import { RUN_COLUMNS, TASK_COLUMNS } from '../../columns.js';
 
 type Client = pg.ClientBase;
 
@@ -33,11 +34,11 @@ const EVENT_COLUMNS = 'task_id, at, transition, from_status, to_status, attempt,
 
 export async function exportPageIn(client: Client, filter: FilterInput, now: number, afterId: number, limit: number): Promise<TaskRecord[]> {
   const where = filterSql(filter, now, 3);
-  const found = (await client.query<TaskRow>(`SELECT * FROM tasklock.tasks WHERE id > $1 AND ${where.sql} ORDER BY id LIMIT $2`, [afterId, limit, ...where.params])).rows;
+  const found = (await client.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasklock.tasks WHERE id > $1 AND ${where.sql} ORDER BY id LIMIT $2`, [afterId, limit, ...where.params])).rows;
   if (found.length === 0) return [];
   const ids = found.map((task) => task.id);
   const byId = new Map<number, TaskRecord>(found.map((task) => [task.id, { task, runs: [], events: [] }]));
-  const runs = await client.query<TaskRunRow>('SELECT * FROM tasklock.task_runs WHERE task_id = ANY($1::bigint[]) ORDER BY task_id, attempt', [ids]);
+  const runs = await client.query<TaskRunRow>(`SELECT ${RUN_COLUMNS} FROM tasklock.task_runs WHERE task_id = ANY($1::bigint[]) ORDER BY task_id, attempt`, [ids]);
   for (const run of runs.rows) byId.get(run.task_id)!.runs.push(run);
   const events = await client.query<TaskEventRow>(`SELECT id, ${EVENT_COLUMNS} FROM tasklock.task_events WHERE task_id = ANY($1::bigint[]) ORDER BY task_id, id`, [ids]);
   for (const event of events.rows) byId.get(event.task_id)!.events.push(event);
@@ -71,8 +72,11 @@ export async function importIn(client: Client, records: readonly TaskRecord[]): 
 
 /** One batch's tasks, then their runs, then their stored events (in the order given, for their new ids). */
 async function insertBatch(client: Client, batch: readonly TaskRecord[]): Promise<void> {
-  await client.query('INSERT INTO tasklock.tasks SELECT * FROM json_populate_recordset(NULL::tasklock.tasks, $1::json)', [JSON.stringify(batch.map((r) => r.task))]);
-  const runs = batch.flatMap((r) => r.runs);
+  // Imported rows are events of this transaction (event-xid.ts): `SELECT *` names every column, so the stamps are given here.
+  const xid = (await client.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid')).rows[0]!.xid;
+  const tasks = batch.map((r) => ({ ...r.task, created_xid: xid }));
+  await client.query('INSERT INTO tasklock.tasks SELECT * FROM json_populate_recordset(NULL::tasklock.tasks, $1::json)', [JSON.stringify(tasks)]);
+  const runs = batch.flatMap((r) => r.runs.map((run) => ({ ...run, started_xid: xid, finished_xid: run.finished_at === null ? null : xid })));
   if (runs.length > 0) {
     await client.query('INSERT INTO tasklock.task_runs SELECT * FROM json_populate_recordset(NULL::tasklock.task_runs, $1::json)', [JSON.stringify(runs)]);
   }

@@ -8,6 +8,7 @@ import { sql as eventsFromRows } from './migrations/0006-events-from-rows.js';
 import { sql as workerDeadAfter } from './migrations/0007-worker-dead-after.js';
 import { sql as traceContext } from './migrations/0008-trace-context.js';
 import { sql as taskCounters } from './migrations/0009-task-counters.js';
+import { sql as eventSeq } from './migrations/0010-event-seq.js';
 
 export interface Migration {
   version: number;
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'worker-dead-after', sql: workerDeadAfter },
   { version: 8, name: 'trace-context', sql: traceContext },
   { version: 9, name: 'task-counters', sql: taskCounters },
+  { version: 10, name: 'event-seq', sql: eventSeq },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -23,6 +23,7 @@ import { backoffMs } from '../../../backoff.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../write-transaction.js';
 import { applyMigrations, SCHEMA_VERSION, schemaVersionOf } from './migrate.js';
 import { existingDirectoryOf } from './paths.js';
+import { registerWriteSeq } from '../write-seq.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL' | 'EXTRA';
 
@@ -198,6 +199,7 @@ async function switchToWal(db: Database.Database, file: string, busyTimeoutMs: n
 
 /** The other pragmas every connection needs (WAL is set first, by switchToWal). */
 function configure(db: Database.Database, synchronous: SynchronousMode): void {
+  registerWriteSeq(db);
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
   // Checkpoints stay automatic (every ~1000 pages) so the WAL stays bounded under load.

@@ -9,9 +9,9 @@ import { insertedRow, type NewTask, type TaskRow } from '../../rows.js';
 
 export const INSERT_TASK_SQL = `
   INSERT INTO tasks (type, queue, status, priority, payload, max_attempts, backoff, unique_key, timeout_ms,
-                     run_at, trace_context, created_at, updated_at)
+                     run_at, trace_context, created_at, updated_at, created_seq)
   VALUES (@type, @queue, 'pending', @priority, @payload, @maxAttempts, @backoff, @uniqueKey, @timeoutMs,
-          @runAt, @traceContext, ?, ?)`;
+          @runAt, @traceContext, ?, ?, tasklock_write_seq())`;
 
 export function prepareEnqueue(db: Database.Database) {
   const findLive = db.prepare<[string], TaskRow>(

@@ -23,8 +23,8 @@ export interface EventInput {
 
 export function prepareEvents(db: Database.Database) {
   const insert = db.prepare<EventInput>(
-    `INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail)
-     VALUES (@taskId, @at, @transition, @from, @to, @attempt, @workerId, @detail)`,
+    `INSERT INTO task_events (task_id, at, transition, from_status, to_status, attempt, worker_id, detail, seq)
+     VALUES (@taskId, @at, @transition, @from, @to, @attempt, @workerId, @detail, tasklock_write_seq())`,
   );
   // The log as the view task_event_log gives it (claims and run ends derived from runs, schemas 4 and 6), in each task's order.
   const forTask = db.prepare<[number], TaskEventRow>(

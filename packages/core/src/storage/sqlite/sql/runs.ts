@@ -7,25 +7,26 @@
  */
 import type Database from 'better-sqlite3';
 import type { HandlerProcess, RunOutcome, TaskRunRow } from '../../rows.js';
+import { RUN_COLUMNS } from '../../columns.js';
 
 /** Opens the runs of a claimed batch in one statement: @runs is a JSON array of [task id, attempt, token]. */
 export const OPEN_RUNS_SQL = `
-  INSERT INTO task_runs (task_id, attempt, worker_id, lease_token, started_at, outcome)
-  SELECT r.value ->> 0, r.value ->> 1, @workerId, r.value ->> 2, @now, 'running' FROM json_each(@runs) AS r`;
+  INSERT INTO task_runs (task_id, attempt, worker_id, lease_token, started_at, outcome, started_seq)
+  SELECT r.value ->> 0, r.value ->> 1, @workerId, r.value ->> 2, @now, 'running', tasklock_write_seq() FROM json_each(@runs) AS r`;
 
 /** Who ended the run, kept only when it is not the run's own worker (schema 6). */
 const FINISHED_BY = 'finished_by = CASE WHEN worker_id IS @finishedBy THEN NULL ELSE @finishedBy END';
 
 /** Closes many runs ended the same way: @closed is a JSON array of [task id, attempt]. */
 export const CLOSE_RUNS_SQL = `
-  UPDATE task_runs SET finished_at = @now, outcome = @outcome, error = NULL, ${FINISHED_BY}
+  UPDATE task_runs SET finished_at = @now, finished_seq = tasklock_write_seq(), outcome = @outcome, error = NULL, ${FINISHED_BY}
   FROM json_each(@closed) AS c
   WHERE task_runs.task_id = c.value ->> 0 AND task_runs.attempt = c.value ->> 1 AND task_runs.outcome = 'running'`;
 
 export function prepareRuns(db: Database.Database) {
   const open = db.prepare<{ runs: string; workerId: string; now: number }>(OPEN_RUNS_SQL);
   const close = db.prepare<{ taskId: number; attempt: number; now: number; outcome: RunOutcome; error: string | null; finishedBy: string | null }>(
-    `UPDATE task_runs SET finished_at = @now, outcome = @outcome, error = @error, ${FINISHED_BY}
+    `UPDATE task_runs SET finished_at = @now, finished_seq = tasklock_write_seq(), outcome = @outcome, error = @error, ${FINISHED_BY}
      WHERE task_id = @taskId AND attempt = @attempt AND outcome = 'running'`,
   );
   const closeMany = db.prepare<{ closed: string; now: number; outcome: RunOutcome; finishedBy: string }>(CLOSE_RUNS_SQL);
@@ -35,7 +36,7 @@ export function prepareRuns(db: Database.Database) {
      WHERE task_id = @taskId AND outcome = 'running' AND handler_pgid IS NULL
        AND attempt = (SELECT attempts FROM tasks WHERE id = @taskId AND status = 'running' AND lease_token = @token)`,
   );
-  const forTask = db.prepare<[number], TaskRunRow>('SELECT * FROM task_runs WHERE task_id = ? ORDER BY attempt');
+  const forTask = db.prepare<[number], TaskRunRow>(`SELECT ${RUN_COLUMNS} FROM task_runs WHERE task_id = ? ORDER BY attempt`);
   return {
     /** Opens the run of each claimed task. */
     open(claimed: readonly { id: number; attempts: number; lease_token: string | null }[], workerId: string, now: number): void {

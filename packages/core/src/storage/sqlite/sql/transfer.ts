@@ -15,11 +15,8 @@ import type Database from 'better-sqlite3';
 import { CONFLICT_LOOKUP_LIMIT } from '../../import-conflicts.js';
 import type { TaskEventRow, TaskRecord, TaskRow, TaskRunRow } from '../../rows.js';
 import { TASK_FILTER_SQL, type FilterParams } from './task-filter.js';
+import { RUN_COLUMNS, TASK_COLUMNS } from '../../columns.js';
 
-const TASK_COLUMNS = `id, type, queue, status, priority, payload, result, last_error, progress, attempts, max_attempts, released,
-  backoff, unique_key, timeout_ms, run_at, created_at, updated_at, finished_at, lease_token, lease_expires_at, locked_by`;
-const RUN_COLUMNS = `task_id, attempt, worker_id, lease_token, started_at, finished_at, outcome, error, finished_by,
-  handler_pgid, handler_start, handler_host`;
 const EVENT_COLUMNS = 'task_id, at, transition, from_status, to_status, attempt, worker_id, detail';
 
 /** `@a, @b, …` for a column list: rows bind by their own column names. */
@@ -32,9 +29,9 @@ function named(columns: string): string {
 
 export function prepareTransfer(db: Database.Database) {
   const tasks = db.prepare<FilterParams & { after: number; limit: number }, TaskRow>(
-    `SELECT * FROM tasks WHERE id > @after AND ${TASK_FILTER_SQL} ORDER BY id LIMIT @limit`,
+    `SELECT ${TASK_COLUMNS} FROM tasks WHERE id > @after AND ${TASK_FILTER_SQL} ORDER BY id LIMIT @limit`,
   );
-  const runs = db.prepare<[string], TaskRunRow>('SELECT * FROM task_runs WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, attempt');
+  const runs = db.prepare<[string], TaskRunRow>(`SELECT ${RUN_COLUMNS} FROM task_runs WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, attempt`);
   const events = db.prepare<[string], TaskEventRow>(
     `SELECT id, ${EVENT_COLUMNS} FROM task_events WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, id`,
   );
@@ -43,9 +40,13 @@ export function prepareTransfer(db: Database.Database) {
     `SELECT unique_key FROM tasks WHERE status IN ('pending', 'running') AND unique_key IN (SELECT value FROM json_each(?))
      ORDER BY unique_key LIMIT ?`,
   );
-  const insertTask = db.prepare<TaskRow>(`INSERT INTO tasks (${TASK_COLUMNS}) VALUES (${named(TASK_COLUMNS)})`);
-  const insertRun = db.prepare<TaskRunRow>(`INSERT INTO task_runs (${RUN_COLUMNS}) VALUES (${named(RUN_COLUMNS)})`);
-  const insertEvent = db.prepare<TaskEventRow>(`INSERT INTO task_events (${EVENT_COLUMNS}) VALUES (${named(EVENT_COLUMNS)})`);
+  // Imported rows are events of the importing transaction (write-seq.ts), whenever they happened elsewhere.
+  const insertTask = db.prepare<TaskRow>(`INSERT INTO tasks (${TASK_COLUMNS}, created_seq) VALUES (${named(TASK_COLUMNS)}, tasklock_write_seq())`);
+  const insertRun = db.prepare<TaskRunRow>(
+    `INSERT INTO task_runs (${RUN_COLUMNS}, started_seq, finished_seq)
+     VALUES (${named(RUN_COLUMNS)}, tasklock_write_seq(), CASE WHEN @finished_at IS NULL THEN NULL ELSE tasklock_write_seq() END)`,
+  );
+  const insertEvent = db.prepare<TaskEventRow>(`INSERT INTO task_events (${EVENT_COLUMNS}, seq) VALUES (${named(EVENT_COLUMNS)}, tasklock_write_seq())`);
   return {
     /** One page of whole tasks; run it inside a read transaction. */
     page(filter: FilterParams, after: number, limit: number): TaskRecord[] {
