@@ -4,7 +4,7 @@
 // by openDatabase(), so the schema and pragmas are identical.
 import { join } from 'node:path';
 import { DEFAULT_BACKOFF, Queue } from '@tasklock/core';
-import { openDatabase } from '@tasklock/core/sqlite';
+import { beginWriteSeq, endWriteSeq, openDatabase, registerWriteSeq } from '@tasklock/core/sqlite';
 import { SQL } from '../ceiling-sql.mjs';
 import { Database } from '../sqlite.mjs';
 import { config, exit, send } from './protocol.mjs';
@@ -33,15 +33,19 @@ async function raw() {
   const db = new Database(await freshDatabase());
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
+  // The store's INSERT stamps its transaction's place in commit order, as its write path numbers it.
+  registerWriteSeq(db);
   const insert = db.prepare(SQL.insertTask);
   const backoff = JSON.stringify(DEFAULT_BACKOFF);
   const started = performance.now();
   const now = Date.now();
   db.transaction(() => {
+    beginWriteSeq(db);
     for (let i = 0; i < n; i += 1) {
-      insert.run({ type: 'noop', queue: 'default', priority: 0, payload: JSON.stringify({ i }), maxAttempts: 3, backoff, uniqueKey: null, timeoutMs: null, runAt: now }, now, now);
+      insert.run({ type: 'noop', queue: 'default', priority: 0, payload: JSON.stringify({ i }), maxAttempts: 3, backoff, uniqueKey: null, timeoutMs: null, runAt: now, traceContext: null }, now, now);
     }
   }).immediate();
+  endWriteSeq(db);
   const ms = performance.now() - started;
   db.close();
   return ms;
